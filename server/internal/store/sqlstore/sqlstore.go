@@ -1,0 +1,504 @@
+// Package sqlstore implements store.Store with gorm on PostgreSQL and on an
+// embedded, pure-Go SQLite database.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
+	sqlite3 "modernc.org/sqlite"
+
+	"github.com/izinhq/izin/server/internal/store"
+)
+
+// Dialect names the database engine behind a Store.
+type Dialect string
+
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// Store is the gorm implementation of store.Store.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	dialect Dialect
+}
+
+var _ store.Store = (*Store)(nil)
+
+// ParseURL tells the dialect and driver DSN of a database URL:
+// postgres://… or postgresql://…, or sqlite:PATH.
+func ParseURL(url string) (Dialect, string, error) {
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return Postgres, url, nil
+	case strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+		if path == "" {
+			return "", "", errors.New("database url: sqlite: needs a file path, e.g. sqlite:data/izin.db")
+		}
+		return SQLite, path, nil
+	default:
+		return "", "", fmt.Errorf("database url %q: want postgres://… or sqlite:PATH", url)
+	}
+}
+
+// Open connects to the database at url. It does not migrate; call Migrate.
+func Open(ctx context.Context, url string) (*Store, error) {
+	dialect, dsn, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true, // single statements need no wrapping transaction
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+	var db *gorm.DB
+	switch dialect {
+	case Postgres:
+		db, err = openPostgres(dsn, cfg)
+	case SQLite:
+		db, err = openSQLite(dsn, cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if dialect == Postgres {
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(32)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	}
+	return &Store{db: db, sqlDB: sqlDB, dialect: dialect}, nil
+}
+
+func openPostgres(dsn string, cfg *gorm.Config) (*gorm.DB, error) {
+	connCfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	// pgx returns timestamptz values in time.Local; the store's times are
+	// UTC on both engines. (Our own pool rather than postgres.Open, whose
+	// handling of a timezone= URL parameter would replace this hook.)
+	sqlDB := stdlib.OpenDB(*connCfg, stdlib.OptionAfterConnect(func(_ context.Context, conn *pgx.Conn) error {
+		conn.TypeMap().RegisterType(&pgtype.Type{
+			Name:  "timestamptz",
+			OID:   pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
+		})
+		return nil
+	}))
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), cfg)
+	if err != nil {
+		_ = sqlDB.Close()
+	}
+	return db, err
+}
+
+func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, err
+		}
+	}
+	// WAL lets checks read while a write is in progress; IMMEDIATE
+	// transactions take the write lock up front, so two writers queue on
+	// busy_timeout instead of failing half-way with SQLITE_BUSY.
+	// Times are stored as text and compared as text, so they must all be
+	// written in one zone: _timezone=UTC converts them on the way in (and
+	// returns them in UTC on the way out).
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate" +
+		"&_time_format=sqlite&_timezone=UTC"
+	sqlDB, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(8)
+	sqlDB.SetMaxIdleConns(8)
+	db, err := gorm.Open(sqlite.Dialector{DriverName: "sqlite", Conn: sqlDB}, cfg)
+	if err != nil {
+		_ = sqlDB.Close()
+	}
+	return db, err
+}
+
+// Dialect tells which engine the store runs on.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB exposes the gorm handle for tests and maintenance commands.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.sqlDB.Close() }
+
+// translate maps driver errors to the store's sentinel errors.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.ConstraintName)
+	}
+	var sqErr *sqlite3.Error
+	if errors.As(err, &sqErr) {
+		// SQLITE_CONSTRAINT_PRIMARYKEY (1555) and SQLITE_CONSTRAINT_UNIQUE (2067).
+		if c := sqErr.Code(); c == 1555 || c == 2067 {
+			return fmt.Errorf("%w: %w", store.ErrConflict, err)
+		}
+	}
+	return err
+}
+
+func first[T any](db *gorm.DB, out *T) (*T, error) {
+	if err := db.Take(out).Error; err != nil {
+		return nil, translate(err)
+	}
+	return out, nil
+}
+
+// InTx runs fn in one transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	return translate(s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		return fn(&txStore{db: g, dialect: s.dialect})
+	}))
+}
+
+// --- tenancy ---
+
+func (s *Store) CreateTenant(ctx context.Context, t *store.Tenant, b *store.Brand) error {
+	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(t).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(b).Error; err != nil {
+			return err
+		}
+		return tx.Create(&store.ChainHead{TenantID: t.ID}).Error
+	}))
+}
+
+func (s *Store) GetTenant(ctx context.Context, id string) (*store.Tenant, error) {
+	return first(s.db.WithContext(ctx).Where("id = ?", id), &store.Tenant{})
+}
+
+func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
+	var out []store.Tenant
+	return out, translate(s.db.WithContext(ctx).Order("created_at, id").Find(&out).Error)
+}
+
+func (s *Store) CreateBrand(ctx context.Context, b *store.Brand) error {
+	return translate(s.db.WithContext(ctx).Create(b).Error)
+}
+
+func (s *Store) ListBrands(ctx context.Context, tenantID string) ([]store.Brand, error) {
+	var out []store.Brand
+	return out, translate(s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("code").Find(&out).Error)
+}
+
+func (s *Store) CreateSource(ctx context.Context, src *store.Source, k *store.APIKey) error {
+	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(src).Error; err != nil {
+			return err
+		}
+		if k == nil {
+			return nil
+		}
+		return tx.Create(k).Error
+	}))
+}
+
+func (s *Store) GetSource(ctx context.Context, tenantID, id string) (*store.Source, error) {
+	return first(s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id), &store.Source{})
+}
+
+func (s *Store) ListSources(ctx context.Context, tenantID string) ([]store.Source, error) {
+	var out []store.Source
+	return out, translate(s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("created_at, id").Find(&out).Error)
+}
+
+func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
+	return translate(s.db.WithContext(ctx).Create(k).Error)
+}
+
+func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*store.APIKey, error) {
+	return first(s.db.WithContext(ctx).Where("hash = ?", hash), &store.APIKey{})
+}
+
+func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]store.APIKey, error) {
+	var out []store.APIKey
+	return out, translate(s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("created_at, id").Find(&out).Error)
+}
+
+func (s *Store) RevokeAPIKey(ctx context.Context, tenantID, id string, at time.Time) (*store.APIKey, error) {
+	var out *store.APIKey
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		k, err := first(tx.Where("tenant_id = ? AND id = ?", tenantID, id), &store.APIKey{})
+		if err != nil {
+			return err
+		}
+		if k.RevokedAt == nil {
+			at = at.UTC()
+			k.RevokedAt = &at
+			if err := tx.Model(k).Update("revoked_at", at).Error; err != nil {
+				return err
+			}
+		}
+		out = k
+		return nil
+	})
+	return out, translate(err)
+}
+
+// --- consent ---
+
+func (s *Store) ConsentStates(ctx context.Context, tenantID, brandID, recipient string, rtype store.RecipientType) ([]store.ConsentState, error) {
+	return consentStates(s.db.WithContext(ctx), tenantID, brandID, recipient, rtype)
+}
+
+func consentStates(db *gorm.DB, tenantID, brandID, recipient string, rtype store.RecipientType) ([]store.ConsentState, error) {
+	var out []store.ConsentState
+	err := db.Where("tenant_id = ? AND brand_id = ? AND recipient = ? AND recipient_type = ?",
+		tenantID, brandID, recipient, rtype).Find(&out).Error
+	return out, translate(err)
+}
+
+func (s *Store) ListConsentEvents(ctx context.Context, f store.EventFilter) ([]store.ConsentEvent, error) {
+	q := s.db.WithContext(ctx).Where("tenant_id = ?", f.TenantID)
+	if f.Recipient != "" {
+		q = q.Where("recipient = ?", f.Recipient)
+	}
+	if f.BrandID != "" {
+		q = q.Where("brand_id = ?", f.BrandID)
+	}
+	if f.BeforeSeq > 0 {
+		q = q.Where("seq < ?", f.BeforeSeq)
+	}
+	var out []store.ConsentEvent
+	return out, translate(q.Order("seq DESC").Limit(f.Limit).Find(&out).Error)
+}
+
+func (s *Store) WalkConsentEvents(ctx context.Context, tenantID string, fn func(*store.ConsentEvent) error) error {
+	const batch = 1000
+	var after int64
+	for {
+		var page []store.ConsentEvent
+		err := s.db.WithContext(ctx).Where("tenant_id = ? AND seq > ?", tenantID, after).
+			Order("seq").Limit(batch).Find(&page).Error
+		if err != nil {
+			return translate(err)
+		}
+		for i := range page {
+			if err := fn(&page[i]); err != nil {
+				return err
+			}
+		}
+		if len(page) < batch {
+			return nil
+		}
+		after = page[len(page)-1].Seq
+	}
+}
+
+// --- verifications ---
+
+func (s *Store) GetVerification(ctx context.Context, tenantID, id string) (*store.Verification, error) {
+	return first(s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id), &store.Verification{})
+}
+
+func (s *Store) CountRecentVerifications(ctx context.Context, tenantID, sourceID string, since time.Time) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&store.Verification{}).
+		Where("tenant_id = ? AND source_id = ? AND created_at >= ?", tenantID, sourceID, since.UTC()).Count(&n).Error
+	return n, translate(err)
+}
+
+// --- messages ---
+
+func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]store.Message, error) {
+	q := s.db.WithContext(ctx).Where("tenant_id = ?", f.TenantID)
+	if f.Recipient != "" {
+		q = q.Where("recipient = ?", f.Recipient)
+	}
+	if f.BeforeID != "" {
+		q = q.Where("id < ?", f.BeforeID)
+	}
+	var out []store.Message
+	return out, translate(q.Order("id DESC").Limit(f.Limit).Find(&out).Error)
+}
+
+func (s *Store) MessagesOfVerification(ctx context.Context, tenantID, verificationID string) ([]store.Message, error) {
+	var out []store.Message
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND verification_id = ?", tenantID, verificationID).
+		Order("id").Find(&out).Error
+	return out, translate(err)
+}
+
+func (s *Store) CountSends(ctx context.Context, c store.SendCount) (int64, error) {
+	q := s.db.WithContext(ctx).Model(&store.Message{}).Where("tenant_id = ? AND created_at >= ?", c.TenantID, c.Since.UTC())
+	switch {
+	case c.Recipient != "":
+		q = q.Where("recipient = ?", c.Recipient)
+	case c.Prefix != "":
+		q = q.Where("recipient_prefix = ?", c.Prefix)
+	}
+	var n int64
+	return n, translate(q.Count(&n).Error)
+}
+
+func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.Message, error) {
+	var out []store.Message
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := tx.Model(&store.Message{}).
+			Where("status = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)",
+				store.MessageQueued, now.UTC(), now.UTC()).
+			Order("next_attempt_at").Limit(limit)
+		if s.dialect == Postgres {
+			// Replicas claim disjoint batches. SQLite needs no clause: its
+			// IMMEDIATE transaction already excludes other writers.
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		var ids []string
+		if err := q.Pluck("id", &ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := tx.Model(&store.Message{}).Where("id IN ?", ids).Updates(map[string]any{
+			"lease_until": leaseUntil.UTC(),
+			"attempts":    gorm.Expr("attempts + 1"),
+		}).Error; err != nil {
+			return err
+		}
+		return tx.Where("id IN ?", ids).Order("next_attempt_at").Find(&out).Error
+	})
+	return out, translate(err)
+}
+
+func (s *Store) FinishMessage(ctx context.Context, m *store.Message) error {
+	return translate(s.db.WithContext(ctx).Model(&store.Message{}).Where("id = ?", m.ID).Updates(map[string]any{
+		"status":              m.Status,
+		"provider_message_id": m.ProviderMessageID,
+		"body":                m.Body,
+		"next_attempt_at":     m.NextAttemptAt.UTC(),
+		"lease_until":         nil,
+		"last_error":          m.LastError,
+		"sent_at":             m.SentAt,
+	}).Error)
+}
+
+// --- idempotency ---
+
+func (s *Store) GetIdempotency(ctx context.Context, tenantID, op, key string) (*store.Idempotency, error) {
+	return first(s.db.WithContext(ctx).Where("tenant_id = ? AND operation = ? AND key = ?", tenantID, op, key), &store.Idempotency{})
+}
+
+// txStore is store.Tx over one gorm transaction.
+type txStore struct {
+	db      *gorm.DB
+	dialect Dialect
+}
+
+func (t *txStore) LockChain(ctx context.Context, tenantID string) (store.ChainHead, error) {
+	var h store.ChainHead
+	// SQLite ignores the locking clause; its IMMEDIATE transaction already
+	// holds the database's write lock.
+	err := t.db.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).
+		Where("tenant_id = ?", tenantID).Take(&h).Error
+	return h, translate(err)
+}
+
+func (t *txStore) SetChainHead(ctx context.Context, h store.ChainHead) error {
+	return translate(t.db.WithContext(ctx).Model(&store.ChainHead{}).Where("tenant_id = ?", h.TenantID).
+		Updates(map[string]any{"seq": h.Seq, "hash": h.Hash}).Error)
+}
+
+func (t *txStore) ConsentStates(ctx context.Context, tenantID, brandID, recipient string, rtype store.RecipientType) ([]store.ConsentState, error) {
+	return consentStates(t.db.WithContext(ctx), tenantID, brandID, recipient, rtype)
+}
+
+// consentStateKey and consentStateColumns are consent_states' primary key
+// and the columns a put replaces.
+var (
+	consentStateKey     = []clause.Column{{Name: "tenant_id"}, {Name: "brand_id"}, {Name: "recipient"}, {Name: "recipient_type"}, {Name: "type"}}
+	consentStateColumns = []string{"status", "consent_time", "source_id", "iys_source", "event_id", "updated_at"}
+)
+
+func (t *txStore) PutConsentState(ctx context.Context, s *store.ConsentState) error {
+	// The columns are named: UpdateAll would set updated_at to the wall
+	// clock instead of the time the caller gave.
+	return translate(t.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   consentStateKey,
+		DoUpdates: clause.AssignmentColumns(consentStateColumns),
+	}).Create(s).Error)
+}
+
+func (t *txStore) InsertConsentEvents(ctx context.Context, events []*store.ConsentEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return translate(t.db.WithContext(ctx).Create(events).Error)
+}
+
+func (t *txStore) InsertVerification(ctx context.Context, v *store.Verification) error {
+	return translate(t.db.WithContext(ctx).Create(v).Error)
+}
+
+func (t *txStore) LockVerification(ctx context.Context, tenantID, id string) (*store.Verification, error) {
+	return first(t.db.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).
+		Where("tenant_id = ? AND id = ?", tenantID, id), &store.Verification{})
+}
+
+func (t *txStore) UpdateVerification(ctx context.Context, v *store.Verification) error {
+	// Not Save: it would insert a verification that does not exist, match
+	// by id alone across tenants, and overwrite updated_at with the wall
+	// clock. SkipHooks keeps the caller's UpdatedAt; Select("*") writes
+	// zero values too.
+	res := t.db.WithContext(ctx).Session(&gorm.Session{SkipHooks: true}).
+		Model(v).Where("tenant_id = ?", v.TenantID).Select("*").Updates(v)
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%w: verification %s", store.ErrNotFound, v.ID)
+	}
+	return nil
+}
+
+func (t *txStore) InsertMessage(ctx context.Context, m *store.Message) error {
+	return translate(t.db.WithContext(ctx).Create(m).Error)
+}
+
+func (t *txStore) PutIdempotency(ctx context.Context, rec *store.Idempotency) error {
+	return translate(t.db.WithContext(ctx).Create(rec).Error)
+}

@@ -1,0 +1,402 @@
+// Package store defines what izin keeps and the interfaces of its storage.
+// The records here are plain structs; the gorm implementation lives in
+// store/sqlstore and serves both SQLite and PostgreSQL.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+var (
+	// ErrNotFound is returned when a record does not exist for the tenant
+	// that asked, so another tenant's records are indistinguishable from
+	// missing ones.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict is returned when a unique key already exists.
+	ErrConflict = errors.New("store: already exists")
+)
+
+// The enums below use the numbers of their izin.v1 proto counterparts, so
+// conversion at the API edge is a cast.
+
+// ConsentType is MESAJ, ARAMA or EPOSTA.
+type ConsentType int16
+
+const (
+	ConsentSMS   ConsentType = 1
+	ConsentCall  ConsentType = 2
+	ConsentEmail ConsentType = 3
+)
+
+// AllConsentTypes is the order results are given in when no type is asked.
+var AllConsentTypes = []ConsentType{ConsentSMS, ConsentCall, ConsentEmail}
+
+// ConsentStatus is ONAY, RET or no record.
+type ConsentStatus int16
+
+const (
+	StatusGranted  ConsentStatus = 1
+	StatusRejected ConsentStatus = 2
+	StatusNone     ConsentStatus = 3
+)
+
+// RecipientType is BIREYSEL or TACIR.
+type RecipientType int16
+
+const (
+	Individual RecipientType = 1
+	Merchant   RecipientType = 2
+)
+
+// VerificationMethod is SMS code or landing page.
+type VerificationMethod int16
+
+const (
+	MethodNone        VerificationMethod = 0
+	MethodSMSCode     VerificationMethod = 1
+	MethodLandingPage VerificationMethod = 2
+)
+
+// VerificationStatus is the life cycle of a verification.
+type VerificationStatus int16
+
+const (
+	VerificationPending   VerificationStatus = 1
+	VerificationVerified  VerificationStatus = 2
+	VerificationExpired   VerificationStatus = 3
+	VerificationFailed    VerificationStatus = 4
+	VerificationCancelled VerificationStatus = 5
+)
+
+// SourceType is the kind of channel.
+type SourceType int16
+
+const (
+	SourceEcommerce  SourceType = 1
+	SourceKiosk      SourceType = 2
+	SourceMobileApp  SourceType = 3
+	SourceCRM        SourceType = 4
+	SourceERP        SourceType = 5
+	SourceCallCenter SourceType = 6
+	SourceStore      SourceType = 7
+	SourceOther      SourceType = 8
+)
+
+// Scope is what an API key may do; a higher scope includes the lower ones.
+type Scope int16
+
+const (
+	ScopeCheck Scope = 1
+	ScopeWrite Scope = 2
+	ScopeAdmin Scope = 3
+)
+
+// MessageStatus is the delivery state of an outbox message.
+type MessageStatus int16
+
+const (
+	MessageQueued MessageStatus = 1
+	MessageSent   MessageStatus = 2
+	MessageFailed MessageStatus = 3
+)
+
+// MessageKind says why a message was sent.
+type MessageKind int16
+
+const (
+	KindActivation   MessageKind = 1
+	KindConfirmation MessageKind = 2
+	KindLandingLink  MessageKind = 3
+)
+
+// Tenant is a service provider (hizmet sağlayıcı).
+type Tenant struct {
+	ID        string `gorm:"primaryKey"`
+	Name      string
+	Mersis    string
+	IYSCode   string `gorm:"column:iys_code"`
+	CreatedAt time.Time
+	TenantSettings
+}
+
+// TenantSettings are the per-tenant limits of the verification flow.
+type TenantSettings struct {
+	CodeLength               int
+	CodeTTLSeconds           int `gorm:"column:code_ttl_seconds"`
+	MaxAttempts              int
+	ResendIntervalSeconds    int
+	MaxSendsPerVerification  int
+	MaxSendsPerRecipientHour int
+	MaxSendsPerTenantHour    int
+	MaxSendsPerPrefixHour    int
+	MaxStartsPerSourceMinute int
+}
+
+// DefaultTenantSettings are the limits a new tenant starts with.
+func DefaultTenantSettings() TenantSettings {
+	return TenantSettings{
+		CodeLength:               6,
+		CodeTTLSeconds:           180,
+		MaxAttempts:              3,
+		ResendIntervalSeconds:    60,
+		MaxSendsPerVerification:  3,
+		MaxSendsPerRecipientHour: 5,
+		MaxSendsPerTenantHour:    10000,
+		MaxSendsPerPrefixHour:    500,
+		MaxStartsPerSourceMinute: 120,
+	}
+}
+
+// Brand is a brand (marka) of a tenant with its İYS brand code.
+type Brand struct {
+	ID          string `gorm:"primaryKey"`
+	TenantID    string
+	Code        string
+	Name        string
+	Sender      string
+	RejectRoute string
+	IsDefault   bool
+	CreatedAt   time.Time
+}
+
+// Source is a channel (kaynak) of a tenant.
+type Source struct {
+	ID        string `gorm:"primaryKey"`
+	TenantID  string
+	Name      string
+	Type      SourceType
+	CreatedAt time.Time
+}
+
+// APIKey is stored by the SHA-256 of its secret; the secret is shown once.
+type APIKey struct {
+	ID        string `gorm:"primaryKey"`
+	TenantID  string
+	SourceID  *string
+	Name      string
+	Prefix    string
+	Hash      string
+	Scope     Scope
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// ConsentState is the current status per (tenant, brand, recipient,
+// recipient type, type); a missing row means NONE.
+type ConsentState struct {
+	TenantID      string        `gorm:"primaryKey"`
+	BrandID       string        `gorm:"primaryKey"`
+	Recipient     string        `gorm:"primaryKey"`
+	RecipientType RecipientType `gorm:"primaryKey"`
+	Type          ConsentType   `gorm:"primaryKey"`
+	Status        ConsentStatus
+	ConsentTime   time.Time
+	SourceID      *string
+	IYSSource     string `gorm:"column:iys_source"`
+	EventID       string
+	UpdatedAt     time.Time
+}
+
+// ConsentEvent is one append-only entry of a tenant's hash chain.
+type ConsentEvent struct {
+	ID             string `gorm:"primaryKey"`
+	TenantID       string
+	Seq            int64
+	BrandID        string
+	BrandCode      string
+	Recipient      string
+	RecipientType  RecipientType
+	Type           ConsentType
+	Status         ConsentStatus
+	ConsentTime    time.Time
+	CreatedAt      time.Time
+	SourceID       *string
+	APIKeyID       *string `gorm:"column:api_key_id"`
+	OperatorID     string
+	VerificationID *string
+	Method         VerificationMethod
+	MessageIDs     string `gorm:"column:message_ids"` // comma-separated
+	IYSSource      string `gorm:"column:iys_source"`
+	Reference      string
+	IPAddress      string `gorm:"column:ip_address"`
+	UserAgent      string
+	PrevHash       string
+	Hash           string
+}
+
+// ChainHead is the last sequence number and hash of a tenant's event chain.
+type ChainHead struct {
+	TenantID string `gorm:"primaryKey"`
+	Seq      int64
+	Hash     string
+}
+
+// Verification is one run of a consent verification flow.
+type Verification struct {
+	ID            string `gorm:"primaryKey"`
+	TenantID      string
+	BrandID       string
+	SourceID      *string
+	APIKeyID      *string `gorm:"column:api_key_id"`
+	OperatorID    string
+	Recipient     string
+	RecipientType RecipientType
+	Types         string // comma-separated ConsentType numbers, in the order asked
+	Method        VerificationMethod
+	Status        VerificationStatus
+	CodeHash      string
+	ExpireAt      time.Time
+	Attempts      int // wrong codes so far
+	MaxAttempts   int
+	Sends         int
+	LastSentAt    time.Time
+	FirstName     string
+	LastName      string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	VerifiedAt    *time.Time
+}
+
+// Message is an outgoing SMS; its row is also the outbox entry, written in
+// the transaction of the change that causes it.
+type Message struct {
+	ID                string `gorm:"primaryKey"`
+	TenantID          string
+	BrandID           string
+	VerificationID    *string
+	Kind              MessageKind
+	Recipient         string
+	RecipientPrefix   string
+	Sender            string
+	Body              string
+	RedactedBody      string
+	Status            MessageStatus
+	Provider          string
+	ProviderMessageID string
+	Attempts          int
+	NextAttemptAt     time.Time
+	LeaseUntil        *time.Time
+	LastError         string
+	CreatedAt         time.Time
+	SentAt            *time.Time
+}
+
+// Idempotency remembers the answer to a request sent with an idempotency key.
+type Idempotency struct {
+	TenantID    string `gorm:"primaryKey"`
+	Operation   string `gorm:"primaryKey"`
+	Key         string `gorm:"primaryKey"`
+	RequestHash string
+	Response    []byte
+	CreatedAt   time.Time
+}
+
+// EventFilter selects consent events, newest first.
+type EventFilter struct {
+	TenantID  string
+	BrandID   string // optional
+	Recipient string // optional, normalised
+	BeforeSeq int64  // optional, for paging: only events with Seq < BeforeSeq
+	Limit     int
+}
+
+// MessageFilter selects messages, newest first.
+type MessageFilter struct {
+	TenantID  string
+	Recipient string // optional, normalised
+	BeforeID  string // optional, for paging (ids are time-ordered)
+	Limit     int
+}
+
+// SendCount counts messages created since a time, for send limits. Exactly
+// one of Recipient, Prefix or neither (the whole tenant) is set.
+type SendCount struct {
+	TenantID  string
+	Recipient string
+	Prefix    string
+	Since     time.Time
+}
+
+// Tx is the part of the store used inside a transaction.
+type Tx interface {
+	// LockChain locks the tenant's event chain for the rest of the
+	// transaction and returns its head. Every consent write takes it first,
+	// so the consent state of a tenant changes one writer at a time.
+	LockChain(ctx context.Context, tenantID string) (ChainHead, error)
+	SetChainHead(ctx context.Context, head ChainHead) error
+	ConsentStates(ctx context.Context, tenantID, brandID, recipient string, rtype RecipientType) ([]ConsentState, error)
+	PutConsentState(ctx context.Context, s *ConsentState) error
+	InsertConsentEvents(ctx context.Context, events []*ConsentEvent) error
+
+	InsertVerification(ctx context.Context, v *Verification) error
+	// LockVerification reads a verification of the tenant and locks it for
+	// the rest of the transaction.
+	LockVerification(ctx context.Context, tenantID, id string) (*Verification, error)
+	UpdateVerification(ctx context.Context, v *Verification) error
+
+	InsertMessage(ctx context.Context, m *Message) error
+
+	// PutIdempotency stores an answer; ErrConflict if the key exists.
+	PutIdempotency(ctx context.Context, rec *Idempotency) error
+}
+
+// Store is everything izin keeps. Consumers declare the smaller interfaces
+// they need; this one is what every backend implements and what the store
+// test suite runs against.
+type Store interface {
+	// InTx runs fn in one transaction; fn's error rolls it back.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+
+	CreateTenant(ctx context.Context, t *Tenant, b *Brand) error
+	GetTenant(ctx context.Context, id string) (*Tenant, error)
+	ListTenants(ctx context.Context) ([]Tenant, error)
+
+	CreateBrand(ctx context.Context, b *Brand) error
+	ListBrands(ctx context.Context, tenantID string) ([]Brand, error)
+
+	CreateSource(ctx context.Context, s *Source, k *APIKey) error
+	GetSource(ctx context.Context, tenantID, id string) (*Source, error)
+	ListSources(ctx context.Context, tenantID string) ([]Source, error)
+
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	ListAPIKeys(ctx context.Context, tenantID string) ([]APIKey, error)
+	RevokeAPIKey(ctx context.Context, tenantID, id string, at time.Time) (*APIKey, error)
+
+	// ConsentStates is the check path: one indexed query for all types.
+	ConsentStates(ctx context.Context, tenantID, brandID, recipient string, rtype RecipientType) ([]ConsentState, error)
+	ListConsentEvents(ctx context.Context, f EventFilter) ([]ConsentEvent, error)
+	// WalkConsentEvents calls fn for every event of the tenant in chain order.
+	WalkConsentEvents(ctx context.Context, tenantID string, fn func(*ConsentEvent) error) error
+
+	GetVerification(ctx context.Context, tenantID, id string) (*Verification, error)
+	CountRecentVerifications(ctx context.Context, tenantID, sourceID string, since time.Time) (int64, error)
+
+	ListMessages(ctx context.Context, f MessageFilter) ([]Message, error)
+	MessagesOfVerification(ctx context.Context, tenantID, verificationID string) ([]Message, error)
+	CountSends(ctx context.Context, c SendCount) (int64, error)
+	// ClaimMessages leases up to limit due messages to the caller until
+	// leaseUntil; a crashed worker's lease runs out and another takes over.
+	ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Message, error)
+	// FinishMessage stores the outcome of a send attempt.
+	FinishMessage(ctx context.Context, m *Message) error
+
+	GetIdempotency(ctx context.Context, tenantID, op, key string) (*Idempotency, error)
+
+	Close() error
+}
+
+// Table names are fixed by the migrations, not derived by the ORM.
+
+func (Tenant) TableName() string       { return "tenants" }
+func (Brand) TableName() string        { return "brands" }
+func (Source) TableName() string       { return "sources" }
+func (APIKey) TableName() string       { return "api_keys" }
+func (ConsentState) TableName() string { return "consent_states" }
+func (ConsentEvent) TableName() string { return "consent_events" }
+func (ChainHead) TableName() string    { return "chain_heads" }
+func (Verification) TableName() string { return "verifications" }
+func (Message) TableName() string      { return "messages" }
+func (Idempotency) TableName() string  { return "idempotency_keys" }
