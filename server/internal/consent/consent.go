@@ -1,0 +1,507 @@
+// Package consent holds the consent rules: checking, recording and
+// rejecting per (tenant, brand, recipient, recipient type, consent type),
+// with every change written as a hash-chained event.
+package consent
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/izinhq/izin/server/internal/auth"
+	"github.com/izinhq/izin/server/internal/errs"
+	"github.com/izinhq/izin/server/internal/evidence"
+	"github.com/izinhq/izin/server/internal/idempotency"
+	"github.com/izinhq/izin/server/internal/recipient"
+	"github.com/izinhq/izin/server/internal/store"
+)
+
+// Store is what the consent service reads and writes.
+type Store interface {
+	InTx(ctx context.Context, fn func(tx store.Tx) error) error
+	ConsentStates(ctx context.Context, tenantID, brandID, recipient string, rtype store.RecipientType) ([]store.ConsentState, error)
+	ListConsentEvents(ctx context.Context, f store.EventFilter) ([]store.ConsentEvent, error)
+	idempotency.Reader
+}
+
+// Directory resolves tenants and brands (cached).
+type Directory interface {
+	Tenant(ctx context.Context, tenantID string) (*store.Tenant, error)
+	Brand(ctx context.Context, tenantID, code string) (*store.Brand, error)
+}
+
+// Confirmer queues the confirmation SMS inside the consent's transaction.
+type Confirmer interface {
+	QueueConfirmation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+		verificationID *string, types []store.ConsentType, at time.Time) (messageID string, err error)
+}
+
+// Service implements the consent flows.
+type Service struct {
+	store   Store
+	dir     Directory
+	confirm Confirmer
+	now     func() time.Time
+}
+
+// New returns a consent service.
+func New(s Store, d Directory, c Confirmer, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: s, dir: d, confirm: c, now: now}
+}
+
+// Earliest is the first consent date İYS accepts.
+var Earliest = time.Date(2015, 5, 1, 0, 0, 0, 0, time.FixedZone("TRT", 3*3600))
+
+// clockSkew is how far in the future a client's consent time may be, for
+// clients whose clocks run a little ahead.
+const clockSkew = time.Minute
+
+// Result is the state of one consent type.
+type Result struct {
+	Type        store.ConsentType
+	Status      store.ConsentStatus
+	Allowed     bool
+	ConsentTime *time.Time
+	SourceID    *string
+	IYSSource   string
+	EventID     string
+}
+
+// CheckRequest asks for a recipient's consent state.
+type CheckRequest struct {
+	Recipient     string
+	RecipientType store.RecipientType
+	Types         []store.ConsentType
+	Brand         string
+}
+
+// CheckResponse is the answer to a check.
+type CheckResponse struct {
+	Recipient     string
+	RecipientType store.RecipientType
+	Brand         string
+	Results       []Result
+}
+
+// Check answers, per type, GRANTED, REJECTED or NONE: one indexed query.
+// On any store error it returns the error; it never guesses.
+func (s *Service) Check(ctx context.Context, p auth.Principal, req CheckRequest) (*CheckResponse, error) {
+	r, err := parseRecipient(req.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	rtype := recipientType(req.RecipientType)
+	types := req.Types
+	if len(types) == 0 {
+		types = store.AllConsentTypes
+	}
+	b, err := s.dir.Brand(ctx, p.TenantID, req.Brand)
+	if err != nil {
+		return nil, err
+	}
+	states, err := s.store.ConsentStates(ctx, p.TenantID, b.ID, r.Value, rtype)
+	if err != nil {
+		return nil, errs.Internal(err, "read consent state")
+	}
+	return &CheckResponse{Recipient: r.Value, RecipientType: rtype, Brand: b.Code,
+		Results: results(types, states, rtype)}, nil
+}
+
+func results(types []store.ConsentType, states []store.ConsentState, rtype store.RecipientType) []Result {
+	out := make([]Result, 0, len(types))
+	for _, t := range types {
+		res := Result{Type: t, Status: store.StatusNone}
+		for i := range states {
+			if st := &states[i]; st.Type == t {
+				ct := st.ConsentTime
+				res = Result{Type: t, Status: st.Status, ConsentTime: &ct, SourceID: st.SourceID,
+					IYSSource: st.IYSSource, EventID: st.EventID}
+			}
+		}
+		// TACIR recipients may be messaged until they reject; BIREYSEL
+		// recipients only with ONAY.
+		res.Allowed = res.Status == store.StatusGranted ||
+			(rtype == store.Merchant && res.Status == store.StatusNone)
+		out = append(out, res)
+	}
+	return out
+}
+
+func parseRecipient(raw string) (recipient.Recipient, error) {
+	r, err := recipient.Parse(raw)
+	if err != nil {
+		return r, errs.Invalid("recipient", "%v", err)
+	}
+	return r, nil
+}
+
+func recipientType(t store.RecipientType) store.RecipientType {
+	if t == store.Merchant {
+		return store.Merchant
+	}
+	return store.Individual
+}
+
+// TypesFor checks that types fit the recipient: SMS and calls go to phone
+// numbers, e-mail to addresses. Empty types mean all that fit.
+func TypesFor(r recipient.Recipient, types []store.ConsentType) ([]store.ConsentType, error) {
+	if len(types) == 0 {
+		if r.Kind == recipient.Email {
+			return []store.ConsentType{store.ConsentEmail}, nil
+		}
+		return []store.ConsentType{store.ConsentSMS, store.ConsentCall}, nil
+	}
+	for _, t := range types {
+		if (t == store.ConsentEmail) != (r.Kind == recipient.Email) {
+			e := errs.Invalid("types", "%s consent does not apply to %s", typeName(t), kindName(r))
+			return nil, e.WithReason(errs.ReasonRecipientMismatch)
+		}
+	}
+	return types, nil
+}
+
+func typeName(t store.ConsentType) string {
+	switch t {
+	case store.ConsentSMS:
+		return "SMS"
+	case store.ConsentCall:
+		return "CALL"
+	case store.ConsentEmail:
+		return "EMAIL"
+	}
+	return strconv.Itoa(int(t))
+}
+
+func kindName(r recipient.Recipient) string {
+	if r.Kind == recipient.Email {
+		return "an e-mail address"
+	}
+	return "a phone number"
+}
+
+// Evidence is who, how and with what a change was made.
+type Evidence struct {
+	SourceID       *string
+	APIKeyID       *string
+	OperatorID     string
+	VerificationID *string
+	Method         store.VerificationMethod
+	MessageIDs     []string
+	IYSSource      string
+	Reference      string
+	IPAddress      string
+	UserAgent      string
+}
+
+// EvidenceOf is the evidence a principal's call carries by itself.
+func EvidenceOf(p auth.Principal) Evidence {
+	key := p.KeyID
+	return Evidence{SourceID: p.SourceID, APIKeyID: &key, IYSSource: IYSSourceFor(p.SourceType)}
+}
+
+// IYSSourceFor is the İYS consent source code for a kind of channel.
+func IYSSourceFor(t store.SourceType) string {
+	switch t {
+	case store.SourceEcommerce:
+		return "HS_WEB"
+	case store.SourceMobileApp:
+		return "HS_MOBIL"
+	case store.SourceCallCenter:
+		return "HS_CAGRI_MERKEZI"
+	case store.SourceKiosk, store.SourceStore:
+		return "HS_FIZIKSEL_ORTAM"
+	default:
+		return "HS_EORTAM"
+	}
+}
+
+// Change is one consent decision over several types of one recipient.
+type Change struct {
+	TenantID      string
+	Brand         *store.Brand
+	Recipient     string // normalised
+	RecipientType store.RecipientType
+	Types         []store.ConsentType
+	Status        store.ConsentStatus // GRANTED or REJECTED
+	ConsentTime   time.Time
+	Evidence      Evidence
+}
+
+// Applied is the outcome of a change.
+type Applied struct {
+	Events  []store.ConsentEvent
+	Results []Result
+}
+
+// Apply writes c inside tx: it locks the tenant's chain, applies the state
+// machine, appends hash-chained events and updates the current state.
+// Granting what is granted, or rejecting what is rejected, writes nothing.
+func Apply(ctx context.Context, tx store.Tx, c Change, now time.Time) (*Applied, error) {
+	head, err := tx.LockChain(ctx, c.TenantID)
+	if err != nil {
+		return nil, errs.Internal(err, "lock event chain")
+	}
+	states, err := tx.ConsentStates(ctx, c.TenantID, c.Brand.ID, c.Recipient, c.RecipientType)
+	if err != nil {
+		return nil, errs.Internal(err, "read consent state")
+	}
+	current := map[store.ConsentType]*store.ConsentState{}
+	for i := range states {
+		current[states[i].Type] = &states[i]
+	}
+	now = now.UTC().Truncate(evidence.Precision)
+	at := c.ConsentTime.UTC().Truncate(evidence.Precision)
+	var events []*store.ConsentEvent
+	none := 0
+	for _, t := range c.Types {
+		cur := current[t]
+		switch {
+		case cur == nil && c.Status == store.StatusRejected && c.RecipientType == store.Individual:
+			none++ // nothing to reject: NONE already forbids messages
+			continue
+		case cur != nil && cur.Status == c.Status:
+			continue
+		case cur != nil && at.Before(cur.ConsentTime):
+			e := errs.FailedPrecondition(errs.ReasonInvalidConsentTime,
+				"consent_time %s is older than the current %s record of %s",
+				at.Format(time.RFC3339), typeName(t), cur.ConsentTime.Format(time.RFC3339))
+			e.Field = "consent_time"
+			return nil, e
+		}
+		ev := c.Evidence
+		events = append(events, &store.ConsentEvent{
+			ID: uuid.NewString(), BrandID: c.Brand.ID, BrandCode: c.Brand.Code, Recipient: c.Recipient,
+			RecipientType: c.RecipientType, Type: t, Status: c.Status, ConsentTime: at, CreatedAt: now,
+			SourceID: ev.SourceID, APIKeyID: ev.APIKeyID, OperatorID: ev.OperatorID,
+			VerificationID: ev.VerificationID, Method: ev.Method, MessageIDs: strings.Join(ev.MessageIDs, ","),
+			IYSSource: ev.IYSSource, Reference: ev.Reference, IPAddress: ev.IPAddress, UserAgent: ev.UserAgent,
+		})
+	}
+	if none == len(c.Types) {
+		return nil, errs.FailedPrecondition(errs.ReasonFirstRecordRejected,
+			"%s has no consent record to reject: the first record cannot be a rejection (RET), and without a record no commercial message may be sent anyway", c.Recipient)
+	}
+	head = evidence.Link(head, events)
+	if err := tx.InsertConsentEvents(ctx, events); err != nil {
+		return nil, errs.Internal(err, "append consent events")
+	}
+	for _, e := range events {
+		st := &store.ConsentState{TenantID: c.TenantID, BrandID: c.Brand.ID, Recipient: c.Recipient,
+			RecipientType: c.RecipientType, Type: e.Type, Status: e.Status, ConsentTime: e.ConsentTime,
+			SourceID: e.SourceID, IYSSource: e.IYSSource, EventID: e.ID, UpdatedAt: now}
+		if err := tx.PutConsentState(ctx, st); err != nil {
+			return nil, errs.Internal(err, "update consent state")
+		}
+		current[e.Type] = st
+	}
+	if len(events) > 0 {
+		if err := tx.SetChainHead(ctx, head); err != nil {
+			return nil, errs.Internal(err, "advance event chain")
+		}
+	}
+	after := make([]store.ConsentState, 0, len(current))
+	for _, st := range current {
+		after = append(after, *st)
+	}
+	out := &Applied{Results: results(c.Types, after, c.RecipientType)}
+	for _, e := range events {
+		out.Events = append(out.Events, *e)
+	}
+	return out, nil
+}
+
+// ValidateConsentTime applies İYS's date rules; zero means now.
+func ValidateConsentTime(t *time.Time, now time.Time) (time.Time, error) {
+	if t == nil || t.IsZero() {
+		return now, nil
+	}
+	switch {
+	case t.Before(Earliest):
+		e := errs.Invalid("consent_time", "must not be before 2015-05-01 (İYS keeps no earlier consents)")
+		return time.Time{}, e.WithReason(errs.ReasonInvalidConsentTime)
+	case t.After(now.Add(clockSkew)):
+		e := errs.Invalid("consent_time", "must not be in the future")
+		return time.Time{}, e.WithReason(errs.ReasonInvalidConsentTime)
+	}
+	return *t, nil
+}
+
+// ChangeRequest is a RecordConsent or RejectConsent call.
+type ChangeRequest struct {
+	Recipient        string
+	RecipientType    store.RecipientType
+	Types            []store.ConsentType
+	Brand            string
+	ConsentTime      *time.Time
+	IYSSource        string
+	OperatorID       string
+	Reference        string
+	IdempotencyKey   string
+	SendConfirmation bool
+}
+
+// ChangeResponse is the outcome of a record or reject call.
+type ChangeResponse struct {
+	Recipient string
+	Events    []store.ConsentEvent
+	Results   []Result
+}
+
+// Record records a consent (ONAY) reported by a source.
+func (s *Service) Record(ctx context.Context, p auth.Principal, req ChangeRequest) (*ChangeResponse, error) {
+	return s.change(ctx, p, req, store.StatusGranted, "RecordConsent")
+}
+
+// Reject records a rejection (RET); the next check sees it.
+func (s *Service) Reject(ctx context.Context, p auth.Principal, req ChangeRequest) (*ChangeResponse, error) {
+	req.SendConfirmation = false
+	return s.change(ctx, p, req, store.StatusRejected, "RejectConsent")
+}
+
+func (s *Service) change(ctx context.Context, p auth.Principal, req ChangeRequest, status store.ConsentStatus, op string) (*ChangeResponse, error) {
+	reqHash := idempotency.RequestHash(req)
+	if out, ok, err := idempotency.Replay[*ChangeResponse](ctx, s.store, p.TenantID, op, req.IdempotencyKey, reqHash); err != nil || ok {
+		return out, err
+	}
+	r, err := parseRecipient(req.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	types, err := TypesFor(r, req.Types)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	at, err := ValidateConsentTime(req.ConsentTime, now)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.dir.Tenant(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.dir.Brand(ctx, p.TenantID, req.Brand)
+	if err != nil {
+		return nil, err
+	}
+	if req.SendConfirmation && !r.IsMobile() {
+		return nil, errs.Invalid("send_confirmation", "a confirmation SMS needs a mobile number")
+	}
+	ev := EvidenceOf(p)
+	ev.OperatorID, ev.Reference = req.OperatorID, req.Reference
+	if req.IYSSource != "" {
+		ev.IYSSource = req.IYSSource
+	}
+	c := Change{TenantID: p.TenantID, Brand: b, Recipient: r.Value, RecipientType: recipientType(req.RecipientType),
+		Types: types, Status: status, ConsentTime: at, Evidence: ev}
+	var out *ChangeResponse
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		if req.SendConfirmation && s.confirm != nil {
+			id, err := s.confirm.QueueConfirmation(ctx, tx, t, b, r.Value, nil, types, at)
+			if err != nil {
+				return err
+			}
+			c.Evidence.MessageIDs = []string{id}
+		}
+		applied, err := Apply(ctx, tx, c, now)
+		if err != nil {
+			return err
+		}
+		out = &ChangeResponse{Recipient: r.Value, Events: applied.Events, Results: applied.Results}
+		return idempotency.Save(ctx, tx, p.TenantID, op, req.IdempotencyKey, reqHash, out, now)
+	})
+	if errors.Is(err, store.ErrConflict) && req.IdempotencyKey != "" {
+		out, _, err = idempotency.Replay[*ChangeResponse](ctx, s.store, p.TenantID, op, req.IdempotencyKey, reqHash)
+		return out, err
+	}
+	if err != nil {
+		return nil, wrap(err, "record consent change")
+	}
+	return out, nil
+}
+
+// wrap keeps domain errors as they are and hides the rest as internal.
+func wrap(err error, what string) error {
+	if _, ok := errs.As(err); ok {
+		return err
+	}
+	return errs.Internal(err, "%s", what)
+}
+
+// ListRequest selects consent events.
+type ListRequest struct {
+	Recipient string
+	Brand     string
+	PageSize  int
+	PageToken string
+}
+
+// ListEvents lists a tenant's events, newest first.
+func (s *Service) ListEvents(ctx context.Context, p auth.Principal, req ListRequest) ([]store.ConsentEvent, string, error) {
+	f := store.EventFilter{TenantID: p.TenantID, Limit: pageSize(req.PageSize)}
+	if req.Recipient != "" {
+		r, err := parseRecipient(req.Recipient)
+		if err != nil {
+			return nil, "", err
+		}
+		f.Recipient = r.Value
+	}
+	if req.Brand != "" {
+		b, err := s.dir.Brand(ctx, p.TenantID, req.Brand)
+		if err != nil {
+			return nil, "", err
+		}
+		f.BrandID = b.ID
+	}
+	if req.PageToken != "" {
+		seq, err := decodeToken(req.PageToken)
+		if err != nil {
+			return nil, "", err
+		}
+		f.BeforeSeq = seq
+	}
+	evs, err := s.store.ListConsentEvents(ctx, f)
+	if err != nil {
+		return nil, "", errs.Internal(err, "list consent events")
+	}
+	next := ""
+	if len(evs) == f.Limit {
+		next = encodeToken(evs[len(evs)-1].Seq)
+	}
+	return evs, next, nil
+}
+
+func pageSize(n int) int {
+	switch {
+	case n <= 0:
+		return 100
+	case n > 1000:
+		return 1000
+	}
+	return n
+}
+
+func encodeToken(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("seq:%d", seq)))
+}
+
+func decodeToken(tok string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err == nil {
+		if s, ok := strings.CutPrefix(string(b), "seq:"); ok {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+				return n, nil
+			}
+		}
+	}
+	return 0, errs.Invalid("page_token", "not a token from a previous page")
+}

@@ -1,0 +1,210 @@
+// Package outbox writes SMS messages in the transaction of the change that
+// causes them and delivers them afterwards. A message is never lost (it is
+// committed with its cause) and never delivered twice (its id is the
+// provider's idempotency key when a crashed send is retried).
+package outbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/izinhq/izin/server/internal/errs"
+	"github.com/izinhq/izin/server/internal/recipient"
+	"github.com/izinhq/izin/server/internal/sms"
+	"github.com/izinhq/izin/server/internal/store"
+	"github.com/izinhq/izin/server/internal/tenancy"
+)
+
+// Queue composes consent SMS and writes them to the outbox.
+type Queue struct {
+	templates *sms.Templates
+	provider  string
+	now       func() time.Time
+	wake      func()
+}
+
+// NewQueue returns a queue for messages to be sent by the named provider.
+// wake, if set, is called after a message is queued, to nudge the worker.
+func NewQueue(t *sms.Templates, provider string, now func() time.Time) *Queue {
+	return &Queue{templates: t, provider: provider, now: now, wake: func() {}}
+}
+
+// SetWake sets the function that nudges the worker.
+func (q *Queue) SetWake(f func()) { q.wake = f }
+
+// Wake nudges the worker; call it after the transaction commits.
+func (q *Queue) Wake() { q.wake() }
+
+func typeNames(types []store.ConsentType) []string {
+	out := make([]string, 0, len(types))
+	for _, t := range types {
+		switch t {
+		case store.ConsentSMS:
+			out = append(out, sms.TypeSMS)
+		case store.ConsentCall:
+			out = append(out, sms.TypeCall)
+		case store.ConsentEmail:
+			out = append(out, sms.TypeEmail)
+		}
+	}
+	return out
+}
+
+// QueueActivation queues the SMS carrying an activation code.
+func (q *Queue) QueueActivation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+	verificationID string, code string, types []store.ConsentType) (string, error) {
+	body, err := q.templates.Activation(sms.ActivationData{Brand: b.Sender, Code: code, Types: typeNames(types),
+		RejectRoute: tenancy.RejectRoute(b), Mersis: t.Mersis})
+	if err != nil {
+		return "", errs.Internal(err, "compose activation SMS")
+	}
+	return q.insert(ctx, tx, t, b, to, &verificationID, store.KindActivation, body, sms.RedactCode(body, code))
+}
+
+// QueueConfirmation queues the SMS confirming a recorded consent.
+func (q *Queue) QueueConfirmation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+	verificationID *string, types []store.ConsentType, at time.Time) (string, error) {
+	body, err := q.templates.Confirmation(sms.ConfirmationData{Brand: b.Sender, Types: typeNames(types), Time: at,
+		RejectRoute: tenancy.RejectRoute(b), Mersis: t.Mersis})
+	if err != nil {
+		return "", errs.Internal(err, "compose confirmation SMS")
+	}
+	return q.insert(ctx, tx, t, b, to, verificationID, store.KindConfirmation, body, body)
+}
+
+func (q *Queue) insert(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+	verificationID *string, kind store.MessageKind, body, redacted string) (string, error) {
+	r, err := recipient.Parse(to)
+	if err != nil || !r.IsMobile() {
+		return "", errs.Invalid("recipient", "SMS can only be sent to a Turkish mobile number (+905…)")
+	}
+	now := q.now().UTC()
+	id, err := uuid.NewV7() // time-ordered, so listing by id is listing by time
+	if err != nil {
+		return "", errs.Internal(err, "message id")
+	}
+	m := &store.Message{ID: id.String(), TenantID: t.ID, BrandID: b.ID, VerificationID: verificationID, Kind: kind,
+		Recipient: r.Value, RecipientPrefix: r.Prefix(), Sender: b.Sender, Body: body, RedactedBody: redacted,
+		Status: store.MessageQueued, Provider: q.provider, NextAttemptAt: now, CreatedAt: now}
+	if err := tx.InsertMessage(ctx, m); err != nil {
+		return "", errs.Internal(err, "queue SMS")
+	}
+	return m.ID, nil
+}
+
+// Store is what the worker needs.
+type Store interface {
+	ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.Message, error)
+	FinishMessage(ctx context.Context, m *store.Message) error
+}
+
+// Worker delivers queued messages through a provider.
+type Worker struct {
+	store    Store
+	provider sms.Provider
+	log      *slog.Logger
+	now      func() time.Time
+
+	Lease       time.Duration // how long a claimed message is ours
+	Poll        time.Duration // how often to look when not woken
+	MaxAttempts int
+	Batch       int
+
+	wake chan struct{}
+	once sync.Once
+}
+
+// NewWorker returns a worker with sensible defaults.
+func NewWorker(s Store, p sms.Provider, log *slog.Logger) *Worker {
+	return &Worker{store: s, provider: p, log: log, now: time.Now, Lease: 30 * time.Second,
+		Poll: time.Second, MaxAttempts: 10, Batch: 50, wake: make(chan struct{}, 1)}
+}
+
+// Wake makes the worker look for messages now.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers messages until ctx ends.
+func (w *Worker) Run(ctx context.Context) {
+	t := time.NewTicker(w.Poll)
+	defer t.Stop()
+	for {
+		for {
+			n, err := w.RunOnce(ctx)
+			if err != nil && ctx.Err() == nil {
+				w.log.Error("outbox: claim messages", "err", err)
+			}
+			if n < w.Batch || ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce claims one batch and sends it; it returns how many it claimed.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	now := w.now()
+	msgs, err := w.store.ClaimMessages(ctx, now, now.Add(w.Lease), w.Batch)
+	if err != nil {
+		return 0, err
+	}
+	for i := range msgs {
+		w.send(ctx, &msgs[i])
+	}
+	return len(msgs), nil
+}
+
+func (w *Worker) send(ctx context.Context, m *store.Message) {
+	sendCtx, cancel := context.WithTimeout(ctx, w.Lease/2)
+	res, err := w.provider.Send(sendCtx, sms.Message{ID: m.ID, Sender: m.Sender, Recipient: m.Recipient, Body: m.Body})
+	cancel()
+	now := w.now().UTC()
+	switch {
+	case err == nil:
+		m.Status, m.ProviderMessageID, m.SentAt, m.LastError = store.MessageSent, res.ProviderMessageID, &now, ""
+		if w.provider.Name() != "sandbox" {
+			m.Body = m.RedactedBody // the code is no longer needed once it left
+		}
+	case sms.IsPermanent(err) || m.Attempts >= w.MaxAttempts:
+		m.Status, m.LastError = store.MessageFailed, err.Error()
+		m.Body = m.RedactedBody
+		w.log.Warn("outbox: message failed for good", "message_id", m.ID, "attempts", m.Attempts, "err", err)
+	default:
+		m.LastError = err.Error()
+		m.NextAttemptAt = now.Add(backoff(m.Attempts))
+		w.log.Info("outbox: send failed, will retry", "message_id", m.ID, "attempts", m.Attempts, "err", err)
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return // shutting down: the lease runs out and another run retries
+	}
+	if ferr := w.store.FinishMessage(context.WithoutCancel(ctx), m); ferr != nil {
+		// The lease expires and the message is sent again with the same id,
+		// which the provider deduplicates.
+		w.log.Error("outbox: record send result", "message_id", m.ID, "err", ferr)
+	}
+}
+
+// backoff grows exponentially from 2 s to 10 min, with jitter.
+func backoff(attempt int) time.Duration {
+	d := 2 * time.Second << min(attempt, 9)
+	if d > 10*time.Minute {
+		d = 10 * time.Minute
+	}
+	return d/2 + rand.N(d/2+1)
+}

@@ -1,0 +1,524 @@
+// Package verify runs the SMS-code flow: it sends an activation code, checks
+// the code the source submits, and on success records the consent and
+// queues the confirmation SMS, all in one transaction.
+package verify
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/izinhq/izin/server/internal/auth"
+	"github.com/izinhq/izin/server/internal/consent"
+	"github.com/izinhq/izin/server/internal/errs"
+	"github.com/izinhq/izin/server/internal/evidence"
+	"github.com/izinhq/izin/server/internal/idempotency"
+	"github.com/izinhq/izin/server/internal/recipient"
+	"github.com/izinhq/izin/server/internal/store"
+)
+
+// Store is what verifications read and write.
+type Store interface {
+	InTx(ctx context.Context, fn func(tx store.Tx) error) error
+	GetVerification(ctx context.Context, tenantID, id string) (*store.Verification, error)
+	CountRecentVerifications(ctx context.Context, tenantID, sourceID string, since time.Time) (int64, error)
+	CountSends(ctx context.Context, c store.SendCount) (int64, error)
+	MessagesOfVerification(ctx context.Context, tenantID, verificationID string) ([]store.Message, error)
+	idempotency.Reader
+}
+
+// Directory resolves tenants and brands.
+type Directory interface {
+	consent.Directory
+	BrandByID(ctx context.Context, tenantID, id string) (*store.Brand, error)
+}
+
+// Messenger queues SMS inside a transaction.
+type Messenger interface {
+	QueueActivation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+		verificationID string, code string, types []store.ConsentType) (string, error)
+	consent.Confirmer
+	Wake()
+}
+
+// Service runs verifications.
+type Service struct {
+	store  Store
+	dir    Directory
+	msg    Messenger
+	secret []byte
+	now    func() time.Time
+}
+
+// New returns a verification service. secret keys the code hashes, so a
+// copy of the database alone does not reveal codes.
+func New(s Store, d Directory, m Messenger, secret []byte, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: s, dir: d, msg: m, secret: secret, now: now}
+}
+
+// View is a verification as clients see it.
+type View struct {
+	store.Verification
+	Types        []store.ConsentType
+	AttemptsLeft int
+	MessageIDs   []string
+	BrandCode    string
+}
+
+// StartRequest starts a verification.
+type StartRequest struct {
+	Recipient      string
+	RecipientType  store.RecipientType
+	Types          []store.ConsentType
+	Method         store.VerificationMethod
+	Brand          string
+	FirstName      string
+	LastName       string
+	OperatorID     string
+	IdempotencyKey string
+}
+
+const opStart = "StartVerification"
+
+// Start checks the send limits, then writes the verification and its
+// activation SMS in one transaction.
+func (s *Service) Start(ctx context.Context, p auth.Principal, req StartRequest) (*View, error) {
+	reqHash := idempotency.RequestHash(req)
+	if out, ok, err := idempotency.Replay[*View](ctx, s.store, p.TenantID, opStart, req.IdempotencyKey, reqHash); err != nil || ok {
+		return out, err
+	}
+	if req.Method == store.MethodLandingPage {
+		return nil, errs.Unimplemented("the landing-page method is not available yet; use VERIFICATION_METHOD_SMS_CODE")
+	}
+	if req.Method != store.MethodSMSCode {
+		return nil, errs.Invalid("method", "must be VERIFICATION_METHOD_SMS_CODE or VERIFICATION_METHOD_LANDING_PAGE")
+	}
+	r, err := recipient.Parse(req.Recipient)
+	if err != nil {
+		return nil, errs.Invalid("recipient", "%v", err)
+	}
+	if !r.IsMobile() {
+		return nil, errs.Invalid("recipient", "verification by SMS needs a Turkish mobile number (+905…), got %s", r.Value).
+			WithReason(errs.ReasonRecipientMismatch)
+	}
+	types, err := consent.TypesFor(r, req.Types)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.dir.Tenant(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.dir.Brand(ctx, p.TenantID, req.Brand)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(evidence.Precision)
+	if err := s.checkSendLimits(ctx, t, r, now); err != nil {
+		return nil, err
+	}
+	if p.SourceID != nil && t.MaxStartsPerSourceMinute > 0 {
+		n, err := s.store.CountRecentVerifications(ctx, t.ID, *p.SourceID, now.Add(-time.Minute))
+		if err != nil {
+			return nil, errs.Internal(err, "count verifications")
+		}
+		if n >= int64(t.MaxStartsPerSourceMinute) {
+			return nil, errs.RateLimited(time.Minute, "this source started %d verifications in the last minute (limit %d)", n, t.MaxStartsPerSourceMinute)
+		}
+	}
+	code, err := newCode(t.CodeLength)
+	if err != nil {
+		return nil, errs.Internal(err, "generate code")
+	}
+	key := p.KeyID
+	v := &store.Verification{ID: uuid.NewString(), TenantID: t.ID, BrandID: b.ID, SourceID: p.SourceID, APIKeyID: &key,
+		OperatorID: req.OperatorID, Recipient: r.Value, RecipientType: recipientType(req.RecipientType),
+		Types: joinTypes(types), Method: req.Method, Status: store.VerificationPending,
+		ExpireAt: now.Add(time.Duration(t.CodeTTLSeconds) * time.Second), MaxAttempts: t.MaxAttempts,
+		Sends: 1, LastSentAt: now, FirstName: req.FirstName, LastName: req.LastName, CreatedAt: now, UpdatedAt: now}
+	v.CodeHash = s.hashCode(v.ID, code)
+	var out *View
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.InsertVerification(ctx, v); err != nil {
+			return errs.Internal(err, "store verification")
+		}
+		id, err := s.msg.QueueActivation(ctx, tx, t, b, r.Value, v.ID, code, types)
+		if err != nil {
+			return err
+		}
+		out = s.view(v, b.Code, []string{id}, now)
+		return idempotency.Save(ctx, tx, t.ID, opStart, req.IdempotencyKey, reqHash, out, now)
+	})
+	if errors.Is(err, store.ErrConflict) && req.IdempotencyKey != "" {
+		out, _, err = idempotency.Replay[*View](ctx, s.store, p.TenantID, opStart, req.IdempotencyKey, reqHash)
+		return out, err
+	}
+	if err != nil {
+		return nil, wrap(err, "start verification")
+	}
+	s.msg.Wake()
+	return out, nil
+}
+
+// checkSendLimits guards against SMS pumping: per recipient, per number
+// block and per tenant, each over the last hour.
+func (s *Service) checkSendLimits(ctx context.Context, t *store.Tenant, r recipient.Recipient, now time.Time) error {
+	since := now.Add(-time.Hour)
+	limits := []struct {
+		count store.SendCount
+		max   int
+		what  string
+	}{
+		{store.SendCount{TenantID: t.ID, Recipient: r.Value, Since: since}, t.MaxSendsPerRecipientHour, "to this number"},
+		{store.SendCount{TenantID: t.ID, Prefix: r.Prefix(), Since: since}, t.MaxSendsPerPrefixHour, "to numbers starting " + r.Prefix()},
+		{store.SendCount{TenantID: t.ID, Since: since}, t.MaxSendsPerTenantHour, "by this tenant"},
+	}
+	for _, l := range limits {
+		if l.max <= 0 {
+			continue
+		}
+		n, err := s.store.CountSends(ctx, l.count)
+		if err != nil {
+			return errs.Internal(err, "count sent messages")
+		}
+		if n >= int64(l.max) {
+			return errs.RateLimited(15*time.Minute, "%d SMS were sent %s in the last hour (limit %d); try again later", n, l.what, l.max)
+		}
+	}
+	return nil
+}
+
+// Get returns a verification of the principal's tenant.
+func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (*View, error) {
+	v, err := s.store.GetVerification(ctx, p.TenantID, id)
+	if err != nil {
+		return nil, notFound(err, id)
+	}
+	return s.load(ctx, v)
+}
+
+func (s *Service) load(ctx context.Context, v *store.Verification) (*View, error) {
+	msgs, err := s.store.MessagesOfVerification(ctx, v.TenantID, v.ID)
+	if err != nil {
+		return nil, errs.Internal(err, "list verification messages")
+	}
+	ids := make([]string, len(msgs))
+	for i := range msgs {
+		ids[i] = msgs[i].ID
+	}
+	code := ""
+	if b, err := s.dir.BrandByID(ctx, v.TenantID, v.BrandID); err == nil {
+		code = b.Code
+	}
+	return s.view(v, code, ids, s.now()), nil
+}
+
+// SubmitResult is a verified verification and the consent it recorded.
+type SubmitResult struct {
+	View    *View
+	Results []consent.Result
+	Events  []store.ConsentEvent
+}
+
+// outcome carries a state change that must be committed even though the
+// call then fails (a wrong code still uses up an attempt).
+type outcome struct{ err error }
+
+// Submit checks code. A wrong code uses up an attempt atomically (the row is
+// locked); the right one records the consent and queues the confirmation.
+func (s *Service) Submit(ctx context.Context, p auth.Principal, id, code string) (*SubmitResult, error) {
+	var res *SubmitResult
+	var failed outcome
+	now := s.now().UTC().Truncate(evidence.Precision)
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		v, err := tx.LockVerification(ctx, p.TenantID, id)
+		if err != nil {
+			return notFound(err, id)
+		}
+		if err := s.pending(v, now); err != nil {
+			if v.Status == store.VerificationExpired {
+				failed.err = err
+				return tx.UpdateVerification(ctx, v)
+			}
+			return err
+		}
+		if !hmac.Equal([]byte(s.hashCode(v.ID, code)), []byte(v.CodeHash)) {
+			v.Attempts++
+			v.UpdatedAt = now
+			left := v.MaxAttempts - v.Attempts
+			if left <= 0 {
+				v.Status = store.VerificationFailed
+				failed.err = errs.FailedPrecondition(errs.ReasonTooManyAttempts,
+					"wrong code; %d wrong codes used up the verification, start a new one", v.Attempts)
+			} else {
+				e := errs.Invalid("code", "wrong code; %d attempt(s) left", left).WithReason(errs.ReasonInvalidCode)
+				failed.err = e.With("attempts_left", strconv.Itoa(left))
+			}
+			return tx.UpdateVerification(ctx, v)
+		}
+		r, err := s.verified(ctx, tx, p, v, now)
+		res = r
+		return err
+	})
+	if err != nil {
+		return nil, wrap(err, "submit code")
+	}
+	if failed.err != nil {
+		return nil, failed.err
+	}
+	s.msg.Wake()
+	return res, nil
+}
+
+func (s *Service) verified(ctx context.Context, tx store.Tx, p auth.Principal, v *store.Verification, now time.Time) (*SubmitResult, error) {
+	t, err := s.dir.Tenant(ctx, v.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.brandByID(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	types := splitTypes(v.Types)
+	confID, err := s.msg.QueueConfirmation(ctx, tx, t, b, v.Recipient, &v.ID, types, now)
+	if err != nil {
+		return nil, err
+	}
+	msgIDs, err := s.messageIDs(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	msgIDs = append(msgIDs, confID)
+	ev := consent.EvidenceOf(p)
+	if v.SourceID != nil {
+		ev.SourceID = v.SourceID
+	}
+	ev.OperatorID, ev.VerificationID, ev.Method, ev.MessageIDs = v.OperatorID, &v.ID, v.Method, msgIDs
+	applied, err := consent.Apply(ctx, tx, consent.Change{TenantID: v.TenantID, Brand: b, Recipient: v.Recipient,
+		RecipientType: v.RecipientType, Types: types, Status: store.StatusGranted, ConsentTime: now, Evidence: ev}, now)
+	if err != nil {
+		return nil, err
+	}
+	v.Status, v.VerifiedAt, v.UpdatedAt = store.VerificationVerified, &now, now
+	if err := tx.UpdateVerification(ctx, v); err != nil {
+		return nil, errs.Internal(err, "update verification")
+	}
+	return &SubmitResult{View: s.view(v, b.Code, msgIDs, now), Results: applied.Results, Events: applied.Events}, nil
+}
+
+func (s *Service) messageIDs(ctx context.Context, v *store.Verification) ([]string, error) {
+	msgs, err := s.store.MessagesOfVerification(ctx, v.TenantID, v.ID)
+	if err != nil {
+		return nil, errs.Internal(err, "list verification messages")
+	}
+	ids := make([]string, 0, len(msgs)+1)
+	for i := range msgs {
+		ids = append(ids, msgs[i].ID)
+	}
+	return ids, nil
+}
+
+// Resend sends a new code; the old one stops working.
+func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*View, error) {
+	now := s.now().UTC().Truncate(evidence.Precision)
+	var out *View
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		v, err := tx.LockVerification(ctx, p.TenantID, id)
+		if err != nil {
+			return notFound(err, id)
+		}
+		if v.Status != store.VerificationPending && v.Status != store.VerificationExpired {
+			return closed(v)
+		}
+		t, err := s.dir.Tenant(ctx, v.TenantID)
+		if err != nil {
+			return err
+		}
+		if v.Sends >= t.MaxSendsPerVerification {
+			return errs.RateLimited(time.Hour, "this verification already sent %d codes (limit %d); start a new one later", v.Sends, t.MaxSendsPerVerification)
+		}
+		if wait := v.LastSentAt.Add(time.Duration(t.ResendIntervalSeconds) * time.Second).Sub(now); wait > 0 {
+			return errs.RateLimited(wait, "a code was sent %s ago; resend allowed in %s",
+				now.Sub(v.LastSentAt).Round(time.Second), wait.Round(time.Second))
+		}
+		r, _ := recipient.Parse(v.Recipient)
+		if err := s.checkSendLimits(ctx, t, r, now); err != nil {
+			return err
+		}
+		b, err := s.brandByID(ctx, v)
+		if err != nil {
+			return err
+		}
+		code, err := newCode(t.CodeLength)
+		if err != nil {
+			return errs.Internal(err, "generate code")
+		}
+		v.CodeHash = s.hashCode(v.ID, code)
+		v.Status, v.Attempts, v.Sends, v.LastSentAt = store.VerificationPending, 0, v.Sends+1, now
+		v.ExpireAt, v.UpdatedAt = now.Add(time.Duration(t.CodeTTLSeconds)*time.Second), now
+		if _, err := s.msg.QueueActivation(ctx, tx, t, b, v.Recipient, v.ID, code, splitTypes(v.Types)); err != nil {
+			return err
+		}
+		if err := tx.UpdateVerification(ctx, v); err != nil {
+			return errs.Internal(err, "update verification")
+		}
+		out = &View{Verification: *v}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err, "resend code")
+	}
+	s.msg.Wake()
+	return s.load(ctx, &out.Verification)
+}
+
+// Cancel stops a pending verification; cancelling twice is not an error.
+func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*View, error) {
+	now := s.now().UTC().Truncate(evidence.Precision)
+	var v *store.Verification
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if v, err = tx.LockVerification(ctx, p.TenantID, id); err != nil {
+			return notFound(err, id)
+		}
+		switch v.Status {
+		case store.VerificationCancelled:
+			return nil
+		case store.VerificationPending:
+			v.Status, v.UpdatedAt = store.VerificationCancelled, now
+			return tx.UpdateVerification(ctx, v)
+		}
+		return closed(v)
+	})
+	if err != nil {
+		return nil, wrap(err, "cancel verification")
+	}
+	return s.load(ctx, v)
+}
+
+// pending fails unless v can take a code now; it marks v expired when its
+// time ran out.
+func (s *Service) pending(v *store.Verification, now time.Time) error {
+	if v.Status == store.VerificationPending && !now.Before(v.ExpireAt) {
+		v.Status, v.UpdatedAt = store.VerificationExpired, now
+	}
+	if v.Status == store.VerificationExpired {
+		return errs.FailedPrecondition(errs.ReasonVerificationExpired,
+			"the code expired at %s; ask for a new one with ResendCode or start again", v.ExpireAt.Format(time.RFC3339))
+	}
+	if v.Status != store.VerificationPending {
+		return closed(v)
+	}
+	return nil
+}
+
+func closed(v *store.Verification) error {
+	return errs.FailedPrecondition(errs.ReasonVerificationClosed, "the verification is %s, not pending", statusName(v.Status)).
+		With("status", statusName(v.Status))
+}
+
+func statusName(s store.VerificationStatus) string {
+	switch s {
+	case store.VerificationPending:
+		return "PENDING"
+	case store.VerificationVerified:
+		return "VERIFIED"
+	case store.VerificationExpired:
+		return "EXPIRED"
+	case store.VerificationFailed:
+		return "FAILED"
+	case store.VerificationCancelled:
+		return "CANCELLED"
+	}
+	return "UNKNOWN"
+}
+
+func notFound(err error, id string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errs.NotFound("verification %s not found", id)
+	}
+	return errs.Internal(err, "load verification")
+}
+
+func wrap(err error, what string) error {
+	if _, ok := errs.As(err); ok {
+		return err
+	}
+	return errs.Internal(err, "%s", what)
+}
+
+func (s *Service) brandByID(ctx context.Context, v *store.Verification) (*store.Brand, error) {
+	return s.dir.BrandByID(ctx, v.TenantID, v.BrandID)
+}
+
+func (s *Service) view(v *store.Verification, brandCode string, msgIDs []string, now time.Time) *View {
+	out := &View{Verification: *v, Types: splitTypes(v.Types), MessageIDs: msgIDs, BrandCode: brandCode}
+	if out.Status == store.VerificationPending && !now.Before(v.ExpireAt) {
+		out.Status = store.VerificationExpired
+	}
+	if out.Status == store.VerificationPending {
+		out.AttemptsLeft = v.MaxAttempts - v.Attempts
+	}
+	out.CodeHash = ""
+	return out
+}
+
+// hashCode binds the code to its verification, so equal codes of two
+// verifications hash differently.
+func (s *Service) hashCode(id, code string) string {
+	m := hmac.New(sha256.New, s.secret)
+	m.Write([]byte(id))
+	m.Write([]byte{0})
+	m.Write([]byte(code))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func newCode(digits int) (string, error) {
+	if digits < 4 || digits > 10 {
+		digits = 6
+	}
+	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(digits)), nil)
+	n, err := rand.Int(rand.Reader, max)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%0*d", digits, n), nil
+}
+
+func recipientType(t store.RecipientType) store.RecipientType {
+	if t == store.Merchant {
+		return store.Merchant
+	}
+	return store.Individual
+}
+
+func joinTypes(types []store.ConsentType) string {
+	parts := make([]string, len(types))
+	for i, t := range types {
+		parts[i] = strconv.Itoa(int(t))
+	}
+	return strings.Join(parts, ",")
+}
+
+func splitTypes(s string) []store.ConsentType {
+	var out []store.ConsentType
+	for _, p := range strings.Split(s, ",") {
+		if n, err := strconv.Atoi(p); err == nil {
+			out = append(out, store.ConsentType(n))
+		}
+	}
+	return out
+}
