@@ -1,0 +1,227 @@
+// Package app assembles izin from its configuration: the store, the domain
+// services, the outbox worker and the gRPC and HTTP servers.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/izinhq/izin/gen/go/openapi"
+	"github.com/izinhq/izin/server/internal/auth"
+	"github.com/izinhq/izin/server/internal/consent"
+	"github.com/izinhq/izin/server/internal/grpcserver"
+	"github.com/izinhq/izin/server/internal/outbox"
+	"github.com/izinhq/izin/server/internal/sms"
+	"github.com/izinhq/izin/server/internal/store/sqlstore"
+	"github.com/izinhq/izin/server/internal/tenancy"
+	"github.com/izinhq/izin/server/internal/verify"
+)
+
+// Config is everything izin reads from flags and IZIN_* variables.
+type Config struct {
+	DatabaseURL string
+	GRPCAddr    string
+	HTTPAddr    string
+	// Secret keys activation-code hashes (hex, at least 32 bytes). When
+	// empty it is read from SecretFile, which is created on first start.
+	Secret      string
+	SecretFile  string
+	AutoMigrate bool
+	KeyCacheTTL time.Duration
+}
+
+// Defaults are the settings of a fresh checkout.
+func Defaults() Config {
+	return Config{
+		DatabaseURL: "sqlite:data/izin.db",
+		GRPCAddr:    ":9090",
+		HTTPAddr:    ":8080",
+		SecretFile:  "data/secret",
+		AutoMigrate: true,
+		KeyCacheTTL: 5 * time.Second,
+	}
+}
+
+// OpenStore opens and, if asked, migrates the database.
+func OpenStore(ctx context.Context, cfg Config, migrate bool) (*sqlstore.Store, error) {
+	st, err := sqlstore.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if _, err := st.Migrate(ctx); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// LoadSecret returns the code-hash key from cfg, creating the key file on
+// first use so that a restart keeps pending codes valid.
+func LoadSecret(cfg Config) ([]byte, error) {
+	raw := strings.TrimSpace(cfg.Secret)
+	if raw == "" {
+		b, err := os.ReadFile(cfg.SecretFile)
+		switch {
+		case err == nil:
+			raw = strings.TrimSpace(string(b))
+		case errors.Is(err, os.ErrNotExist):
+			key := make([]byte, 32)
+			if _, err := rand.Read(key); err != nil {
+				return nil, err
+			}
+			raw = hex.EncodeToString(key)
+			if err := os.MkdirAll(filepath.Dir(cfg.SecretFile), 0o700); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(cfg.SecretFile, []byte(raw+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("write secret file: %w", err)
+			}
+		default:
+			return nil, fmt.Errorf("read secret file: %w", err)
+		}
+	}
+	key, err := hex.DecodeString(raw)
+	if err != nil || len(key) < 32 {
+		return nil, errors.New("secret: want at least 32 bytes, hex-encoded (IZIN_SECRET or the secret file)")
+	}
+	return key, nil
+}
+
+// App is a running izin.
+type App struct {
+	Store    *sqlstore.Store
+	Tenancy  *tenancy.Service
+	Auth     *auth.Authenticator
+	Consent  *consent.Service
+	Verify   *verify.Service
+	Worker   *outbox.Worker
+	Provider sms.Provider
+	log      *slog.Logger
+	cfg      Config
+}
+
+// New wires the services over an open store.
+func New(cfg Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
+	secret, err := LoadSecret(cfg)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	authn := auth.NewAuthenticator(st, cfg.KeyCacheTTL)
+	ten := tenancy.New(st, authn, 10*time.Second)
+	provider := sms.NewSandbox(0)
+	queue := outbox.NewQueue(sms.DefaultTemplates(), provider.Name(), now)
+	worker := outbox.NewWorker(st, provider, log)
+	queue.SetWake(worker.Wake)
+	return &App{
+		Store: st, Tenancy: ten, Auth: authn,
+		Consent:  consent.New(st, ten, queue, now),
+		Verify:   verify.New(st, ten, queue, secret, now),
+		Worker:   worker,
+		Provider: provider,
+		log:      log, cfg: cfg,
+	}, nil
+}
+
+// Listeners are the bound ports of a running server.
+type Listeners struct {
+	GRPC net.Listener
+	HTTP net.Listener
+}
+
+// Listen binds the configured addresses.
+func (a *App) Listen() (*Listeners, error) {
+	g, err := net.Listen("tcp", a.cfg.GRPCAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen gRPC on %s: %w", a.cfg.GRPCAddr, err)
+	}
+	h, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		_ = g.Close()
+		return nil, fmt.Errorf("listen HTTP on %s: %w", a.cfg.HTTPAddr, err)
+	}
+	return &Listeners{GRPC: g, HTTP: h}, nil
+}
+
+// Serve runs the servers and the outbox worker until ctx ends, then shuts
+// down gracefully: in-flight calls finish, the worker stops between sends.
+func (a *App) Serve(ctx context.Context, l *Listeners) error {
+	gsrv, hs, err := grpcserver.NewGRPC(grpcserver.Services{Log: a.log, Auth: a.Auth, Consent: a.Consent,
+		Verify: a.Verify, Tenancy: a.Tenancy, Messages: outbox.NewLister(a.Store)})
+	if err != nil {
+		return err
+	}
+	gwCtx, cancelGW := context.WithCancel(context.Background())
+	defer cancelGW()
+	handler, closeGW, err := grpcserver.NewGateway(gwCtx, grpcserver.DialTarget(l.GRPC.Addr().String()), openapi.Spec)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = closeGW() }()
+	hsrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+
+	workerCtx, stopWorker := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.Worker.Run(workerCtx) }()
+
+	errc := make(chan error, 2)
+	go func() { errc <- gsrv.Serve(l.GRPC) }()
+	go func() {
+		if err := hsrv.Serve(l.HTTP); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
+	a.log.Info("izin serving", "grpc", l.GRPC.Addr().String(), "http", l.HTTP.Addr().String(),
+		"database", redactURL(a.cfg.DatabaseURL))
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	a.log.Info("izin shutting down")
+	hs.Shutdown()
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_ = hsrv.Shutdown(shutCtx)
+	stopped := make(chan struct{})
+	go func() { gsrv.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-shutCtx.Done():
+		gsrv.Stop()
+	}
+	stopWorker()
+	wg.Wait()
+	return serveErr
+}
+
+// redactURL hides a password in a database URL for logs.
+func redactURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	creds := u[scheme+3 : at]
+	if user, _, ok := strings.Cut(creds, ":"); ok {
+		return u[:scheme+3] + user + ":***" + u[at:]
+	}
+	return u
+}

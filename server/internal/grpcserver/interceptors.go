@@ -1,0 +1,172 @@
+package grpcserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/izinhq/izin/server/internal/auth"
+	"github.com/izinhq/izin/server/internal/errs"
+	"github.com/izinhq/izin/server/internal/store"
+)
+
+// methodScopes is the scope each izin method needs. A method missing here
+// is refused, so a new RPC cannot ship without deciding who may call it.
+var methodScopes = map[string]store.Scope{
+	"/izin.v1.ConsentService/CheckConsent":            store.ScopeCheck,
+	"/izin.v1.ConsentService/BatchCheckConsents":      store.ScopeCheck,
+	"/izin.v1.ConsentService/StreamCheckConsents":     store.ScopeCheck,
+	"/izin.v1.ConsentService/ListConsentEvents":       store.ScopeCheck,
+	"/izin.v1.ConsentService/RecordConsent":           store.ScopeWrite,
+	"/izin.v1.ConsentService/RejectConsent":           store.ScopeWrite,
+	"/izin.v1.VerificationService/StartVerification":  store.ScopeWrite,
+	"/izin.v1.VerificationService/GetVerification":    store.ScopeWrite,
+	"/izin.v1.VerificationService/SubmitCode":         store.ScopeWrite,
+	"/izin.v1.VerificationService/ResendCode":         store.ScopeWrite,
+	"/izin.v1.VerificationService/CancelVerification": store.ScopeWrite,
+	"/izin.v1.AdminService/ListMessages":              store.ScopeAdmin,
+	"/izin.v1.AdminService/CreateBrand":               store.ScopeAdmin,
+	"/izin.v1.AdminService/ListBrands":                store.ScopeAdmin,
+	"/izin.v1.AdminService/CreateSource":              store.ScopeAdmin,
+	"/izin.v1.AdminService/ListSources":               store.ScopeAdmin,
+	"/izin.v1.AdminService/CreateApiKey":              store.ScopeAdmin,
+	"/izin.v1.AdminService/ListApiKeys":               store.ScopeAdmin,
+	"/izin.v1.AdminService/RevokeApiKey":              store.ScopeAdmin,
+}
+
+// public methods need no key: health checks and reflection.
+func public(method string) bool {
+	return strings.HasPrefix(method, "/grpc.health.v1.") || strings.HasPrefix(method, "/grpc.reflection.")
+}
+
+type interceptors struct {
+	log       *slog.Logger
+	auth      *auth.Authenticator
+	validator protovalidate.Validator
+}
+
+// unary is the whole chain for unary calls: recover and map errors
+// outermost, then authenticate, then validate, then the handler.
+func (ic *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			err = errs.Internal(fmt.Errorf("panic: %v\n%s", r, debug.Stack()), "panic")
+		}
+		err = ic.finish(ctx, info.FullMethod, start, err)
+	}()
+	if ctx, err = ic.authenticate(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
+	if m, ok := req.(proto.Message); ok {
+		if err := ic.validator.Validate(m); err != nil {
+			return nil, err
+		}
+	}
+	return h(ctx, req)
+}
+
+// stream authenticates the stream once; streaming handlers validate each
+// message themselves, so one bad row gets its own error instead of ending a
+// campaign-sized stream.
+func (ic *interceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
+	start := time.Now()
+	ctx := ss.Context()
+	defer func() {
+		if r := recover(); r != nil {
+			err = errs.Internal(fmt.Errorf("panic: %v\n%s", r, debug.Stack()), "panic")
+		}
+		err = ic.finish(ctx, info.FullMethod, start, err)
+	}()
+	actx, err := ic.authenticate(ctx, info.FullMethod)
+	if err != nil {
+		return err
+	}
+	return h(srv, &ctxStream{ServerStream: ss, ctx: actx})
+}
+
+type ctxStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *ctxStream) Context() context.Context { return s.ctx }
+
+func (ic *interceptors) finish(ctx context.Context, method string, start time.Time, err error) error {
+	st := toStatus(ctx, ic.log, method, err)
+	attrs := []any{"method", method, "code", st.Code().String(), "duration", time.Since(start)}
+	if p, ok := auth.FromContext(ctx); ok {
+		attrs = append(attrs, "tenant", p.TenantID)
+	}
+	if err == nil {
+		ic.log.DebugContext(ctx, "rpc", attrs...)
+		return nil
+	}
+	ic.log.InfoContext(ctx, "rpc", append(attrs, "error", st.Message())...)
+	return st.Err()
+}
+
+func (ic *interceptors) authenticate(ctx context.Context, method string) (context.Context, error) {
+	if public(method) {
+		return ctx, nil
+	}
+	need, ok := methodScopes[method]
+	if !ok {
+		return nil, errs.PermissionDenied("method %s has no access rule", method)
+	}
+	key := bearer(ctx)
+	if key == "" {
+		return nil, errs.Unauthenticated("missing API key; send Authorization: Bearer <key>")
+	}
+	p, err := ic.auth.Authenticate(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Allows(need) {
+		return nil, errs.PermissionDenied("this API key lacks the %s scope that %s needs", scopeName(need), method).
+			WithReason(errs.ReasonScopeMissing)
+	}
+	return auth.WithPrincipal(ctx, p), nil
+}
+
+func bearer(ctx context.Context) string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range md.Get("authorization") {
+		if tok, ok := strings.CutPrefix(v, "Bearer "); ok {
+			return strings.TrimSpace(tok)
+		}
+		if tok, ok := strings.CutPrefix(v, "bearer "); ok {
+			return strings.TrimSpace(tok)
+		}
+	}
+	return ""
+}
+
+func scopeName(s store.Scope) string {
+	switch s {
+	case store.ScopeCheck:
+		return "CHECK"
+	case store.ScopeWrite:
+		return "WRITE"
+	case store.ScopeAdmin:
+		return "ADMIN"
+	}
+	return "UNKNOWN"
+}
+
+// principal returns the caller set by the auth interceptor.
+func principal(ctx context.Context) (auth.Principal, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return auth.Principal{}, errs.Unauthenticated("not authenticated")
+	}
+	return p, nil
+}

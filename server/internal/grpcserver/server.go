@@ -1,0 +1,116 @@
+// Package grpcserver is izin's transport: thin gRPC handlers over the
+// domain services, one interceptor chain, and the REST gateway that dials
+// the gRPC port so that REST passes through the same chain.
+package grpcserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"buf.build/go/protovalidate"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
+	"github.com/izinhq/izin/server/internal/auth"
+	"github.com/izinhq/izin/server/internal/consent"
+	"github.com/izinhq/izin/server/internal/outbox"
+	"github.com/izinhq/izin/server/internal/tenancy"
+	"github.com/izinhq/izin/server/internal/verify"
+)
+
+// Services are the domain services the handlers call.
+type Services struct {
+	Log      *slog.Logger
+	Auth     *auth.Authenticator
+	Consent  *consent.Service
+	Verify   *verify.Service
+	Tenancy  *tenancy.Service
+	Messages *outbox.Lister
+}
+
+// NewGRPC returns a gRPC server with every izin service, health and
+// reflection registered.
+func NewGRPC(s Services) (*grpc.Server, *health.Server, error) {
+	v, err := protovalidate.New()
+	if err != nil {
+		return nil, nil, fmt.Errorf("protovalidate: %w", err)
+	}
+	ic := &interceptors{log: s.Log, auth: s.Auth, validator: v}
+	srv := grpc.NewServer(
+		grpc.ChainUnaryInterceptor(ic.unary),
+		grpc.ChainStreamInterceptor(ic.stream),
+		grpc.MaxRecvMsgSize(8<<20),
+	)
+	izinv1.RegisterConsentServiceServer(srv, &consentHandler{svc: s.Consent, validator: v, ic: ic})
+	izinv1.RegisterVerificationServiceServer(srv, &verificationHandler{svc: s.Verify})
+	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages})
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	reflection.Register(srv)
+	return srv, hs, nil
+}
+
+// DialTarget turns a listen address (":9090") into one a client can dial.
+func DialTarget(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// NewGateway returns the HTTP handler: the REST gateway (dialing the gRPC
+// server at grpcTarget), the OpenAPI spec and a health probe.
+func NewGateway(ctx context.Context, grpcTarget string, openapi []byte) (http.Handler, func() error, error) {
+	conn, err := grpc.NewClient(grpcTarget, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("dial gRPC for the gateway: %w", err)
+	}
+	gw := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
+	)
+	for _, reg := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		izinv1.RegisterConsentServiceHandler,
+		izinv1.RegisterVerificationServiceHandler,
+		izinv1.RegisterAdminServiceHandler,
+	} {
+		if err := reg(ctx, gw, conn); err != nil {
+			_ = conn.Close()
+			return nil, nil, err
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi)
+	})
+	mux.Handle("/", gw)
+	return securityHeaders(mux), conn.Close, nil
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			w.Header().Set("Cache-Control", "no-store")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
