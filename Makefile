@@ -1,0 +1,91 @@
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+BIN := $(CURDIR)/bin
+export PATH := $(BIN):$(PATH)
+
+# Minimum versions written into gen/go/go.mod before `go mod tidy`: the runtimes
+# that match the code generators pinned in scripts/tools.sh (protoc-gen-go needs a
+# runtime at least as new as itself; grpc-gateway's runtime should equal its
+# generator), plus the protovalidate Go types that buf.build/go/protovalidate
+# v1.4.0 requires (third_party/proto/buf/validate/validate.proto matches them).
+# MVS can still raise these; keep them in step with scripts/tools.sh.
+GEN_GO_PINS := \
+	google.golang.org/protobuf@v1.36.12 \
+	google.golang.org/grpc@v1.84.0 \
+	github.com/grpc-ecosystem/grpc-gateway/v2@v2.33.0 \
+	buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go@v1.36.12-20260825204119-511051f7f437.1
+
+# Branch that `make breaking` compares against.
+BREAKING_AGAINST ?= main
+
+.DEFAULT_GOAL := help
+
+GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
+
+.PHONY: help build run test lint vet go-test clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+build: ## Build the izin binary into bin/izin (pure Go, no cgo)
+	CGO_ENABLED=0 go build -o $(BIN)/izin ./server/cmd/izin
+
+run: build ## Run izin on the embedded database with a demo tenant; prints its API key
+	$(BIN)/izin serve --demo
+
+test: lint generate-check breaking vet go-test ## Everything CI runs: lint, fresh gen/, vet, tests on SQLite and PostgreSQL
+
+lint: lint-proto ## gofmt and buf lint
+	@bad=$$(gofmt -l server gen/go/openapi); if [ -n "$$bad" ]; then echo "gofmt would change:"; echo "$$bad"; exit 1; fi
+
+vet: ## go vet over every module
+	go vet ./...
+	cd gen/go && go vet ./...
+
+go-test: ## go test -race over every module (PostgreSQL tests start their own server)
+	go test $(GO_TEST_FLAGS) ./...
+
+clean: ## Remove build output and the embedded database
+	rm -rf $(BIN)/izin data
+
+# --- proto toolchain ---
+
+.PHONY: tools vendor-protos generate lint-proto breaking generate-check
+
+tools: ## Install the pinned buf + protoc-gen-* into ./bin (idempotent)
+	@scripts/tools.sh
+
+vendor-protos: tools ## Refresh third_party/proto from the pinned packages
+	scripts/vendor-protos.sh
+
+generate: tools ## Regenerate gen/ from proto/ (Go, gRPC, gateway, OpenAPI)
+	@# Delete only generated files; gen/go/go.mod, go.sum and gen/go/openapi/openapi.go stay.
+	find gen -type f \( -name '*.pb.go' -o -name '*.pb.gw.go' -o -name '*.swagger.json' \) -delete
+	find gen -mindepth 1 -type d -empty -delete
+	buf generate
+	cd gen/go && go mod edit $(addprefix -require=,$(GEN_GO_PINS)) && go mod tidy
+
+lint-proto: tools ## buf lint + buf format check on proto/
+	buf lint
+	buf format --diff --exit-code proto
+
+breaking: tools ## buf breaking (FILE) against branch $(BREAKING_AGAINST), once it has protos
+	@if git rev-parse -q --verify 'refs/heads/$(BREAKING_AGAINST)^{commit}' >/dev/null \
+		&& git cat-file -e '$(BREAKING_AGAINST):buf.yaml' 2>/dev/null \
+		&& git ls-tree -r --name-only '$(BREAKING_AGAINST)' -- proto | grep -q '\.proto$$'; then \
+		echo "buf breaking --against '.git#branch=$(BREAKING_AGAINST)'"; \
+		buf breaking --against '.git#branch=$(BREAKING_AGAINST)'; \
+	else \
+		echo "breaking: skipped: branch '$(BREAKING_AGAINST)' has no commit with buf.yaml and proto/**/*.proto yet"; \
+	fi
+
+generate-check: generate ## Fail if `make generate` changes anything under gen/
+	@if [ -n "$$(git status --porcelain -- gen/)" ]; then \
+		echo "generate-check: gen/ is not up to date with proto/ (run 'make generate' and commit):"; \
+		git status --porcelain -- gen/; \
+		git --no-pager diff --stat -- gen/; \
+		git --no-pager diff -- gen/; \
+		exit 1; \
+	fi
+	@echo "generate-check: gen/ is up to date"
