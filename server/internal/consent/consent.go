@@ -200,6 +200,7 @@ type Evidence struct {
 	Reference      string
 	IPAddress      string
 	UserAgent      string
+	Texts          []string
 }
 
 // EvidenceOf is the evidence a principal's call carries by itself.
@@ -283,7 +284,7 @@ func Apply(ctx context.Context, tx store.Tx, c Change, now time.Time) (*Applied,
 			RecipientType: c.RecipientType, Type: t, Status: c.Status, ConsentTime: at, CreatedAt: now,
 			SourceID: ev.SourceID, APIKeyID: ev.APIKeyID, OperatorID: ev.OperatorID,
 			VerificationID: ev.VerificationID, Method: ev.Method, MessageIDs: strings.Join(ev.MessageIDs, ","),
-			IYSSource: ev.IYSSource, Reference: ev.Reference, IPAddress: ev.IPAddress, UserAgent: ev.UserAgent,
+			IYSSource: ev.IYSSource, Reference: ev.Reference, IPAddress: ev.IPAddress, UserAgent: ev.UserAgent, Texts: strings.Join(ev.Texts, ","),
 		})
 	}
 	if none == len(c.Types) {

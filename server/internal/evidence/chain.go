@@ -64,6 +64,7 @@ func canonical(e *store.ConsentEvent) string {
 	field("reference", e.Reference)
 	field("ip", e.IPAddress)
 	field("user_agent", e.UserAgent)
+	field("texts", e.Texts)
 	return b.String()
 }
 

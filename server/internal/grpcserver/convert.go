@@ -83,7 +83,7 @@ func eventPB(e *store.ConsentEvent) *izinv1.ConsentEvent {
 			SourceId: str(e.SourceID), ApiKeyId: str(e.APIKeyID), OperatorId: e.OperatorID,
 			VerificationId: str(e.VerificationID), Method: izinv1.VerificationMethod(e.Method),
 			MessageIds: msgIDs, IysSource: e.IYSSource, Reference: e.Reference,
-			IpAddress: e.IPAddress, UserAgent: e.UserAgent,
+			IpAddress: e.IPAddress, UserAgent: e.UserAgent, Texts: splitComma(e.Texts),
 		},
 		PreviousHash: e.PrevHash, Hash: e.Hash,
 	}

@@ -6,6 +6,8 @@ package outbox
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -58,13 +60,22 @@ func typeNames(types []store.ConsentType) []string {
 
 // QueueActivation queues the SMS carrying an activation code.
 func (q *Queue) QueueActivation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
-	verificationID string, code string, types []store.ConsentType) (string, error) {
+	verificationID string, code string, types []store.ConsentType) (id, textRef string, err error) {
 	body, err := q.templates.Activation(sms.ActivationData{Brand: b.Sender, Code: code, Types: typeNames(types),
 		RejectRoute: tenancy.RejectRoute(b), Mersis: t.Mersis})
 	if err != nil {
-		return "", errs.Internal(err, "compose activation SMS")
+		return "", "", errs.Internal(err, "compose activation SMS")
 	}
-	return q.insert(ctx, tx, t, b, to, &verificationID, store.KindActivation, body, sms.RedactCode(body, code))
+	redacted := sms.RedactCode(body, code)
+	id, err = q.insert(ctx, tx, t, b, to, &verificationID, store.KindActivation, body, redacted)
+	return id, TextRef("activation_sms", redacted), err
+}
+
+// TextRef names a text by its hash, so evidence proves which words the
+// customer saw without copying them into every event.
+func TextRef(kind, text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return kind + ":sha256:" + hex.EncodeToString(sum[:])
 }
 
 // QueueConfirmation queues the SMS confirming a recorded consent.

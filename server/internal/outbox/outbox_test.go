@@ -51,7 +51,7 @@ func (f *fixture) queue(t *testing.T, provider string, rollback bool) string {
 	errRollback := errors.New("rollback")
 	err := f.st.InTx(context.Background(), func(tx store.Tx) error {
 		var err error
-		id, err = q.QueueActivation(context.Background(), tx, f.tenant, f.brand, "05321234567", "v1", "975310",
+		id, _, err = q.QueueActivation(context.Background(), tx, f.tenant, f.brand, "05321234567", "v1", "975310",
 			[]store.ConsentType{store.ConsentSMS})
 		if err != nil {
 			return err

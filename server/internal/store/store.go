@@ -222,8 +222,11 @@ type ConsentEvent struct {
 	Reference      string
 	IPAddress      string `gorm:"column:ip_address"`
 	UserAgent      string
-	PrevHash       string
-	Hash           string
+	// Texts references the exact texts the customer saw, as
+	// "kind:sha256:hex", comma-separated.
+	Texts    string
+	PrevHash string
+	Hash     string
 }
 
 // ChainHead is the last sequence number and hash of a tenant's event chain.
@@ -254,6 +257,7 @@ type Verification struct {
 	LastSentAt    time.Time
 	FirstName     string
 	LastName      string
+	TextRef       string // the activation SMS text, as in ConsentEvent.Texts
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	VerifiedAt    *time.Time

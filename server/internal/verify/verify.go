@@ -46,7 +46,7 @@ type Directory interface {
 // Messenger queues SMS inside a transaction.
 type Messenger interface {
 	QueueActivation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
-		verificationID string, code string, types []store.ConsentType) (string, error)
+		verificationID string, code string, types []store.ConsentType) (id, textRef string, err error)
 	consent.Confirmer
 	Wake()
 }
@@ -152,12 +152,13 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, req StartRequest)
 	v.CodeHash = s.hashCode(v.ID, code)
 	var out *View
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.InsertVerification(ctx, v); err != nil {
-			return errs.Internal(err, "store verification")
-		}
-		id, err := s.msg.QueueActivation(ctx, tx, t, b, r.Value, v.ID, code, types)
+		id, textRef, err := s.msg.QueueActivation(ctx, tx, t, b, r.Value, v.ID, code, types)
 		if err != nil {
 			return err
+		}
+		v.TextRef = textRef
+		if err := tx.InsertVerification(ctx, v); err != nil {
+			return errs.Internal(err, "store verification")
 		}
 		out = s.view(v, b.Code, []string{id}, now)
 		return idempotency.Save(ctx, tx, t.ID, opStart, req.IdempotencyKey, reqHash, out, now)
@@ -307,6 +308,9 @@ func (s *Service) verified(ctx context.Context, tx store.Tx, p auth.Principal, v
 		ev.SourceID = v.SourceID
 	}
 	ev.OperatorID, ev.VerificationID, ev.Method, ev.MessageIDs = v.OperatorID, &v.ID, v.Method, msgIDs
+	if v.TextRef != "" {
+		ev.Texts = []string{v.TextRef}
+	}
 	applied, err := consent.Apply(ctx, tx, consent.Change{TenantID: v.TenantID, Brand: b, Recipient: v.Recipient,
 		RecipientType: v.RecipientType, Types: types, Status: store.StatusGranted, ConsentTime: now, Evidence: ev}, now)
 	if err != nil {
@@ -369,9 +373,11 @@ func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*Vie
 		v.CodeHash = s.hashCode(v.ID, code)
 		v.Status, v.Attempts, v.Sends, v.LastSentAt = store.VerificationPending, 0, v.Sends+1, now
 		v.ExpireAt, v.UpdatedAt = now.Add(time.Duration(t.CodeTTLSeconds)*time.Second), now
-		if _, err := s.msg.QueueActivation(ctx, tx, t, b, v.Recipient, v.ID, code, splitTypes(v.Types)); err != nil {
+		_, textRef, err := s.msg.QueueActivation(ctx, tx, t, b, v.Recipient, v.ID, code, splitTypes(v.Types))
+		if err != nil {
 			return err
 		}
+		v.TextRef = textRef
 		if err := tx.UpdateVerification(ctx, v); err != nil {
 			return errs.Internal(err, "update verification")
 		}

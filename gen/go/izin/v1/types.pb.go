@@ -645,8 +645,11 @@ type Evidence struct {
 	// A reference to external evidence (a scanned form, a call recording id).
 	Reference string `protobuf:"bytes,8,opt,name=reference,proto3" json:"reference,omitempty"`
 	// Landing page client details, when the consent was given on the page.
-	IpAddress     string `protobuf:"bytes,9,opt,name=ip_address,json=ipAddress,proto3" json:"ip_address,omitempty"`
-	UserAgent     string `protobuf:"bytes,10,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	IpAddress string `protobuf:"bytes,9,opt,name=ip_address,json=ipAddress,proto3" json:"ip_address,omitempty"`
+	UserAgent string `protobuf:"bytes,10,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	// The exact texts the customer was shown, as "kind:sha256:<hex>", e.g.
+	// the activation SMS without its code.
+	Texts         []string `protobuf:"bytes,11,rep,name=texts,proto3" json:"texts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -749,6 +752,13 @@ func (x *Evidence) GetUserAgent() string {
 		return x.UserAgent
 	}
 	return ""
+}
+
+func (x *Evidence) GetTexts() []string {
+	if x != nil {
+		return x.Texts
+	}
+	return nil
 }
 
 // ConsentEvent is one append-only, hash-chained change of consent state.
@@ -1046,7 +1056,7 @@ var File_izin_v1_types_proto protoreflect.FileDescriptor
 
 const file_izin_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x13izin/v1/types.proto\x12\aizin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\x02\n" +
+	"\x13izin/v1/types.proto\x12\aizin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf6\x02\n" +
 	"\bEvidence\x12\x1b\n" +
 	"\tsource_id\x18\x01 \x01(\tR\bsourceId\x12\x1c\n" +
 	"\n" +
@@ -1064,7 +1074,8 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"ip_address\x18\t \x01(\tR\tipAddress\x12\x1d\n" +
 	"\n" +
 	"user_agent\x18\n" +
-	" \x01(\tR\tuserAgent\"\xf4\x03\n" +
+	" \x01(\tR\tuserAgent\x12\x14\n" +
+	"\x05texts\x18\v \x03(\tR\x05texts\"\xf4\x03\n" +
 	"\fConsentEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12\x1d\n" +

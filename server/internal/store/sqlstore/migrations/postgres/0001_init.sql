@@ -91,6 +91,7 @@ CREATE TABLE consent_events (
     reference       text        NOT NULL DEFAULT '',
     ip_address      text        NOT NULL DEFAULT '',
     user_agent      text        NOT NULL DEFAULT '',
+    texts           text        NOT NULL DEFAULT '',
     prev_hash       text        NOT NULL,
     hash            text        NOT NULL,
     UNIQUE (tenant_id, seq)
@@ -135,6 +136,7 @@ CREATE TABLE verifications (
     last_sent_at   timestamptz NOT NULL,
     first_name     text        NOT NULL DEFAULT '',
     last_name      text        NOT NULL DEFAULT '',
+    text_ref       text        NOT NULL DEFAULT '',
     created_at     timestamptz NOT NULL,
     updated_at     timestamptz NOT NULL,
     verified_at    timestamptz

@@ -91,6 +91,7 @@ CREATE TABLE consent_events (
     reference       TEXT        NOT NULL DEFAULT '',
     ip_address      TEXT        NOT NULL DEFAULT '',
     user_agent      TEXT        NOT NULL DEFAULT '',
+    texts           TEXT        NOT NULL DEFAULT '',
     prev_hash       TEXT        NOT NULL,
     hash            TEXT        NOT NULL,
     UNIQUE (tenant_id, seq)
@@ -133,6 +134,7 @@ CREATE TABLE verifications (
     last_sent_at   DATETIME NOT NULL,
     first_name     TEXT        NOT NULL DEFAULT '',
     last_name      TEXT        NOT NULL DEFAULT '',
+    text_ref       TEXT        NOT NULL DEFAULT '',
     created_at     DATETIME NOT NULL,
     updated_at     DATETIME NOT NULL,
     verified_at    DATETIME
