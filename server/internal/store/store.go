@@ -341,6 +341,7 @@ type Tx interface {
 	UpdateVerification(ctx context.Context, v *Verification) error
 
 	InsertMessage(ctx context.Context, m *Message) error
+	MessagesOfVerification(ctx context.Context, tenantID, verificationID string) ([]Message, error)
 
 	// PutIdempotency stores an answer; ErrConflict if the key exists.
 	PutIdempotency(ctx context.Context, rec *Idempotency) error

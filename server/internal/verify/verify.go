@@ -244,7 +244,11 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id, code string)
 	var res *SubmitResult
 	var failed outcome
 	now := s.now().UTC().Truncate(evidence.Precision)
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	_, t, b, err := s.owner(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		v, err := tx.LockVerification(ctx, p.TenantID, id)
 		if err != nil {
 			return notFound(err, id)
@@ -270,7 +274,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id, code string)
 			}
 			return tx.UpdateVerification(ctx, v)
 		}
-		r, err := s.verified(ctx, tx, p, v, now)
+		r, err := s.verified(ctx, tx, p, v, t, b, now)
 		res = r
 		return err
 	})
@@ -284,21 +288,14 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id, code string)
 	return res, nil
 }
 
-func (s *Service) verified(ctx context.Context, tx store.Tx, p auth.Principal, v *store.Verification, now time.Time) (*SubmitResult, error) {
-	t, err := s.dir.Tenant(ctx, v.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	b, err := s.brandByID(ctx, v)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) verified(ctx context.Context, tx store.Tx, p auth.Principal, v *store.Verification,
+	t *store.Tenant, b *store.Brand, now time.Time) (*SubmitResult, error) {
 	types := splitTypes(v.Types)
 	confID, err := s.msg.QueueConfirmation(ctx, tx, t, b, v.Recipient, &v.ID, types, now)
 	if err != nil {
 		return nil, err
 	}
-	msgIDs, err := s.messageIDs(ctx, v)
+	msgIDs, err := messageIDs(ctx, tx, v)
 	if err != nil {
 		return nil, err
 	}
@@ -323,8 +320,27 @@ func (s *Service) verified(ctx context.Context, tx store.Tx, p auth.Principal, v
 	return &SubmitResult{View: s.view(v, b.Code, msgIDs, now), Results: applied.Results, Events: applied.Events}, nil
 }
 
-func (s *Service) messageIDs(ctx context.Context, v *store.Verification) ([]string, error) {
-	msgs, err := s.store.MessagesOfVerification(ctx, v.TenantID, v.ID)
+// owner resolves the tenant and brand of a verification before its
+// transaction starts: inside it only the transaction's own connection is
+// used, so a transaction never waits for a second pooled connection.
+func (s *Service) owner(ctx context.Context, p auth.Principal, id string) (*store.Verification, *store.Tenant, *store.Brand, error) {
+	v, err := s.store.GetVerification(ctx, p.TenantID, id)
+	if err != nil {
+		return nil, nil, nil, notFound(err, id)
+	}
+	t, err := s.dir.Tenant(ctx, v.TenantID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	b, err := s.dir.BrandByID(ctx, v.TenantID, v.BrandID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return v, t, b, nil
+}
+
+func messageIDs(ctx context.Context, tx store.Tx, v *store.Verification) ([]string, error) {
+	msgs, err := tx.MessagesOfVerification(ctx, v.TenantID, v.ID)
 	if err != nil {
 		return nil, errs.Internal(err, "list verification messages")
 	}
@@ -338,8 +354,18 @@ func (s *Service) messageIDs(ctx context.Context, v *store.Verification) ([]stri
 // Resend sends a new code; the old one stops working.
 func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*View, error) {
 	now := s.now().UTC().Truncate(evidence.Precision)
+	pre, t, b, err := s.owner(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	// Send limits are read before the transaction, on the reading pool; the
+	// locked re-read below decides everything else.
+	r, _ := recipient.Parse(pre.Recipient)
+	if err := s.checkSendLimits(ctx, t, r, now); err != nil {
+		return nil, err
+	}
 	var out *View
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		v, err := tx.LockVerification(ctx, p.TenantID, id)
 		if err != nil {
 			return notFound(err, id)
@@ -347,24 +373,12 @@ func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*Vie
 		if v.Status != store.VerificationPending && v.Status != store.VerificationExpired {
 			return closed(v)
 		}
-		t, err := s.dir.Tenant(ctx, v.TenantID)
-		if err != nil {
-			return err
-		}
 		if v.Sends >= t.MaxSendsPerVerification {
 			return errs.RateLimited(time.Hour, "this verification already sent %d codes (limit %d); start a new one later", v.Sends, t.MaxSendsPerVerification)
 		}
 		if wait := v.LastSentAt.Add(time.Duration(t.ResendIntervalSeconds) * time.Second).Sub(now); wait > 0 {
 			return errs.RateLimited(wait, "a code was sent %s ago; resend allowed in %s",
 				now.Sub(v.LastSentAt).Round(time.Second), wait.Round(time.Second))
-		}
-		r, _ := recipient.Parse(v.Recipient)
-		if err := s.checkSendLimits(ctx, t, r, now); err != nil {
-			return err
-		}
-		b, err := s.brandByID(ctx, v)
-		if err != nil {
-			return err
 		}
 		code, err := newCode(t.CodeLength)
 		if err != nil {
@@ -464,10 +478,6 @@ func wrap(err error, what string) error {
 		return err
 	}
 	return errs.Internal(err, "%s", what)
-}
-
-func (s *Service) brandByID(ctx context.Context, v *store.Verification) (*store.Brand, error) {
-	return s.dir.BrandByID(ctx, v.TenantID, v.BrandID)
 }
 
 func (s *Service) view(v *store.Verification, brandCode string, msgIDs []string, now time.Time) *View {

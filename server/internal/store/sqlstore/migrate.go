@@ -67,7 +67,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := s.db.WithContext(ctx)
+	db := s.w.WithContext(ctx)
 	create := `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version integer PRIMARY KEY, name text NOT NULL, applied_at ` + s.timeType() + ` NOT NULL)`
 	// Under the lock too: concurrent CREATE TABLE IF NOT EXISTS of one

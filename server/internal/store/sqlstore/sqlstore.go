@@ -36,8 +36,9 @@ const (
 
 // Store is the gorm implementation of store.Store.
 type Store struct {
-	db      *gorm.DB
-	sqlDB   *sql.DB
+	db      *gorm.DB // reads
+	w       *gorm.DB // writes and transactions; the same pool on PostgreSQL
+	pools   []*sql.DB
 	dialect Dialect
 }
 
@@ -71,30 +72,38 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		SkipDefaultTransaction: true, // single statements need no wrapping transaction
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
-	var db *gorm.DB
+	s := &Store{dialect: dialect}
 	switch dialect {
 	case Postgres:
-		db, err = openPostgres(dsn, cfg)
+		s.db, err = openPostgres(dsn, cfg)
+		s.w = s.db
 	case SQLite:
-		db, err = openSQLite(dsn, cfg)
+		s.db, s.w, err = openSQLite(dsn, cfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, err
+	for _, g := range []*gorm.DB{s.db, s.w} {
+		p, err := g.DB()
+		if err != nil {
+			return nil, err
+		}
+		if len(s.pools) == 0 || s.pools[0] != p {
+			s.pools = append(s.pools, p)
+		}
 	}
 	if dialect == Postgres {
-		sqlDB.SetMaxOpenConns(32)
-		sqlDB.SetMaxIdleConns(32)
-		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		s.pools[0].SetMaxOpenConns(32)
+		s.pools[0].SetMaxIdleConns(32)
+		s.pools[0].SetConnMaxIdleTime(5 * time.Minute)
 	}
-	if err := sqlDB.PingContext(ctx); err != nil {
-		_ = sqlDB.Close()
-		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	for _, p := range s.pools {
+		if err := p.PingContext(ctx); err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+		}
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: dialect}, nil
+	return s, nil
 }
 
 func openPostgres(dsn string, cfg *gorm.Config) (*gorm.DB, error) {
@@ -120,42 +129,64 @@ func openPostgres(dsn string, cfg *gorm.Config) (*gorm.DB, error) {
 	return db, err
 }
 
-func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
+// openSQLite opens two pools on one file: readers, and a single writer
+// connection. SQLite allows one writer at a time; queueing writers on Go's
+// pool instead of on SQLite's busy timeout means a transaction never waits
+// behind writers that hold every pooled connection, and WAL lets checks read
+// while a write is in progress.
+func openSQLite(path string, cfg *gorm.Config) (read, write *gorm.DB, err error) {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	// WAL lets checks read while a write is in progress; IMMEDIATE
-	// transactions take the write lock up front, so two writers queue on
-	// busy_timeout instead of failing half-way with SQLITE_BUSY.
-	// Times are stored as text and compared as text, so they must all be
-	// written in one zone: _timezone=UTC converts them on the way in (and
-	// returns them in UTC on the way out).
+	// Times are stored and compared as text, so they must all be written in
+	// one zone: _timezone=UTC converts them on the way in and out. IMMEDIATE
+	// transactions take the write lock up front rather than failing half-way
+	// when another process writes the same file.
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate" +
 		"&_time_format=sqlite&_timezone=UTC"
-	sqlDB, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, err
+	open := func(conns int) (*gorm.DB, error) {
+		sqlDB, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, err
+		}
+		sqlDB.SetMaxOpenConns(conns)
+		sqlDB.SetMaxIdleConns(conns)
+		db, err := gorm.Open(sqlite.Dialector{DriverName: "sqlite", Conn: sqlDB}, cfg)
+		if err != nil {
+			_ = sqlDB.Close()
+		}
+		return db, err
 	}
-	sqlDB.SetMaxOpenConns(8)
-	sqlDB.SetMaxIdleConns(8)
-	db, err := gorm.Open(sqlite.Dialector{DriverName: "sqlite", Conn: sqlDB}, cfg)
-	if err != nil {
-		_ = sqlDB.Close()
+	// The writer opens first so that WAL mode is set before readers attach.
+	if write, err = open(1); err != nil {
+		return nil, nil, err
 	}
-	return db, err
+	if read, err = open(4); err != nil {
+		if p, e := write.DB(); e == nil {
+			_ = p.Close()
+		}
+		return nil, nil, err
+	}
+	return read, write, nil
 }
 
 // Dialect tells which engine the store runs on.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// DB exposes the gorm handle for tests and maintenance commands.
-func (s *Store) DB() *gorm.DB { return s.db }
+// DB exposes the gorm handle (the writer) for tests and maintenance.
+func (s *Store) DB() *gorm.DB { return s.w }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.sqlDB.Close() }
+// Close closes the connection pools.
+func (s *Store) Close() error {
+	var err error
+	for _, p := range s.pools {
+		err = errors.Join(err, p.Close())
+	}
+	return err
+}
 
 // translate maps driver errors to the store's sentinel errors.
 func translate(err error) error {
@@ -188,7 +219,7 @@ func first[T any](db *gorm.DB, out *T) (*T, error) {
 
 // InTx runs fn in one transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
-	return translate(s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+	return translate(s.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		return fn(&txStore{db: g, dialect: s.dialect})
 	}))
 }
@@ -196,7 +227,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 // --- tenancy ---
 
 func (s *Store) CreateTenant(ctx context.Context, t *store.Tenant, b *store.Brand) error {
-	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return translate(s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(t).Error; err != nil {
 			return err
 		}
@@ -217,7 +248,7 @@ func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
 }
 
 func (s *Store) CreateBrand(ctx context.Context, b *store.Brand) error {
-	return translate(s.db.WithContext(ctx).Create(b).Error)
+	return translate(s.w.WithContext(ctx).Create(b).Error)
 }
 
 func (s *Store) ListBrands(ctx context.Context, tenantID string) ([]store.Brand, error) {
@@ -226,7 +257,7 @@ func (s *Store) ListBrands(ctx context.Context, tenantID string) ([]store.Brand,
 }
 
 func (s *Store) CreateSource(ctx context.Context, src *store.Source, k *store.APIKey) error {
-	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return translate(s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(src).Error; err != nil {
 			return err
 		}
@@ -247,7 +278,7 @@ func (s *Store) ListSources(ctx context.Context, tenantID string) ([]store.Sourc
 }
 
 func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
-	return translate(s.db.WithContext(ctx).Create(k).Error)
+	return translate(s.w.WithContext(ctx).Create(k).Error)
 }
 
 func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*store.APIKey, error) {
@@ -261,7 +292,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]store.APIKe
 
 func (s *Store) RevokeAPIKey(ctx context.Context, tenantID, id string, at time.Time) (*store.APIKey, error) {
 	var out *store.APIKey
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		k, err := first(tx.Where("tenant_id = ? AND id = ?", tenantID, id), &store.APIKey{})
 		if err != nil {
 			return err
@@ -357,9 +388,12 @@ func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]stor
 }
 
 func (s *Store) MessagesOfVerification(ctx context.Context, tenantID, verificationID string) ([]store.Message, error) {
+	return messagesOfVerification(s.db.WithContext(ctx), tenantID, verificationID)
+}
+
+func messagesOfVerification(db *gorm.DB, tenantID, verificationID string) ([]store.Message, error) {
 	var out []store.Message
-	err := s.db.WithContext(ctx).Where("tenant_id = ? AND verification_id = ?", tenantID, verificationID).
-		Order("id").Find(&out).Error
+	err := db.Where("tenant_id = ? AND verification_id = ?", tenantID, verificationID).Order("id").Find(&out).Error
 	return out, translate(err)
 }
 
@@ -377,7 +411,7 @@ func (s *Store) CountSends(ctx context.Context, c store.SendCount) (int64, error
 
 func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.Message, error) {
 	var out []store.Message
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Model(&store.Message{}).
 			Where("status = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)",
 				store.MessageQueued, now.UTC(), now.UTC()).
@@ -406,7 +440,7 @@ func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, li
 }
 
 func (s *Store) FinishMessage(ctx context.Context, m *store.Message) error {
-	return translate(s.db.WithContext(ctx).Model(&store.Message{}).Where("id = ?", m.ID).Updates(map[string]any{
+	return translate(s.w.WithContext(ctx).Model(&store.Message{}).Where("id = ?", m.ID).Updates(map[string]any{
 		"status":              m.Status,
 		"provider_message_id": m.ProviderMessageID,
 		"body":                m.Body,
@@ -493,6 +527,10 @@ func (t *txStore) UpdateVerification(ctx context.Context, v *store.Verification)
 		return fmt.Errorf("%w: verification %s", store.ErrNotFound, v.ID)
 	}
 	return nil
+}
+
+func (t *txStore) MessagesOfVerification(ctx context.Context, tenantID, verificationID string) ([]store.Message, error) {
+	return messagesOfVerification(t.db.WithContext(ctx), tenantID, verificationID)
 }
 
 func (t *txStore) InsertMessage(ctx context.Context, m *store.Message) error {
