@@ -63,3 +63,21 @@ func TestPrefix(t *testing.T) {
 		t.Fatalf("Prefix = %q", got)
 	}
 }
+
+// FuzzParse checks that no input panics and that normal forms are fixed
+// points: parsing a normalised recipient gives it back unchanged.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"+90 532 123 45 67", "05321234567", "a@b.co", "0090(212)5551212", "", "+", "@", "5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		r, err := Parse(in)
+		if err != nil {
+			return
+		}
+		again, err := Parse(r.Value)
+		if err != nil || again != r {
+			t.Fatalf("Parse(%q) = %+v, but Parse(%q) = %+v, %v", in, r, r.Value, again, err)
+		}
+	})
+}
