@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
+	"github.com/izinhq/izin/server/internal/apidocs"
 	"github.com/izinhq/izin/server/internal/auth"
 	"github.com/izinhq/izin/server/internal/consent"
 	"github.com/izinhq/izin/server/internal/outbox"
@@ -73,7 +74,8 @@ func DialTarget(listen string) string {
 }
 
 // NewGateway returns the HTTP handler: the REST gateway (dialing the gRPC
-// server at grpcTarget), the OpenAPI spec and a health probe.
+// server at grpcTarget), the OpenAPI spec, the REST reference page rendered
+// from it (/docs) and a health probe.
 func NewGateway(ctx context.Context, grpcTarget string, openapi []byte) (http.Handler, func() error, error) {
 	conn, err := grpc.NewClient(grpcTarget, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -96,7 +98,19 @@ func NewGateway(ctx context.Context, grpcTarget string, openapi []byte) (http.Ha
 			return nil, nil, err
 		}
 	}
+	docs, err := apidocs.Render(openapi)
+	if err != nil {
+		_ = conn.Close()
+		return nil, nil, err
+	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		// The page is self-contained: only its inline stylesheet may load.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		_, _ = w.Write(docs)
+	})
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi)
