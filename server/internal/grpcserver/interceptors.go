@@ -63,9 +63,13 @@ func (ic *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServ
 		}
 		err = ic.finish(ctx, info.FullMethod, start, err)
 	}()
-	if ctx, err = ic.authenticate(ctx, info.FullMethod); err != nil {
+	// ctx is replaced only on success: the deferred finish reads it, and
+	// authenticate returns a nil context with its error.
+	actx, err := ic.authenticate(ctx, info.FullMethod)
+	if err != nil {
 		return nil, err
 	}
+	ctx = actx
 	if m, ok := req.(proto.Message); ok {
 		if err := ic.validator.Validate(m); err != nil {
 			return nil, err
