@@ -291,11 +291,14 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id, code string)
 func (s *Service) verified(ctx context.Context, tx store.Tx, p auth.Principal, v *store.Verification,
 	t *store.Tenant, b *store.Brand, now time.Time) (*SubmitResult, error) {
 	types := splitTypes(v.Types)
-	confID, err := s.msg.QueueConfirmation(ctx, tx, t, b, v.Recipient, &v.ID, types, now)
+	// The messages so far (activation, resends) are read before the
+	// confirmation is queued: this transaction sees its own insert, so a
+	// later read would list the confirmation twice.
+	msgIDs, err := messageIDs(ctx, tx, v)
 	if err != nil {
 		return nil, err
 	}
-	msgIDs, err := messageIDs(ctx, tx, v)
+	confID, err := s.msg.QueueConfirmation(ctx, tx, t, b, v.Recipient, &v.ID, types, now)
 	if err != nil {
 		return nil, err
 	}
