@@ -43,9 +43,13 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	if err := cmd.ExecuteContext(ctx); err != nil {
-		if r.json {
+		var done *reportedError
+		switch {
+		case r.json && errors.As(err, &done):
+			// The command already printed its one JSON object.
+		case r.json:
 			_ = json.NewEncoder(stdout).Encode(map[string]string{"error": err.Error()})
-		} else {
+		default:
 			fmt.Fprintln(stderr, "izin:", err)
 		}
 		return 1
@@ -457,7 +461,7 @@ func (r *root) auditCmd() *cobra.Command {
 				return err
 			}
 			if broken {
-				return fmt.Errorf("the consent event chain is broken")
+				return &reportedError{msg: "the consent event chain is broken"}
 			}
 			return nil
 		},
@@ -492,6 +496,12 @@ func verifyChain(ctx context.Context, st store.Store, tenantID string) (int64, e
 }
 
 var errStop = errors.New("stop")
+
+// reportedError fails a command whose outcome is already printed (with
+// --json, as its one JSON object), so that Execute only sets the exit code.
+type reportedError struct{ msg string }
+
+func (e *reportedError) Error() string { return e.msg }
 
 func cliError(err error) error {
 	if e, ok := errs.As(err); ok && e.Field != "" {
