@@ -136,6 +136,11 @@ func Render(openapi []byte) ([]byte, error) {
 			svc.Ops = append(svc.Ops, s.operation(method, path, o))
 		}
 	}
+	// The consent and verification services are what integrations call;
+	// administration goes last.
+	sort.SliceStable(p.Services, func(a, b int) bool {
+		return !strings.HasPrefix(p.Services[a].Name, "Admin") && strings.HasPrefix(p.Services[b].Name, "Admin")
+	})
 	for i := range p.Services {
 		sort.Slice(p.Services[i].Ops, func(a, b int) bool { return p.Services[i].Ops[a].Name < p.Services[i].Ops[b].Name })
 	}
