@@ -109,12 +109,10 @@ func Render(openapi []byte) ([]byte, error) {
 		return nil, fmt.Errorf("apidocs: parse spec: %w", err)
 	}
 	p := page{Title: s.Info.Title, Version: s.Info.Version, Description: s.Info.Description}
-	byTag := map[string]*service{}
+	byTag := map[string]int{} // index into p.Services
 	for _, t := range s.Tags {
+		byTag[t.Name] = len(p.Services)
 		p.Services = append(p.Services, service{Name: t.Name, Description: t.Description})
-	}
-	for i := range p.Services {
-		byTag[p.Services[i].Name] = &p.Services[i]
 	}
 	paths := make([]string, 0, len(s.Paths))
 	for path := range s.Paths {
@@ -127,13 +125,13 @@ func Render(openapi []byte) ([]byte, error) {
 			if len(o.Tags) > 0 {
 				tag = o.Tags[0]
 			}
-			svc, ok := byTag[tag]
+			i, ok := byTag[tag]
 			if !ok {
+				i = len(p.Services)
+				byTag[tag] = i
 				p.Services = append(p.Services, service{Name: tag})
-				svc = &p.Services[len(p.Services)-1]
-				byTag[tag] = svc
 			}
-			svc.Ops = append(svc.Ops, s.operation(method, path, o))
+			p.Services[i].Ops = append(p.Services[i].Ops, s.operation(method, path, o))
 		}
 	}
 	// The consent and verification services are what integrations call;
