@@ -140,12 +140,14 @@ func openSQLite(path string, cfg *gorm.Config) (read, write *gorm.DB, err error)
 			return nil, nil, err
 		}
 	}
+	// synchronous(FULL) fsyncs every commit: a recorded consent or
+	// rejection survives a power cut, not only a crash of the process.
 	// Times are stored and compared as text, so they must all be written in
 	// one zone: _timezone=UTC converts them on the way in and out. IMMEDIATE
 	// transactions take the write lock up front rather than failing half-way
 	// when another process writes the same file.
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate" +
 		"&_time_format=sqlite&_timezone=UTC"
 	open := func(conns int) (*gorm.DB, error) {
 		sqlDB, err := sql.Open("sqlite", dsn)
