@@ -23,7 +23,7 @@ BREAKING_AGAINST ?= main
 
 GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: help build run test lint vet go-test clean
+.PHONY: help build run test lint vet go-test sdk-test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ build: ## Build the izin binary into bin/izin (pure Go, no cgo)
 run: build ## Run izin on the embedded database with a demo tenant; prints its API key
 	$(BIN)/izin serve --demo
 
-test: lint generate-check breaking vet go-test ## Everything CI runs: lint, fresh gen/, vet, tests on SQLite and PostgreSQL
+test: lint generate-check breaking vet go-test sdk-test ## Everything CI runs: lint, fresh gen/, vet, tests on SQLite and PostgreSQL, SDKs
 
 lint: lint-proto ## gofmt and buf lint
 	@bad=$$(gofmt -l server gen/go/openapi); if [ -n "$$bad" ]; then echo "gofmt would change:"; echo "$$bad"; exit 1; fi
@@ -45,6 +45,11 @@ vet: ## go vet over every module
 
 go-test: ## go test -race over every module (PostgreSQL tests start their own server)
 	go test $(GO_TEST_FLAGS) ./...
+
+SDKS ?= typescript
+
+sdk-test: build ## Each SDK's unit tests and the conformance scenario against a real izin (bin/izin)
+	@for sdk in $(SDKS); do echo "== sdk/$$sdk"; sdk/$$sdk/test.sh || exit 1; done
 
 clean: ## Remove build output and the embedded database
 	rm -rf $(BIN)/izin data
