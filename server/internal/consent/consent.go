@@ -99,7 +99,7 @@ func (s *Service) Check(ctx context.Context, p auth.Principal, req CheckRequest)
 	if err != nil {
 		return nil, err
 	}
-	rtype := recipientType(req.RecipientType)
+	rtype := RecipientType(req.RecipientType)
 	types := req.Types
 	if len(types) == 0 {
 		types = store.AllConsentTypes
@@ -144,7 +144,8 @@ func parseRecipient(raw string) (recipient.Recipient, error) {
 	return r, nil
 }
 
-func recipientType(t store.RecipientType) store.RecipientType {
+// RecipientType defaults an unset recipient type to BIREYSEL.
+func RecipientType(t store.RecipientType) store.RecipientType {
 	if t == store.Merchant {
 		return store.Merchant
 	}
@@ -402,7 +403,7 @@ func (s *Service) change(ctx context.Context, p auth.Principal, req ChangeReques
 	if req.IYSSource != "" {
 		ev.IYSSource = req.IYSSource
 	}
-	c := Change{TenantID: p.TenantID, Brand: b, Recipient: r.Value, RecipientType: recipientType(req.RecipientType),
+	c := Change{TenantID: p.TenantID, Brand: b, Recipient: r.Value, RecipientType: RecipientType(req.RecipientType),
 		Types: types, Status: status, ConsentTime: at, Evidence: ev}
 	var out *ChangeResponse
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
@@ -425,17 +426,9 @@ func (s *Service) change(ctx context.Context, p auth.Principal, req ChangeReques
 		return out, err
 	}
 	if err != nil {
-		return nil, wrap(err, "record consent change")
+		return nil, errs.Wrap(err, "record consent change")
 	}
 	return out, nil
-}
-
-// wrap keeps domain errors as they are and hides the rest as internal.
-func wrap(err error, what string) error {
-	if _, ok := errs.As(err); ok {
-		return err
-	}
-	return errs.Internal(err, "%s", what)
 }
 
 // ListRequest selects consent events.

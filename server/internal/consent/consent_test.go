@@ -2,7 +2,6 @@ package consent_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,7 +9,7 @@ import (
 	"github.com/izinhq/izin/server/internal/consent"
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/store"
-	"github.com/izinhq/izin/server/internal/store/sqlstore"
+	"github.com/izinhq/izin/server/internal/store/sqlstore/sqlitetest"
 	"github.com/izinhq/izin/server/internal/tenancy"
 )
 
@@ -23,14 +22,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "izin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	ten := tenancy.New(st, nil, time.Minute)
 	c, err := ten.CreateTenant(ctx, tenancy.NewTenant{Name: "Acme", Mersis: "0123456789012345",
 		Brand: store.Brand{Code: "ACME", Name: "Acme", Sender: "ACME"}})

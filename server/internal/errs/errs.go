@@ -123,6 +123,15 @@ func Internal(err error, format string, args ...any) *Error {
 	return e
 }
 
+// Wrap keeps a domain error as it is and turns anything else into an
+// internal error about what, so store failures never reach clients raw.
+func Wrap(err error, what string) error {
+	if _, ok := As(err); ok {
+		return err
+	}
+	return Internal(err, "%s", what)
+}
+
 // As returns the domain error inside err, if any.
 func As(err error) (*Error, bool) {
 	var e *Error

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/izinhq/izin/server/internal/sms"
 	"github.com/izinhq/izin/server/internal/store"
 	"github.com/izinhq/izin/server/internal/store/sqlstore"
+	"github.com/izinhq/izin/server/internal/store/sqlstore/sqlitetest"
 )
 
 // fixture is a migrated SQLite store with one tenant and brand.
@@ -26,14 +26,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "izin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	now := time.Now().UTC()
 	tn := &store.Tenant{ID: "t1", Name: "Acme", Mersis: "0123456789012345", CreatedAt: now, TenantSettings: store.DefaultTenantSettings()}
 	b := &store.Brand{ID: "b1", TenantID: "t1", Code: "ACME", Name: "Acme", Sender: "ACME", IsDefault: true, CreatedAt: now}

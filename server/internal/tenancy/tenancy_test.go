@@ -2,7 +2,6 @@ package tenancy_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,22 +10,11 @@ import (
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/store"
 	"github.com/izinhq/izin/server/internal/store/sqlstore"
+	"github.com/izinhq/izin/server/internal/store/sqlstore/sqlitetest"
 	"github.com/izinhq/izin/server/internal/tenancy"
 )
 
-func open(t *testing.T) *sqlstore.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "izin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+func open(t *testing.T) *sqlstore.Store { return sqlitetest.Open(t) }
 
 func valid() tenancy.NewTenant {
 	return tenancy.NewTenant{Name: "Acme A.Ş.", Mersis: "0123456789012345", IYSCode: "654321",

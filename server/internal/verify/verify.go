@@ -145,7 +145,7 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, req StartRequest)
 	}
 	key := p.KeyID
 	v := &store.Verification{ID: uuid.NewString(), TenantID: t.ID, BrandID: b.ID, SourceID: p.SourceID, APIKeyID: &key,
-		OperatorID: req.OperatorID, Recipient: r.Value, RecipientType: recipientType(req.RecipientType),
+		OperatorID: req.OperatorID, Recipient: r.Value, RecipientType: consent.RecipientType(req.RecipientType),
 		Types: joinTypes(types), Method: req.Method, Status: store.VerificationPending,
 		ExpireAt: now.Add(time.Duration(t.CodeTTLSeconds) * time.Second), MaxAttempts: t.MaxAttempts,
 		Sends: 1, LastSentAt: now, FirstName: req.FirstName, LastName: req.LastName, CreatedAt: now, UpdatedAt: now}
@@ -168,7 +168,7 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, req StartRequest)
 		return out, err
 	}
 	if err != nil {
-		return nil, wrap(err, "start verification")
+		return nil, errs.Wrap(err, "start verification")
 	}
 	s.msg.Wake()
 	return out, nil
@@ -279,7 +279,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id, code string)
 		return err
 	})
 	if err != nil {
-		return nil, wrap(err, "submit code")
+		return nil, errs.Wrap(err, "submit code")
 	}
 	if failed.err != nil {
 		return nil, failed.err
@@ -402,7 +402,7 @@ func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*Vie
 		return nil
 	})
 	if err != nil {
-		return nil, wrap(err, "resend code")
+		return nil, errs.Wrap(err, "resend code")
 	}
 	s.msg.Wake()
 	return s.load(ctx, &out.Verification)
@@ -427,7 +427,7 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*Vie
 		return closed(v)
 	})
 	if err != nil {
-		return nil, wrap(err, "cancel verification")
+		return nil, errs.Wrap(err, "cancel verification")
 	}
 	return s.load(ctx, v)
 }
@@ -476,13 +476,6 @@ func notFound(err error, id string) error {
 	return errs.Internal(err, "load verification")
 }
 
-func wrap(err error, what string) error {
-	if _, ok := errs.As(err); ok {
-		return err
-	}
-	return errs.Internal(err, "%s", what)
-}
-
 func (s *Service) view(v *store.Verification, brandCode string, msgIDs []string, now time.Time) *View {
 	out := &View{Verification: *v, Types: splitTypes(v.Types), MessageIDs: msgIDs, BrandCode: brandCode}
 	if out.Status == store.VerificationPending && !now.Before(v.ExpireAt) {
@@ -515,13 +508,6 @@ func newCode(digits int) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("%0*d", digits, n), nil
-}
-
-func recipientType(t store.RecipientType) store.RecipientType {
-	if t == store.Merchant {
-		return store.Merchant
-	}
-	return store.Individual
 }
 
 func joinTypes(types []store.ConsentType) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/izinhq/izin/server/internal/sms"
 	"github.com/izinhq/izin/server/internal/store"
 	"github.com/izinhq/izin/server/internal/store/sqlstore"
+	"github.com/izinhq/izin/server/internal/store/sqlstore/sqlitetest"
 	"github.com/izinhq/izin/server/internal/tenancy"
 	"github.com/izinhq/izin/server/internal/verify"
 )
@@ -46,14 +47,7 @@ type env struct {
 func newEnv(t *testing.T, url string) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.OpenURL(t, url)
 	c := &clock{t: time.Now().UTC()}
 	ten := tenancy.New(st, nil, time.Minute)
 	created, err := ten.CreateTenant(ctx, tenancy.NewTenant{Name: "Acme", Mersis: "0123456789012345",
