@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command against a real izin on a fresh database:
 #   sdk/conformance/with-server.sh COMMAND [ARGS...]
-# It builds bin/izin if needed, creates a tenant (admin key) and a CALL_CENTER
+# It builds bin/izin (unless IZIN_BIN is set), creates a tenant (admin key) and a CALL_CENTER
 # source (check+write key) in a temporary SQLite database, starts `izin serve`
 # on free loopback ports, waits until it answers, and runs COMMAND with:
 #   IZIN_GRPC_TARGET   host:port of the gRPC server (plaintext)
@@ -15,8 +15,12 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-izin="${IZIN_BIN:-$root/bin/izin}"
-if [[ ! -x $izin || -n ${IZIN_REBUILD:-} ]]; then
+# IZIN_BIN names a binary to use as it is; otherwise bin/izin is rebuilt
+# from this checkout every time (cached by go, so quick), so a stale binary
+# never answers for the current code.
+izin="${IZIN_BIN:-}"
+if [[ -z $izin ]]; then
+	izin="$root/bin/izin"
 	(cd "$root" && CGO_ENABLED=0 go build -o "$izin" ./server/cmd/izin)
 fi
 
