@@ -46,7 +46,7 @@ vet: ## go vet over every module
 go-test: ## go test -race over every module (PostgreSQL tests start their own server)
 	go test $(GO_TEST_FLAGS) ./...
 
-SDKS ?= go typescript java
+SDKS ?= go typescript python java
 
 sdk-test: build ## Each SDK's unit tests and the conformance scenario against a real izin (bin/izin)
 	@for sdk in $(SDKS); do echo "== sdk/$$sdk"; IZIN_BIN=$(BIN)/izin sdk/$$sdk/test.sh || exit 1; done
