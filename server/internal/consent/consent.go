@@ -296,6 +296,9 @@ func Apply(ctx context.Context, tx store.Tx, c Change, now time.Time) (*Applied,
 	if err := tx.InsertConsentEvents(ctx, events); err != nil {
 		return nil, errs.Internal(err, "append consent events")
 	}
+	if err := tx.InsertIYSUploads(ctx, uploadsFor(events, now)); err != nil {
+		return nil, errs.Internal(err, "queue consent changes for İYS")
+	}
 	for _, e := range events {
 		st := &store.ConsentState{TenantID: c.TenantID, BrandID: c.Brand.ID, Recipient: c.Recipient,
 			RecipientType: c.RecipientType, Type: e.Type, Status: e.Status, ConsentTime: e.ConsentTime,
@@ -319,6 +322,22 @@ func Apply(ctx context.Context, tx store.Tx, c Change, now time.Time) (*Applied,
 		out.Events = append(out.Events, *e)
 	}
 	return out, nil
+}
+
+// uploadsFor queues every event for İYS, except changes that came from
+// İYS itself (IYS_* sources): İYS already has them.
+func uploadsFor(events []*store.ConsentEvent, now time.Time) []*store.IYSUpload {
+	var out []*store.IYSUpload
+	for _, e := range events {
+		if strings.HasPrefix(e.IYSSource, "IYS_") {
+			continue
+		}
+		out = append(out, &store.IYSUpload{EventID: e.ID, TenantID: e.TenantID, BrandID: e.BrandID,
+			Recipient: e.Recipient, RecipientType: e.RecipientType, Type: e.Type, Status: e.Status,
+			Source: e.IYSSource, ConsentTime: e.ConsentTime, State: store.IYSPending,
+			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now})
+	}
+	return out
 }
 
 // ValidateConsentTime applies İYS's date rules; zero means now.

@@ -9,11 +9,13 @@ import (
 	"github.com/izinhq/izin/server/internal/consent"
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/store"
+	"github.com/izinhq/izin/server/internal/store/sqlstore"
 	"github.com/izinhq/izin/server/internal/store/sqlstore/sqlitetest"
 	"github.com/izinhq/izin/server/internal/tenancy"
 )
 
 type env struct {
+	st  *sqlstore.Store
 	svc *consent.Service
 	p   auth.Principal
 	now time.Time
@@ -29,7 +31,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	e := &env{st: st, now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 	e.svc = consent.New(st, ten, nil, func() time.Time { return e.now })
 	e.p = auth.Principal{TenantID: c.Tenant.ID, KeyID: c.KeyInfo.ID, Scope: store.ScopeAdmin}
 	return e
@@ -253,5 +255,32 @@ func TestListEventsPaging(t *testing.T) {
 	}
 	if _, _, err := e.svc.ListEvents(ctx, e.p, consent.ListRequest{PageToken: "garbage"}); err == nil {
 		t.Fatal("a garbage page token was accepted")
+	}
+}
+
+func TestChangesAreQueuedForIYS(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rec, err := e.svc.Record(ctx, e.p, consent.ChangeRequest{Recipient: "05321234567", Types: both, IYSSource: "HS_WEB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.now = e.now.Add(time.Minute)
+	// A rejection made at İYS itself is applied but not sent back to İYS.
+	if _, err := e.svc.Reject(ctx, e.p, consent.ChangeRequest{Recipient: "05321234567", Types: sms, IYSSource: "IYS_WEB"}); err != nil {
+		t.Fatal(err)
+	}
+	var ups []store.IYSUpload
+	if err := e.st.DB().Order("consent_time, type").Find(&ups).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(ups) != 2 {
+		t.Fatalf("%d uploads queued, want the 2 grants only: %+v", len(ups), ups)
+	}
+	for i, u := range ups {
+		if u.EventID != rec.Events[i].ID || u.State != store.IYSPending || u.Status != store.StatusGranted ||
+			u.Source != "HS_WEB" || u.Recipient != "+905321234567" || !u.ConsentTime.Equal(rec.Events[i].ConsentTime) {
+			t.Fatalf("upload %d: %+v", i, u)
+		}
 	}
 }

@@ -287,6 +287,73 @@ type Message struct {
 	SentAt            *time.Time
 }
 
+// IYSUploadState is where an event stands on its way to İYS.
+type IYSUploadState int16
+
+const (
+	IYSPending   IYSUploadState = 1 // waiting to be sent
+	IYSSubmitted IYSUploadState = 2 // in a bulk request whose result is awaited
+	IYSAccepted  IYSUploadState = 3 // İYS stored it
+	IYSRefused   IYSUploadState = 4 // İYS refused it for a rule; ErrorCode says which
+)
+
+// IYSUpload is a consent event that İYS must receive. It is written in the
+// transaction of the event, so no change can miss İYS.
+type IYSUpload struct {
+	EventID       string `gorm:"primaryKey"`
+	TenantID      string
+	BrandID       string
+	Recipient     string
+	RecipientType RecipientType
+	Type          ConsentType
+	Status        ConsentStatus
+	Source        string // İYS consent source, HS_*
+	ConsentTime   time.Time
+	State         IYSUploadState
+	RequestID     string
+	TransactionID string
+	ErrorCode     string
+	ErrorMessage  string
+	Attempts      int
+	NextAttemptAt time.Time
+	LeaseUntil    *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// IYSConfig is a brand's İYS connection; the password is stored encrypted.
+type IYSConfig struct {
+	BrandID     string `gorm:"primaryKey"`
+	TenantID    string
+	IYSCode     string `gorm:"column:iys_code"`
+	BrandCode   string
+	Username    string
+	PasswordEnc []byte
+	BaseURL     string
+	Enabled     bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// IYSCursor is how far the pull of İYS's changes has come for a brand.
+type IYSCursor struct {
+	BrandID      string `gorm:"primaryKey"`
+	TenantID     string
+	Cursor       string
+	LastPullAt   *time.Time
+	LastError    string
+	ReconciledTo string // the last daily change file applied, YYYY-MM-DD
+	UpdatedAt    time.Time
+}
+
+// ImportRow marks an imported row by the hash of its content.
+type ImportRow struct {
+	TenantID  string `gorm:"primaryKey"`
+	RowHash   string `gorm:"primaryKey"`
+	EventID   string
+	CreatedAt time.Time
+}
+
 // Idempotency remembers the answer to a request sent with an idempotency key.
 type Idempotency struct {
 	TenantID    string `gorm:"primaryKey"`
@@ -333,6 +400,7 @@ type Tx interface {
 	ConsentStates(ctx context.Context, tenantID, brandID, recipient string, rtype RecipientType) ([]ConsentState, error)
 	PutConsentState(ctx context.Context, s *ConsentState) error
 	InsertConsentEvents(ctx context.Context, events []*ConsentEvent) error
+	InsertIYSUploads(ctx context.Context, uploads []*IYSUpload) error
 
 	InsertVerification(ctx context.Context, v *Verification) error
 	// LockVerification reads a verification of the tenant and locks it for
@@ -405,3 +473,7 @@ func (ChainHead) TableName() string    { return "chain_heads" }
 func (Verification) TableName() string { return "verifications" }
 func (Message) TableName() string      { return "messages" }
 func (Idempotency) TableName() string  { return "idempotency_keys" }
+func (IYSUpload) TableName() string    { return "iys_uploads" }
+func (IYSConfig) TableName() string    { return "iys_configs" }
+func (IYSCursor) TableName() string    { return "iys_cursors" }
+func (ImportRow) TableName() string    { return "import_rows" }

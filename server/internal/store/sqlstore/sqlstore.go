@@ -506,6 +506,13 @@ func (t *txStore) InsertConsentEvents(ctx context.Context, events []*store.Conse
 	return translate(t.db.WithContext(ctx).Create(events).Error)
 }
 
+func (t *txStore) InsertIYSUploads(ctx context.Context, uploads []*store.IYSUpload) error {
+	if len(uploads) == 0 {
+		return nil
+	}
+	return translate(t.db.WithContext(ctx).Create(uploads).Error)
+}
+
 func (t *txStore) InsertVerification(ctx context.Context, v *store.Verification) error {
 	return translate(t.db.WithContext(ctx).Create(v).Error)
 }
