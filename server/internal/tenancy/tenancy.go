@@ -48,6 +48,7 @@ type cachedTenant struct {
 	tenant  *store.Tenant
 	brands  map[string]*store.Brand // by code
 	def     *store.Brand
+	loaded  time.Time
 	expires time.Time
 }
 
@@ -277,13 +278,17 @@ func (s *Service) Brand(ctx context.Context, tenantID, code string) (*store.Bran
 	if b, ok := c.brands[code]; ok {
 		return b, nil
 	}
-	// A brand made on another replica shows up without waiting for the TTL.
-	s.forget(tenantID)
-	if c, err = s.load(ctx, tenantID); err != nil {
-		return nil, err
-	}
-	if b, ok := c.brands[code]; ok {
-		return b, nil
+	// A brand made on another replica shows up without waiting for the
+	// TTL; the reload happens at most once a second per tenant, so a stream
+	// of unknown codes cannot turn every check into a database read.
+	if s.now().Sub(c.loaded) >= time.Second {
+		s.forget(tenantID)
+		if c, err = s.load(ctx, tenantID); err != nil {
+			return nil, err
+		}
+		if b, ok := c.brands[code]; ok {
+			return b, nil
+		}
 	}
 	return nil, errs.Invalid("brand", "no brand with code %q", code)
 }
@@ -321,7 +326,7 @@ func (s *Service) load(ctx context.Context, tenantID string) (cachedTenant, erro
 	if err != nil {
 		return cachedTenant{}, errs.Internal(err, "load brands")
 	}
-	c = cachedTenant{tenant: t, brands: map[string]*store.Brand{}, expires: now.Add(s.ttl)}
+	c = cachedTenant{tenant: t, brands: map[string]*store.Brand{}, loaded: now, expires: now.Add(s.ttl)}
 	for i := range brands {
 		b := &brands[i]
 		c.brands[b.Code] = b
