@@ -23,7 +23,7 @@ BREAKING_AGAINST ?= main
 
 GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: help build run test lint vet go-test sdk-test clean
+.PHONY: help build run test lint vet go-test sdk-test generate-sdk clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -47,6 +47,12 @@ go-test: ## go test -race over every module (PostgreSQL tests start their own se
 	go test $(GO_TEST_FLAGS) ./...
 
 SDKS ?= go typescript python java
+
+generate-sdk: generate ## Also regenerate the SDKs' committed protobuf code (TypeScript, Python)
+	cd sdk/typescript && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf sdk/typescript/src/gen && bin/buf generate --template sdk/typescript/buf.gen.yaml
+	cd sdk/python && { [ -x .venv/bin/python ] || { python3 -m venv .venv && .venv/bin/python -m pip install -q -r requirements-dev.txt; }; } \
+		&& .venv/bin/python scripts/generate.py
 
 sdk-test: build ## Each SDK's unit tests and the conformance scenario against a real izin (bin/izin)
 	@for sdk in $(SDKS); do echo "== sdk/$$sdk"; IZIN_BIN=$(BIN)/izin sdk/$$sdk/test.sh || exit 1; done
