@@ -27,6 +27,7 @@ var methodScopes = map[string]store.Scope{
 	"/izin.v1.ConsentService/ListConsentEvents":       store.ScopeCheck,
 	"/izin.v1.ConsentService/RecordConsent":           store.ScopeWrite,
 	"/izin.v1.ConsentService/RejectConsent":           store.ScopeWrite,
+	"/izin.v1.ConsentService/ImportConsents":          store.ScopeWrite,
 	"/izin.v1.VerificationService/StartVerification":  store.ScopeWrite,
 	"/izin.v1.VerificationService/GetVerification":    store.ScopeWrite,
 	"/izin.v1.VerificationService/SubmitCode":         store.ScopeWrite,
@@ -40,6 +41,9 @@ var methodScopes = map[string]store.Scope{
 	"/izin.v1.AdminService/CreateApiKey":              store.ScopeAdmin,
 	"/izin.v1.AdminService/ListApiKeys":               store.ScopeAdmin,
 	"/izin.v1.AdminService/RevokeApiKey":              store.ScopeAdmin,
+	"/izin.v1.AdminService/SetIysConfig":              store.ScopeAdmin,
+	"/izin.v1.AdminService/GetIysStatus":              store.ScopeAdmin,
+	"/izin.v1.AdminService/ListIysUploads":            store.ScopeAdmin,
 }
 
 // public methods need no key: health checks and reflection.

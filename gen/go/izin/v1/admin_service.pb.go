@@ -25,6 +25,66 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// IysUploadState is where a consent change stands on its way to İYS.
+type IysUploadState int32
+
+const (
+	IysUploadState_IYS_UPLOAD_STATE_UNSPECIFIED IysUploadState = 0
+	// Waiting to be sent.
+	IysUploadState_IYS_UPLOAD_STATE_PENDING IysUploadState = 1
+	// Sent in a bulk request whose result is awaited.
+	IysUploadState_IYS_UPLOAD_STATE_SUBMITTED IysUploadState = 2
+	// Stored by İYS.
+	IysUploadState_IYS_UPLOAD_STATE_ACCEPTED IysUploadState = 3
+	// Refused by İYS for a rule; error_code and error_message say which.
+	IysUploadState_IYS_UPLOAD_STATE_REFUSED IysUploadState = 4
+)
+
+// Enum value maps for IysUploadState.
+var (
+	IysUploadState_name = map[int32]string{
+		0: "IYS_UPLOAD_STATE_UNSPECIFIED",
+		1: "IYS_UPLOAD_STATE_PENDING",
+		2: "IYS_UPLOAD_STATE_SUBMITTED",
+		3: "IYS_UPLOAD_STATE_ACCEPTED",
+		4: "IYS_UPLOAD_STATE_REFUSED",
+	}
+	IysUploadState_value = map[string]int32{
+		"IYS_UPLOAD_STATE_UNSPECIFIED": 0,
+		"IYS_UPLOAD_STATE_PENDING":     1,
+		"IYS_UPLOAD_STATE_SUBMITTED":   2,
+		"IYS_UPLOAD_STATE_ACCEPTED":    3,
+		"IYS_UPLOAD_STATE_REFUSED":     4,
+	}
+)
+
+func (x IysUploadState) Enum() *IysUploadState {
+	p := new(IysUploadState)
+	*p = x
+	return p
+}
+
+func (x IysUploadState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IysUploadState) Descriptor() protoreflect.EnumDescriptor {
+	return file_izin_v1_admin_service_proto_enumTypes[0].Descriptor()
+}
+
+func (IysUploadState) Type() protoreflect.EnumType {
+	return &file_izin_v1_admin_service_proto_enumTypes[0]
+}
+
+func (x IysUploadState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IysUploadState.Descriptor instead.
+func (IysUploadState) EnumDescriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{0}
+}
+
 type Message struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1172,6 +1232,715 @@ func (x *RevokeApiKeyResponse) GetApiKey() *ApiKey {
 	return nil
 }
 
+type IysConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Brand string                 `protobuf:"bytes,1,opt,name=brand,proto3" json:"brand,omitempty"`
+	// The service provider's İYS code (İYS numarası).
+	IysCode string `protobuf:"bytes,2,opt,name=iys_code,json=iysCode,proto3" json:"iys_code,omitempty"`
+	// The brand's İYS code.
+	BrandCode string `protobuf:"bytes,3,opt,name=brand_code,json=brandCode,proto3" json:"brand_code,omitempty"`
+	Username  string `protobuf:"bytes,4,opt,name=username,proto3" json:"username,omitempty"`
+	// Write only: never returned.
+	Password string `protobuf:"bytes,5,opt,name=password,proto3" json:"password,omitempty"`
+	Enabled  bool   `protobuf:"varint,6,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// The İYS API address; empty means the production address.
+	BaseUrl       string                 `protobuf:"bytes,7,opt,name=base_url,json=baseUrl,proto3" json:"base_url,omitempty"`
+	HasPassword   bool                   `protobuf:"varint,8,opt,name=has_password,json=hasPassword,proto3" json:"has_password,omitempty"`
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IysConfig) Reset() {
+	*x = IysConfig{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IysConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IysConfig) ProtoMessage() {}
+
+func (x *IysConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IysConfig.ProtoReflect.Descriptor instead.
+func (*IysConfig) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *IysConfig) GetBrand() string {
+	if x != nil {
+		return x.Brand
+	}
+	return ""
+}
+
+func (x *IysConfig) GetIysCode() string {
+	if x != nil {
+		return x.IysCode
+	}
+	return ""
+}
+
+func (x *IysConfig) GetBrandCode() string {
+	if x != nil {
+		return x.BrandCode
+	}
+	return ""
+}
+
+func (x *IysConfig) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *IysConfig) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+func (x *IysConfig) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *IysConfig) GetBaseUrl() string {
+	if x != nil {
+		return x.BaseUrl
+	}
+	return ""
+}
+
+func (x *IysConfig) GetHasPassword() bool {
+	if x != nil {
+		return x.HasPassword
+	}
+	return false
+}
+
+func (x *IysConfig) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+type SetIysConfigRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The izin brand code.
+	Brand         string     `protobuf:"bytes,1,opt,name=brand,proto3" json:"brand,omitempty"`
+	Config        *IysConfig `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetIysConfigRequest) Reset() {
+	*x = SetIysConfigRequest{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetIysConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetIysConfigRequest) ProtoMessage() {}
+
+func (x *SetIysConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetIysConfigRequest.ProtoReflect.Descriptor instead.
+func (*SetIysConfigRequest) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SetIysConfigRequest) GetBrand() string {
+	if x != nil {
+		return x.Brand
+	}
+	return ""
+}
+
+func (x *SetIysConfigRequest) GetConfig() *IysConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+type SetIysConfigResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Config        *IysConfig             `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetIysConfigResponse) Reset() {
+	*x = SetIysConfigResponse{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetIysConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetIysConfigResponse) ProtoMessage() {}
+
+func (x *SetIysConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetIysConfigResponse.ProtoReflect.Descriptor instead.
+func (*SetIysConfigResponse) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SetIysConfigResponse) GetConfig() *IysConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+type GetIysStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetIysStatusRequest) Reset() {
+	*x = GetIysStatusRequest{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIysStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIysStatusRequest) ProtoMessage() {}
+
+func (x *GetIysStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIysStatusRequest.ProtoReflect.Descriptor instead.
+func (*GetIysStatusRequest) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{23}
+}
+
+type GetIysStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Brands        []*IysBrandStatus      `protobuf:"bytes,1,rep,name=brands,proto3" json:"brands,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetIysStatusResponse) Reset() {
+	*x = GetIysStatusResponse{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIysStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIysStatusResponse) ProtoMessage() {}
+
+func (x *GetIysStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIysStatusResponse.ProtoReflect.Descriptor instead.
+func (*GetIysStatusResponse) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetIysStatusResponse) GetBrands() []*IysBrandStatus {
+	if x != nil {
+		return x.Brands
+	}
+	return nil
+}
+
+type IysBrandStatus struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Brand     string                 `protobuf:"bytes,1,opt,name=brand,proto3" json:"brand,omitempty"`
+	Enabled   bool                   `protobuf:"varint,2,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	Pending   int64                  `protobuf:"varint,3,opt,name=pending,proto3" json:"pending,omitempty"`
+	Submitted int64                  `protobuf:"varint,4,opt,name=submitted,proto3" json:"submitted,omitempty"`
+	Accepted  int64                  `protobuf:"varint,5,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	Refused   int64                  `protobuf:"varint,6,opt,name=refused,proto3" json:"refused,omitempty"`
+	// The consent time of the oldest change not yet accepted.
+	OldestPendingConsentTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=oldest_pending_consent_time,json=oldestPendingConsentTime,proto3" json:"oldest_pending_consent_time,omitempty"`
+	// The legal deadline of that change: 3 business days after it was given.
+	NearestDeadline *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=nearest_deadline,json=nearestDeadline,proto3" json:"nearest_deadline,omitempty"`
+	// Changes within a business day of their deadline, and past it.
+	NearDeadline  int64                  `protobuf:"varint,9,opt,name=near_deadline,json=nearDeadline,proto3" json:"near_deadline,omitempty"`
+	Overdue       int64                  `protobuf:"varint,10,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	LastPullTime  *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=last_pull_time,json=lastPullTime,proto3" json:"last_pull_time,omitempty"`
+	LastError     string                 `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IysBrandStatus) Reset() {
+	*x = IysBrandStatus{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IysBrandStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IysBrandStatus) ProtoMessage() {}
+
+func (x *IysBrandStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IysBrandStatus.ProtoReflect.Descriptor instead.
+func (*IysBrandStatus) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *IysBrandStatus) GetBrand() string {
+	if x != nil {
+		return x.Brand
+	}
+	return ""
+}
+
+func (x *IysBrandStatus) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *IysBrandStatus) GetPending() int64 {
+	if x != nil {
+		return x.Pending
+	}
+	return 0
+}
+
+func (x *IysBrandStatus) GetSubmitted() int64 {
+	if x != nil {
+		return x.Submitted
+	}
+	return 0
+}
+
+func (x *IysBrandStatus) GetAccepted() int64 {
+	if x != nil {
+		return x.Accepted
+	}
+	return 0
+}
+
+func (x *IysBrandStatus) GetRefused() int64 {
+	if x != nil {
+		return x.Refused
+	}
+	return 0
+}
+
+func (x *IysBrandStatus) GetOldestPendingConsentTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OldestPendingConsentTime
+	}
+	return nil
+}
+
+func (x *IysBrandStatus) GetNearestDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NearestDeadline
+	}
+	return nil
+}
+
+func (x *IysBrandStatus) GetNearDeadline() int64 {
+	if x != nil {
+		return x.NearDeadline
+	}
+	return 0
+}
+
+func (x *IysBrandStatus) GetOverdue() int64 {
+	if x != nil {
+		return x.Overdue
+	}
+	return 0
+}
+
+func (x *IysBrandStatus) GetLastPullTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastPullTime
+	}
+	return nil
+}
+
+func (x *IysBrandStatus) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+type ListIysUploadsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this state; unspecified means all.
+	State         IysUploadState `protobuf:"varint,1,opt,name=state,proto3,enum=izin.v1.IysUploadState" json:"state,omitempty"`
+	Brand         string         `protobuf:"bytes,2,opt,name=brand,proto3" json:"brand,omitempty"`
+	PageSize      int32          `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string         `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIysUploadsRequest) Reset() {
+	*x = ListIysUploadsRequest{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIysUploadsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIysUploadsRequest) ProtoMessage() {}
+
+func (x *ListIysUploadsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIysUploadsRequest.ProtoReflect.Descriptor instead.
+func (*ListIysUploadsRequest) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListIysUploadsRequest) GetState() IysUploadState {
+	if x != nil {
+		return x.State
+	}
+	return IysUploadState_IYS_UPLOAD_STATE_UNSPECIFIED
+}
+
+func (x *ListIysUploadsRequest) GetBrand() string {
+	if x != nil {
+		return x.Brand
+	}
+	return ""
+}
+
+func (x *ListIysUploadsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListIysUploadsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListIysUploadsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uploads       []*IysUpload           `protobuf:"bytes,1,rep,name=uploads,proto3" json:"uploads,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListIysUploadsResponse) Reset() {
+	*x = ListIysUploadsResponse{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListIysUploadsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListIysUploadsResponse) ProtoMessage() {}
+
+func (x *ListIysUploadsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListIysUploadsResponse.ProtoReflect.Descriptor instead.
+func (*ListIysUploadsResponse) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListIysUploadsResponse) GetUploads() []*IysUpload {
+	if x != nil {
+		return x.Uploads
+	}
+	return nil
+}
+
+func (x *ListIysUploadsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type IysUpload struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Brand         string                 `protobuf:"bytes,2,opt,name=brand,proto3" json:"brand,omitempty"`
+	Recipient     string                 `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	RecipientType RecipientType          `protobuf:"varint,4,opt,name=recipient_type,json=recipientType,proto3,enum=izin.v1.RecipientType" json:"recipient_type,omitempty"`
+	Type          ConsentType            `protobuf:"varint,5,opt,name=type,proto3,enum=izin.v1.ConsentType" json:"type,omitempty"`
+	Status        ConsentStatus          `protobuf:"varint,6,opt,name=status,proto3,enum=izin.v1.ConsentStatus" json:"status,omitempty"`
+	Source        string                 `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	ConsentTime   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=consent_time,json=consentTime,proto3" json:"consent_time,omitempty"`
+	State         IysUploadState         `protobuf:"varint,9,opt,name=state,proto3,enum=izin.v1.IysUploadState" json:"state,omitempty"`
+	Deadline      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	RequestId     string                 `protobuf:"bytes,11,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	TransactionId string                 `protobuf:"bytes,12,opt,name=transaction_id,json=transactionId,proto3" json:"transaction_id,omitempty"`
+	ErrorCode     string                 `protobuf:"bytes,13,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	ErrorMessage  string                 `protobuf:"bytes,14,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	Attempts      int32                  `protobuf:"varint,15,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IysUpload) Reset() {
+	*x = IysUpload{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IysUpload) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IysUpload) ProtoMessage() {}
+
+func (x *IysUpload) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IysUpload.ProtoReflect.Descriptor instead.
+func (*IysUpload) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *IysUpload) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *IysUpload) GetBrand() string {
+	if x != nil {
+		return x.Brand
+	}
+	return ""
+}
+
+func (x *IysUpload) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+func (x *IysUpload) GetRecipientType() RecipientType {
+	if x != nil {
+		return x.RecipientType
+	}
+	return RecipientType_RECIPIENT_TYPE_UNSPECIFIED
+}
+
+func (x *IysUpload) GetType() ConsentType {
+	if x != nil {
+		return x.Type
+	}
+	return ConsentType_CONSENT_TYPE_UNSPECIFIED
+}
+
+func (x *IysUpload) GetStatus() ConsentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ConsentStatus_CONSENT_STATUS_UNSPECIFIED
+}
+
+func (x *IysUpload) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *IysUpload) GetConsentTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConsentTime
+	}
+	return nil
+}
+
+func (x *IysUpload) GetState() IysUploadState {
+	if x != nil {
+		return x.State
+	}
+	return IysUploadState_IYS_UPLOAD_STATE_UNSPECIFIED
+}
+
+func (x *IysUpload) GetDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Deadline
+	}
+	return nil
+}
+
+func (x *IysUpload) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *IysUpload) GetTransactionId() string {
+	if x != nil {
+		return x.TransactionId
+	}
+	return ""
+}
+
+func (x *IysUpload) GetErrorCode() string {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return ""
+}
+
+func (x *IysUpload) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
+func (x *IysUpload) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *IysUpload) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
 var File_izin_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_izin_v1_admin_service_proto_rawDesc = "" +
@@ -1263,7 +2032,80 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\x13RevokeApiKeyRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"@\n" +
 	"\x14RevokeApiKeyResponse\x12(\n" +
-	"\aapi_key\x18\x01 \x01(\v2\x0f.izin.v1.ApiKeyR\x06apiKey2\xaa\x06\n" +
+	"\aapi_key\x18\x01 \x01(\v2\x0f.izin.v1.ApiKeyR\x06apiKey\"\x83\x03\n" +
+	"\tIysConfig\x12\x14\n" +
+	"\x05brand\x18\x01 \x01(\tR\x05brand\x12/\n" +
+	"\biys_code\x18\x02 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{1,12}$R\aiysCode\x123\n" +
+	"\n" +
+	"brand_code\x18\x03 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{1,12}$R\tbrandCode\x12&\n" +
+	"\busername\x18\x04 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\busername\x12$\n" +
+	"\bpassword\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\bpassword\x12\x18\n" +
+	"\aenabled\x18\x06 \x01(\bR\aenabled\x122\n" +
+	"\bbase_url\x18\a \x01(\tB\x17\xbaH\x14r\x12\x18\xf4\x032\r^$|^https?://R\abaseUrl\x12!\n" +
+	"\fhas_password\x18\b \x01(\bR\vhasPassword\x12;\n" +
+	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"j\n" +
+	"\x13SetIysConfigRequest\x12\x1f\n" +
+	"\x05brand\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05brand\x122\n" +
+	"\x06config\x18\x02 \x01(\v2\x12.izin.v1.IysConfigB\x06\xbaH\x03\xc8\x01\x01R\x06config\"B\n" +
+	"\x14SetIysConfigResponse\x12*\n" +
+	"\x06config\x18\x01 \x01(\v2\x12.izin.v1.IysConfigR\x06config\"\x15\n" +
+	"\x13GetIysStatusRequest\"G\n" +
+	"\x14GetIysStatusResponse\x12/\n" +
+	"\x06brands\x18\x01 \x03(\v2\x17.izin.v1.IysBrandStatusR\x06brands\"\xf0\x03\n" +
+	"\x0eIysBrandStatus\x12\x14\n" +
+	"\x05brand\x18\x01 \x01(\tR\x05brand\x12\x18\n" +
+	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x18\n" +
+	"\apending\x18\x03 \x01(\x03R\apending\x12\x1c\n" +
+	"\tsubmitted\x18\x04 \x01(\x03R\tsubmitted\x12\x1a\n" +
+	"\baccepted\x18\x05 \x01(\x03R\baccepted\x12\x18\n" +
+	"\arefused\x18\x06 \x01(\x03R\arefused\x12Y\n" +
+	"\x1boldest_pending_consent_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x18oldestPendingConsentTime\x12E\n" +
+	"\x10nearest_deadline\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0fnearestDeadline\x12#\n" +
+	"\rnear_deadline\x18\t \x01(\x03R\fnearDeadline\x12\x18\n" +
+	"\aoverdue\x18\n" +
+	" \x01(\x03R\aoverdue\x12@\n" +
+	"\x0elast_pull_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\flastPullTime\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\f \x01(\tR\tlastError\"\xc1\x01\n" +
+	"\x15ListIysUploadsRequest\x127\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x17.izin.v1.IysUploadStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\x1d\n" +
+	"\x05brand\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x12'\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\"n\n" +
+	"\x16ListIysUploadsResponse\x12,\n" +
+	"\auploads\x18\x01 \x03(\v2\x12.izin.v1.IysUploadR\auploads\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x94\x05\n" +
+	"\tIysUpload\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05brand\x18\x02 \x01(\tR\x05brand\x12\x1c\n" +
+	"\trecipient\x18\x03 \x01(\tR\trecipient\x12=\n" +
+	"\x0erecipient_type\x18\x04 \x01(\x0e2\x16.izin.v1.RecipientTypeR\rrecipientType\x12(\n" +
+	"\x04type\x18\x05 \x01(\x0e2\x14.izin.v1.ConsentTypeR\x04type\x12.\n" +
+	"\x06status\x18\x06 \x01(\x0e2\x16.izin.v1.ConsentStatusR\x06status\x12\x16\n" +
+	"\x06source\x18\a \x01(\tR\x06source\x12=\n" +
+	"\fconsent_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vconsentTime\x12-\n" +
+	"\x05state\x18\t \x01(\x0e2\x17.izin.v1.IysUploadStateR\x05state\x126\n" +
+	"\bdeadline\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\v \x01(\tR\trequestId\x12%\n" +
+	"\x0etransaction_id\x18\f \x01(\tR\rtransactionId\x12\x1d\n" +
+	"\n" +
+	"error_code\x18\r \x01(\tR\terrorCode\x12#\n" +
+	"\rerror_message\x18\x0e \x01(\tR\ferrorMessage\x12\x1a\n" +
+	"\battempts\x18\x0f \x01(\x05R\battempts\x12;\n" +
+	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime*\xad\x01\n" +
+	"\x0eIysUploadState\x12 \n" +
+	"\x1cIYS_UPLOAD_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18IYS_UPLOAD_STATE_PENDING\x10\x01\x12\x1e\n" +
+	"\x1aIYS_UPLOAD_STATE_SUBMITTED\x10\x02\x12\x1d\n" +
+	"\x19IYS_UPLOAD_STATE_ACCEPTED\x10\x03\x12\x1c\n" +
+	"\x18IYS_UPLOAD_STATE_REFUSED\x10\x042\xeb\b\n" +
 	"\fAdminService\x12a\n" +
 	"\fListMessages\x12\x1c.izin.v1.ListMessagesRequest\x1a\x1d.izin.v1.ListMessagesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/messages\x12c\n" +
 	"\vCreateBrand\x12\x1b.izin.v1.CreateBrandRequest\x1a\x1c.izin.v1.CreateBrandResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x05brand\"\n" +
@@ -1275,7 +2117,10 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\vListSources\x12\x1b.izin.v1.ListSourcesRequest\x1a\x1c.izin.v1.ListSourcesResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/sources\x12c\n" +
 	"\fCreateApiKey\x12\x1c.izin.v1.CreateApiKeyRequest\x1a\x1d.izin.v1.CreateApiKeyResponse\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/apiKeys\x12]\n" +
 	"\vListApiKeys\x12\x1b.izin.v1.ListApiKeysRequest\x1a\x1c.izin.v1.ListApiKeysResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/apiKeys\x12o\n" +
-	"\fRevokeApiKey\x12\x1c.izin.v1.RevokeApiKeyRequest\x1a\x1d.izin.v1.RevokeApiKeyResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/apiKeys/{id}:revokeB\x94\x02\x92A\xe2\x01\x12\x9e\x01\n" +
+	"\fRevokeApiKey\x12\x1c.izin.v1.RevokeApiKeyRequest\x1a\x1d.izin.v1.RevokeApiKeyResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/apiKeys/{id}:revoke\x12n\n" +
+	"\fSetIysConfig\x12\x1c.izin.v1.SetIysConfigRequest\x1a\x1d.izin.v1.SetIysConfigResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/brands/{brand}/iys\x12c\n" +
+	"\fGetIysStatus\x12\x1c.izin.v1.GetIysStatusRequest\x1a\x1d.izin.v1.GetIysStatusResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/iys/status\x12j\n" +
+	"\x0eListIysUploads\x12\x1e.izin.v1.ListIysUploadsRequest\x1a\x1f.izin.v1.ListIysUploadsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/iys/uploadsB\x94\x02\x92A\xe2\x01\x12\x9e\x01\n" +
 	"\bizin API\x12\x8d\x01Consent server for commercial electronic messages in Turkey (ETK 6563, KVKK 6698, İYS). Authenticate with `Authorization: Bearer <api key>`.2\x02v1Z1\n" +
 	"/\n" +
 	"\x06bearer\x12%\b\x02\x12\x10Bearer <api key>\x1a\rAuthorization \x02b\f\n" +
@@ -1295,78 +2140,114 @@ func file_izin_v1_admin_service_proto_rawDescGZIP() []byte {
 	return file_izin_v1_admin_service_proto_rawDescData
 }
 
-var file_izin_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_izin_v1_admin_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_izin_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_izin_v1_admin_service_proto_goTypes = []any{
-	(*Message)(nil),               // 0: izin.v1.Message
-	(*ListMessagesRequest)(nil),   // 1: izin.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),  // 2: izin.v1.ListMessagesResponse
-	(*Brand)(nil),                 // 3: izin.v1.Brand
-	(*CreateBrandRequest)(nil),    // 4: izin.v1.CreateBrandRequest
-	(*CreateBrandResponse)(nil),   // 5: izin.v1.CreateBrandResponse
-	(*ListBrandsRequest)(nil),     // 6: izin.v1.ListBrandsRequest
-	(*ListBrandsResponse)(nil),    // 7: izin.v1.ListBrandsResponse
-	(*Source)(nil),                // 8: izin.v1.Source
-	(*CreateSourceRequest)(nil),   // 9: izin.v1.CreateSourceRequest
-	(*CreateSourceResponse)(nil),  // 10: izin.v1.CreateSourceResponse
-	(*ListSourcesRequest)(nil),    // 11: izin.v1.ListSourcesRequest
-	(*ListSourcesResponse)(nil),   // 12: izin.v1.ListSourcesResponse
-	(*ApiKey)(nil),                // 13: izin.v1.ApiKey
-	(*CreateApiKeyRequest)(nil),   // 14: izin.v1.CreateApiKeyRequest
-	(*CreateApiKeyResponse)(nil),  // 15: izin.v1.CreateApiKeyResponse
-	(*ListApiKeysRequest)(nil),    // 16: izin.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),   // 17: izin.v1.ListApiKeysResponse
-	(*RevokeApiKeyRequest)(nil),   // 18: izin.v1.RevokeApiKeyRequest
-	(*RevokeApiKeyResponse)(nil),  // 19: izin.v1.RevokeApiKeyResponse
-	(MessageStatus)(0),            // 20: izin.v1.MessageStatus
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
-	(MessageKind)(0),              // 22: izin.v1.MessageKind
-	(SourceType)(0),               // 23: izin.v1.SourceType
-	(ApiKeyScope)(0),              // 24: izin.v1.ApiKeyScope
+	(IysUploadState)(0),            // 0: izin.v1.IysUploadState
+	(*Message)(nil),                // 1: izin.v1.Message
+	(*ListMessagesRequest)(nil),    // 2: izin.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),   // 3: izin.v1.ListMessagesResponse
+	(*Brand)(nil),                  // 4: izin.v1.Brand
+	(*CreateBrandRequest)(nil),     // 5: izin.v1.CreateBrandRequest
+	(*CreateBrandResponse)(nil),    // 6: izin.v1.CreateBrandResponse
+	(*ListBrandsRequest)(nil),      // 7: izin.v1.ListBrandsRequest
+	(*ListBrandsResponse)(nil),     // 8: izin.v1.ListBrandsResponse
+	(*Source)(nil),                 // 9: izin.v1.Source
+	(*CreateSourceRequest)(nil),    // 10: izin.v1.CreateSourceRequest
+	(*CreateSourceResponse)(nil),   // 11: izin.v1.CreateSourceResponse
+	(*ListSourcesRequest)(nil),     // 12: izin.v1.ListSourcesRequest
+	(*ListSourcesResponse)(nil),    // 13: izin.v1.ListSourcesResponse
+	(*ApiKey)(nil),                 // 14: izin.v1.ApiKey
+	(*CreateApiKeyRequest)(nil),    // 15: izin.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),   // 16: izin.v1.CreateApiKeyResponse
+	(*ListApiKeysRequest)(nil),     // 17: izin.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),    // 18: izin.v1.ListApiKeysResponse
+	(*RevokeApiKeyRequest)(nil),    // 19: izin.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),   // 20: izin.v1.RevokeApiKeyResponse
+	(*IysConfig)(nil),              // 21: izin.v1.IysConfig
+	(*SetIysConfigRequest)(nil),    // 22: izin.v1.SetIysConfigRequest
+	(*SetIysConfigResponse)(nil),   // 23: izin.v1.SetIysConfigResponse
+	(*GetIysStatusRequest)(nil),    // 24: izin.v1.GetIysStatusRequest
+	(*GetIysStatusResponse)(nil),   // 25: izin.v1.GetIysStatusResponse
+	(*IysBrandStatus)(nil),         // 26: izin.v1.IysBrandStatus
+	(*ListIysUploadsRequest)(nil),  // 27: izin.v1.ListIysUploadsRequest
+	(*ListIysUploadsResponse)(nil), // 28: izin.v1.ListIysUploadsResponse
+	(*IysUpload)(nil),              // 29: izin.v1.IysUpload
+	(MessageStatus)(0),             // 30: izin.v1.MessageStatus
+	(*timestamppb.Timestamp)(nil),  // 31: google.protobuf.Timestamp
+	(MessageKind)(0),               // 32: izin.v1.MessageKind
+	(SourceType)(0),                // 33: izin.v1.SourceType
+	(ApiKeyScope)(0),               // 34: izin.v1.ApiKeyScope
+	(RecipientType)(0),             // 35: izin.v1.RecipientType
+	(ConsentType)(0),               // 36: izin.v1.ConsentType
+	(ConsentStatus)(0),             // 37: izin.v1.ConsentStatus
 }
 var file_izin_v1_admin_service_proto_depIdxs = []int32{
-	20, // 0: izin.v1.Message.status:type_name -> izin.v1.MessageStatus
-	21, // 1: izin.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	22, // 2: izin.v1.Message.kind:type_name -> izin.v1.MessageKind
-	21, // 3: izin.v1.Message.send_time:type_name -> google.protobuf.Timestamp
-	0,  // 4: izin.v1.ListMessagesResponse.messages:type_name -> izin.v1.Message
-	21, // 5: izin.v1.Brand.create_time:type_name -> google.protobuf.Timestamp
-	3,  // 6: izin.v1.CreateBrandRequest.brand:type_name -> izin.v1.Brand
-	3,  // 7: izin.v1.CreateBrandResponse.brand:type_name -> izin.v1.Brand
-	3,  // 8: izin.v1.ListBrandsResponse.brands:type_name -> izin.v1.Brand
-	23, // 9: izin.v1.Source.type:type_name -> izin.v1.SourceType
-	21, // 10: izin.v1.Source.create_time:type_name -> google.protobuf.Timestamp
-	23, // 11: izin.v1.CreateSourceRequest.type:type_name -> izin.v1.SourceType
-	8,  // 12: izin.v1.CreateSourceResponse.source:type_name -> izin.v1.Source
-	13, // 13: izin.v1.CreateSourceResponse.api_key_info:type_name -> izin.v1.ApiKey
-	8,  // 14: izin.v1.ListSourcesResponse.sources:type_name -> izin.v1.Source
-	24, // 15: izin.v1.ApiKey.scopes:type_name -> izin.v1.ApiKeyScope
-	21, // 16: izin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	21, // 17: izin.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
-	24, // 18: izin.v1.CreateApiKeyRequest.scopes:type_name -> izin.v1.ApiKeyScope
-	13, // 19: izin.v1.CreateApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
-	13, // 20: izin.v1.ListApiKeysResponse.api_keys:type_name -> izin.v1.ApiKey
-	13, // 21: izin.v1.RevokeApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
-	1,  // 22: izin.v1.AdminService.ListMessages:input_type -> izin.v1.ListMessagesRequest
-	4,  // 23: izin.v1.AdminService.CreateBrand:input_type -> izin.v1.CreateBrandRequest
-	6,  // 24: izin.v1.AdminService.ListBrands:input_type -> izin.v1.ListBrandsRequest
-	9,  // 25: izin.v1.AdminService.CreateSource:input_type -> izin.v1.CreateSourceRequest
-	11, // 26: izin.v1.AdminService.ListSources:input_type -> izin.v1.ListSourcesRequest
-	14, // 27: izin.v1.AdminService.CreateApiKey:input_type -> izin.v1.CreateApiKeyRequest
-	16, // 28: izin.v1.AdminService.ListApiKeys:input_type -> izin.v1.ListApiKeysRequest
-	18, // 29: izin.v1.AdminService.RevokeApiKey:input_type -> izin.v1.RevokeApiKeyRequest
-	2,  // 30: izin.v1.AdminService.ListMessages:output_type -> izin.v1.ListMessagesResponse
-	5,  // 31: izin.v1.AdminService.CreateBrand:output_type -> izin.v1.CreateBrandResponse
-	7,  // 32: izin.v1.AdminService.ListBrands:output_type -> izin.v1.ListBrandsResponse
-	10, // 33: izin.v1.AdminService.CreateSource:output_type -> izin.v1.CreateSourceResponse
-	12, // 34: izin.v1.AdminService.ListSources:output_type -> izin.v1.ListSourcesResponse
-	15, // 35: izin.v1.AdminService.CreateApiKey:output_type -> izin.v1.CreateApiKeyResponse
-	17, // 36: izin.v1.AdminService.ListApiKeys:output_type -> izin.v1.ListApiKeysResponse
-	19, // 37: izin.v1.AdminService.RevokeApiKey:output_type -> izin.v1.RevokeApiKeyResponse
-	30, // [30:38] is the sub-list for method output_type
-	22, // [22:30] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	30, // 0: izin.v1.Message.status:type_name -> izin.v1.MessageStatus
+	31, // 1: izin.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	32, // 2: izin.v1.Message.kind:type_name -> izin.v1.MessageKind
+	31, // 3: izin.v1.Message.send_time:type_name -> google.protobuf.Timestamp
+	1,  // 4: izin.v1.ListMessagesResponse.messages:type_name -> izin.v1.Message
+	31, // 5: izin.v1.Brand.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 6: izin.v1.CreateBrandRequest.brand:type_name -> izin.v1.Brand
+	4,  // 7: izin.v1.CreateBrandResponse.brand:type_name -> izin.v1.Brand
+	4,  // 8: izin.v1.ListBrandsResponse.brands:type_name -> izin.v1.Brand
+	33, // 9: izin.v1.Source.type:type_name -> izin.v1.SourceType
+	31, // 10: izin.v1.Source.create_time:type_name -> google.protobuf.Timestamp
+	33, // 11: izin.v1.CreateSourceRequest.type:type_name -> izin.v1.SourceType
+	9,  // 12: izin.v1.CreateSourceResponse.source:type_name -> izin.v1.Source
+	14, // 13: izin.v1.CreateSourceResponse.api_key_info:type_name -> izin.v1.ApiKey
+	9,  // 14: izin.v1.ListSourcesResponse.sources:type_name -> izin.v1.Source
+	34, // 15: izin.v1.ApiKey.scopes:type_name -> izin.v1.ApiKeyScope
+	31, // 16: izin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	31, // 17: izin.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
+	34, // 18: izin.v1.CreateApiKeyRequest.scopes:type_name -> izin.v1.ApiKeyScope
+	14, // 19: izin.v1.CreateApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
+	14, // 20: izin.v1.ListApiKeysResponse.api_keys:type_name -> izin.v1.ApiKey
+	14, // 21: izin.v1.RevokeApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
+	31, // 22: izin.v1.IysConfig.update_time:type_name -> google.protobuf.Timestamp
+	21, // 23: izin.v1.SetIysConfigRequest.config:type_name -> izin.v1.IysConfig
+	21, // 24: izin.v1.SetIysConfigResponse.config:type_name -> izin.v1.IysConfig
+	26, // 25: izin.v1.GetIysStatusResponse.brands:type_name -> izin.v1.IysBrandStatus
+	31, // 26: izin.v1.IysBrandStatus.oldest_pending_consent_time:type_name -> google.protobuf.Timestamp
+	31, // 27: izin.v1.IysBrandStatus.nearest_deadline:type_name -> google.protobuf.Timestamp
+	31, // 28: izin.v1.IysBrandStatus.last_pull_time:type_name -> google.protobuf.Timestamp
+	0,  // 29: izin.v1.ListIysUploadsRequest.state:type_name -> izin.v1.IysUploadState
+	29, // 30: izin.v1.ListIysUploadsResponse.uploads:type_name -> izin.v1.IysUpload
+	35, // 31: izin.v1.IysUpload.recipient_type:type_name -> izin.v1.RecipientType
+	36, // 32: izin.v1.IysUpload.type:type_name -> izin.v1.ConsentType
+	37, // 33: izin.v1.IysUpload.status:type_name -> izin.v1.ConsentStatus
+	31, // 34: izin.v1.IysUpload.consent_time:type_name -> google.protobuf.Timestamp
+	0,  // 35: izin.v1.IysUpload.state:type_name -> izin.v1.IysUploadState
+	31, // 36: izin.v1.IysUpload.deadline:type_name -> google.protobuf.Timestamp
+	31, // 37: izin.v1.IysUpload.update_time:type_name -> google.protobuf.Timestamp
+	2,  // 38: izin.v1.AdminService.ListMessages:input_type -> izin.v1.ListMessagesRequest
+	5,  // 39: izin.v1.AdminService.CreateBrand:input_type -> izin.v1.CreateBrandRequest
+	7,  // 40: izin.v1.AdminService.ListBrands:input_type -> izin.v1.ListBrandsRequest
+	10, // 41: izin.v1.AdminService.CreateSource:input_type -> izin.v1.CreateSourceRequest
+	12, // 42: izin.v1.AdminService.ListSources:input_type -> izin.v1.ListSourcesRequest
+	15, // 43: izin.v1.AdminService.CreateApiKey:input_type -> izin.v1.CreateApiKeyRequest
+	17, // 44: izin.v1.AdminService.ListApiKeys:input_type -> izin.v1.ListApiKeysRequest
+	19, // 45: izin.v1.AdminService.RevokeApiKey:input_type -> izin.v1.RevokeApiKeyRequest
+	22, // 46: izin.v1.AdminService.SetIysConfig:input_type -> izin.v1.SetIysConfigRequest
+	24, // 47: izin.v1.AdminService.GetIysStatus:input_type -> izin.v1.GetIysStatusRequest
+	27, // 48: izin.v1.AdminService.ListIysUploads:input_type -> izin.v1.ListIysUploadsRequest
+	3,  // 49: izin.v1.AdminService.ListMessages:output_type -> izin.v1.ListMessagesResponse
+	6,  // 50: izin.v1.AdminService.CreateBrand:output_type -> izin.v1.CreateBrandResponse
+	8,  // 51: izin.v1.AdminService.ListBrands:output_type -> izin.v1.ListBrandsResponse
+	11, // 52: izin.v1.AdminService.CreateSource:output_type -> izin.v1.CreateSourceResponse
+	13, // 53: izin.v1.AdminService.ListSources:output_type -> izin.v1.ListSourcesResponse
+	16, // 54: izin.v1.AdminService.CreateApiKey:output_type -> izin.v1.CreateApiKeyResponse
+	18, // 55: izin.v1.AdminService.ListApiKeys:output_type -> izin.v1.ListApiKeysResponse
+	20, // 56: izin.v1.AdminService.RevokeApiKey:output_type -> izin.v1.RevokeApiKeyResponse
+	23, // 57: izin.v1.AdminService.SetIysConfig:output_type -> izin.v1.SetIysConfigResponse
+	25, // 58: izin.v1.AdminService.GetIysStatus:output_type -> izin.v1.GetIysStatusResponse
+	28, // 59: izin.v1.AdminService.ListIysUploads:output_type -> izin.v1.ListIysUploadsResponse
+	49, // [49:60] is the sub-list for method output_type
+	38, // [38:49] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_admin_service_proto_init() }
@@ -1380,13 +2261,14 @@ func file_izin_v1_admin_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_izin_v1_admin_service_proto_rawDesc), len(file_izin_v1_admin_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   20,
+			NumEnums:      1,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_izin_v1_admin_service_proto_goTypes,
 		DependencyIndexes: file_izin_v1_admin_service_proto_depIdxs,
+		EnumInfos:         file_izin_v1_admin_service_proto_enumTypes,
 		MessageInfos:      file_izin_v1_admin_service_proto_msgTypes,
 	}.Build()
 	File_izin_v1_admin_service_proto = out.File

@@ -19,14 +19,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_ListMessages_FullMethodName = "/izin.v1.AdminService/ListMessages"
-	AdminService_CreateBrand_FullMethodName  = "/izin.v1.AdminService/CreateBrand"
-	AdminService_ListBrands_FullMethodName   = "/izin.v1.AdminService/ListBrands"
-	AdminService_CreateSource_FullMethodName = "/izin.v1.AdminService/CreateSource"
-	AdminService_ListSources_FullMethodName  = "/izin.v1.AdminService/ListSources"
-	AdminService_CreateApiKey_FullMethodName = "/izin.v1.AdminService/CreateApiKey"
-	AdminService_ListApiKeys_FullMethodName  = "/izin.v1.AdminService/ListApiKeys"
-	AdminService_RevokeApiKey_FullMethodName = "/izin.v1.AdminService/RevokeApiKey"
+	AdminService_ListMessages_FullMethodName   = "/izin.v1.AdminService/ListMessages"
+	AdminService_CreateBrand_FullMethodName    = "/izin.v1.AdminService/CreateBrand"
+	AdminService_ListBrands_FullMethodName     = "/izin.v1.AdminService/ListBrands"
+	AdminService_CreateSource_FullMethodName   = "/izin.v1.AdminService/CreateSource"
+	AdminService_ListSources_FullMethodName    = "/izin.v1.AdminService/ListSources"
+	AdminService_CreateApiKey_FullMethodName   = "/izin.v1.AdminService/CreateApiKey"
+	AdminService_ListApiKeys_FullMethodName    = "/izin.v1.AdminService/ListApiKeys"
+	AdminService_RevokeApiKey_FullMethodName   = "/izin.v1.AdminService/RevokeApiKey"
+	AdminService_SetIysConfig_FullMethodName   = "/izin.v1.AdminService/SetIysConfig"
+	AdminService_GetIysStatus_FullMethodName   = "/izin.v1.AdminService/GetIysStatus"
+	AdminService_ListIysUploads_FullMethodName = "/izin.v1.AdminService/ListIysUploads"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -47,6 +50,15 @@ type AdminServiceClient interface {
 	CreateApiKey(ctx context.Context, in *CreateApiKeyRequest, opts ...grpc.CallOption) (*CreateApiKeyResponse, error)
 	ListApiKeys(ctx context.Context, in *ListApiKeysRequest, opts ...grpc.CallOption) (*ListApiKeysResponse, error)
 	RevokeApiKey(ctx context.Context, in *RevokeApiKeyRequest, opts ...grpc.CallOption) (*RevokeApiKeyResponse, error)
+	// SetIysConfig connects a brand to İYS. The password is stored
+	// encrypted and never returned.
+	SetIysConfig(ctx context.Context, in *SetIysConfigRequest, opts ...grpc.CallOption) (*SetIysConfigResponse, error)
+	// GetIysStatus tells, per brand, how far izin and İYS are in step: the
+	// upload backlog, refusals, the nearest legal deadline and the pull.
+	GetIysStatus(ctx context.Context, in *GetIysStatusRequest, opts ...grpc.CallOption) (*GetIysStatusResponse, error)
+	// ListIysUploads lists consent changes on their way to İYS, oldest
+	// consent first (nearest deadline first).
+	ListIysUploads(ctx context.Context, in *ListIysUploadsRequest, opts ...grpc.CallOption) (*ListIysUploadsResponse, error)
 }
 
 type adminServiceClient struct {
@@ -137,6 +149,36 @@ func (c *adminServiceClient) RevokeApiKey(ctx context.Context, in *RevokeApiKeyR
 	return out, nil
 }
 
+func (c *adminServiceClient) SetIysConfig(ctx context.Context, in *SetIysConfigRequest, opts ...grpc.CallOption) (*SetIysConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetIysConfigResponse)
+	err := c.cc.Invoke(ctx, AdminService_SetIysConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetIysStatus(ctx context.Context, in *GetIysStatusRequest, opts ...grpc.CallOption) (*GetIysStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetIysStatusResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetIysStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListIysUploads(ctx context.Context, in *ListIysUploadsRequest, opts ...grpc.CallOption) (*ListIysUploadsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListIysUploadsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListIysUploads_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -155,6 +197,15 @@ type AdminServiceServer interface {
 	CreateApiKey(context.Context, *CreateApiKeyRequest) (*CreateApiKeyResponse, error)
 	ListApiKeys(context.Context, *ListApiKeysRequest) (*ListApiKeysResponse, error)
 	RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error)
+	// SetIysConfig connects a brand to İYS. The password is stored
+	// encrypted and never returned.
+	SetIysConfig(context.Context, *SetIysConfigRequest) (*SetIysConfigResponse, error)
+	// GetIysStatus tells, per brand, how far izin and İYS are in step: the
+	// upload backlog, refusals, the nearest legal deadline and the pull.
+	GetIysStatus(context.Context, *GetIysStatusRequest) (*GetIysStatusResponse, error)
+	// ListIysUploads lists consent changes on their way to İYS, oldest
+	// consent first (nearest deadline first).
+	ListIysUploads(context.Context, *ListIysUploadsRequest) (*ListIysUploadsResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -188,6 +239,15 @@ func (UnimplementedAdminServiceServer) ListApiKeys(context.Context, *ListApiKeys
 }
 func (UnimplementedAdminServiceServer) RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeApiKey not implemented")
+}
+func (UnimplementedAdminServiceServer) SetIysConfig(context.Context, *SetIysConfigRequest) (*SetIysConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetIysConfig not implemented")
+}
+func (UnimplementedAdminServiceServer) GetIysStatus(context.Context, *GetIysStatusRequest) (*GetIysStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetIysStatus not implemented")
+}
+func (UnimplementedAdminServiceServer) ListIysUploads(context.Context, *ListIysUploadsRequest) (*ListIysUploadsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListIysUploads not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -354,6 +414,60 @@ func _AdminService_RevokeApiKey_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_SetIysConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetIysConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SetIysConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SetIysConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SetIysConfig(ctx, req.(*SetIysConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetIysStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetIysStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetIysStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetIysStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetIysStatus(ctx, req.(*GetIysStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListIysUploads_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListIysUploadsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListIysUploads(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListIysUploads_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListIysUploads(ctx, req.(*ListIysUploadsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -392,6 +506,18 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeApiKey",
 			Handler:    _AdminService_RevokeApiKey_Handler,
+		},
+		{
+			MethodName: "SetIysConfig",
+			Handler:    _AdminService_SetIysConfig_Handler,
+		},
+		{
+			MethodName: "GetIysStatus",
+			Handler:    _AdminService_GetIysStatus_Handler,
+		},
+		{
+			MethodName: "ListIysUploads",
+			Handler:    _AdminService_ListIysUploads_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -987,6 +987,345 @@ func (x *ListConsentEventsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type ImportConsentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The brand of every row; empty means the default brand. Read from the
+	// first message only.
+	Brand string `protobuf:"bytes,1,opt,name=brand,proto3" json:"brand,omitempty"`
+	// A name for the import, e.g. the file name, kept in the evidence.
+	Name          string       `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Rows          []*ImportRow `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportConsentsRequest) Reset() {
+	*x = ImportConsentsRequest{}
+	mi := &file_izin_v1_consent_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportConsentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportConsentsRequest) ProtoMessage() {}
+
+func (x *ImportConsentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_consent_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportConsentsRequest.ProtoReflect.Descriptor instead.
+func (*ImportConsentsRequest) Descriptor() ([]byte, []int) {
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ImportConsentsRequest) GetBrand() string {
+	if x != nil {
+		return x.Brand
+	}
+	return ""
+}
+
+func (x *ImportConsentsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ImportConsentsRequest) GetRows() []*ImportRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+// ImportRow is one consent in the İYS column layout.
+type ImportRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The row's number in the source file, echoed in the report.
+	Line          int64         `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	Recipient     string        `protobuf:"bytes,2,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	RecipientType RecipientType `protobuf:"varint,3,opt,name=recipient_type,json=recipientType,proto3,enum=izin.v1.RecipientType" json:"recipient_type,omitempty"`
+	Type          ConsentType   `protobuf:"varint,4,opt,name=type,proto3,enum=izin.v1.ConsentType" json:"type,omitempty"`
+	// GRANTED (ONAY) or REJECTED (RET).
+	Status ConsentStatus `protobuf:"varint,5,opt,name=status,proto3,enum=izin.v1.ConsentStatus" json:"status,omitempty"`
+	// İYS consent source, e.g. HS_ISLAK_IMZA for a wet signature. When empty,
+	// it comes from the type of the API key's source; a key without a source
+	// must give it.
+	IysSource string `protobuf:"bytes,6,opt,name=iys_source,json=iysSource,proto3" json:"iys_source,omitempty"`
+	// When the consent was given (İYS consentDate). Required: a historic
+	// consent is not dated at its import.
+	ConsentTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=consent_time,json=consentTime,proto3" json:"consent_time,omitempty"`
+	// Where the evidence is kept (archive box, scan id). Required.
+	EvidenceReference string `protobuf:"bytes,8,opt,name=evidence_reference,json=evidenceReference,proto3" json:"evidence_reference,omitempty"`
+	// İYS retailer code; accepted for the İYS layout but not yet stored or
+	// sent to İYS.
+	RetailerCode  string `protobuf:"bytes,9,opt,name=retailer_code,json=retailerCode,proto3" json:"retailer_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRow) Reset() {
+	*x = ImportRow{}
+	mi := &file_izin_v1_consent_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRow) ProtoMessage() {}
+
+func (x *ImportRow) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_consent_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRow.ProtoReflect.Descriptor instead.
+func (*ImportRow) Descriptor() ([]byte, []int) {
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ImportRow) GetLine() int64 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *ImportRow) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+func (x *ImportRow) GetRecipientType() RecipientType {
+	if x != nil {
+		return x.RecipientType
+	}
+	return RecipientType_RECIPIENT_TYPE_UNSPECIFIED
+}
+
+func (x *ImportRow) GetType() ConsentType {
+	if x != nil {
+		return x.Type
+	}
+	return ConsentType_CONSENT_TYPE_UNSPECIFIED
+}
+
+func (x *ImportRow) GetStatus() ConsentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ConsentStatus_CONSENT_STATUS_UNSPECIFIED
+}
+
+func (x *ImportRow) GetIysSource() string {
+	if x != nil {
+		return x.IysSource
+	}
+	return ""
+}
+
+func (x *ImportRow) GetConsentTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConsentTime
+	}
+	return nil
+}
+
+func (x *ImportRow) GetEvidenceReference() string {
+	if x != nil {
+		return x.EvidenceReference
+	}
+	return ""
+}
+
+func (x *ImportRow) GetRetailerCode() string {
+	if x != nil {
+		return x.RetailerCode
+	}
+	return ""
+}
+
+type ImportConsentsResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ImportId string                 `protobuf:"bytes,1,opt,name=import_id,json=importId,proto3" json:"import_id,omitempty"`
+	Rows     int64                  `protobuf:"varint,2,opt,name=rows,proto3" json:"rows,omitempty"`
+	// Rows that changed a consent.
+	Accepted int64 `protobuf:"varint,3,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	// Rows that changed nothing: imported before, or ONAY after ONAY.
+	Unchanged int64 `protobuf:"varint,4,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	Refused   int64 `protobuf:"varint,5,opt,name=refused,proto3" json:"refused,omitempty"`
+	// The refused rows and why, in file order (at most 10000 are listed).
+	Errors        []*ImportRowError `protobuf:"bytes,6,rep,name=errors,proto3" json:"errors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportConsentsResponse) Reset() {
+	*x = ImportConsentsResponse{}
+	mi := &file_izin_v1_consent_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportConsentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportConsentsResponse) ProtoMessage() {}
+
+func (x *ImportConsentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_consent_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportConsentsResponse.ProtoReflect.Descriptor instead.
+func (*ImportConsentsResponse) Descriptor() ([]byte, []int) {
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ImportConsentsResponse) GetImportId() string {
+	if x != nil {
+		return x.ImportId
+	}
+	return ""
+}
+
+func (x *ImportConsentsResponse) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *ImportConsentsResponse) GetAccepted() int64 {
+	if x != nil {
+		return x.Accepted
+	}
+	return 0
+}
+
+func (x *ImportConsentsResponse) GetUnchanged() int64 {
+	if x != nil {
+		return x.Unchanged
+	}
+	return 0
+}
+
+func (x *ImportConsentsResponse) GetRefused() int64 {
+	if x != nil {
+		return x.Refused
+	}
+	return 0
+}
+
+func (x *ImportConsentsResponse) GetErrors() []*ImportRowError {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+type ImportRowError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Line  int64                  `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	// The row's field at fault, e.g. "recipient" or "consent_time".
+	Field string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
+	// An izin.v1.ErrorReason name when one applies.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRowError) Reset() {
+	*x = ImportRowError{}
+	mi := &file_izin_v1_consent_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRowError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRowError) ProtoMessage() {}
+
+func (x *ImportRowError) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_consent_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRowError.ProtoReflect.Descriptor instead.
+func (*ImportRowError) Descriptor() ([]byte, []int) {
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ImportRowError) GetLine() int64 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *ImportRowError) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *ImportRowError) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ImportRowError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 var File_izin_v1_consent_service_proto protoreflect.FileDescriptor
 
 const file_izin_v1_consent_service_proto_rawDesc = "" +
@@ -1070,14 +1409,42 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\"r\n" +
 	"\x19ListConsentEventsResponse\x12-\n" +
 	"\x06events\x18\x01 \x03(\v2\x15.izin.v1.ConsentEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xb8\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x87\x01\n" +
+	"\x15ImportConsentsRequest\x12\x1d\n" +
+	"\x05brand\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x12\x1c\n" +
+	"\x04name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x04name\x121\n" +
+	"\x04rows\x18\x03 \x03(\v2\x12.izin.v1.ImportRowB\t\xbaH\x06\x92\x01\x03\x10\x90NR\x04rows\"\xcc\x03\n" +
+	"\tImportRow\x12\x12\n" +
+	"\x04line\x18\x01 \x01(\x03R\x04line\x12&\n" +
+	"\trecipient\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc0\x02R\trecipient\x12G\n" +
+	"\x0erecipient_type\x18\x03 \x01(\x0e2\x16.izin.v1.RecipientTypeB\b\xbaH\x05\x82\x01\x02\x10\x01R\rrecipientType\x122\n" +
+	"\x04type\x18\x04 \x01(\x0e2\x14.izin.v1.ConsentTypeB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04type\x128\n" +
+	"\x06status\x18\x05 \x01(\x0e2\x16.izin.v1.ConsentStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12&\n" +
+	"\n" +
+	"iys_source\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\tiysSource\x12=\n" +
+	"\fconsent_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vconsentTime\x127\n" +
+	"\x12evidence_reference\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\x11evidenceReference\x12,\n" +
+	"\rretailer_code\x18\t \x01(\tB\a\xbaH\x04r\x02\x18@R\fretailerCode\"\xce\x01\n" +
+	"\x16ImportConsentsResponse\x12\x1b\n" +
+	"\timport_id\x18\x01 \x01(\tR\bimportId\x12\x12\n" +
+	"\x04rows\x18\x02 \x01(\x03R\x04rows\x12\x1a\n" +
+	"\baccepted\x18\x03 \x01(\x03R\baccepted\x12\x1c\n" +
+	"\tunchanged\x18\x04 \x01(\x03R\tunchanged\x12\x18\n" +
+	"\arefused\x18\x05 \x01(\x03R\arefused\x12/\n" +
+	"\x06errors\x18\x06 \x03(\v2\x17.izin.v1.ImportRowErrorR\x06errors\"l\n" +
+	"\x0eImportRowError\x12\x12\n" +
+	"\x04line\x18\x01 \x01(\x03R\x04line\x12\x14\n" +
+	"\x05field\x18\x02 \x01(\tR\x05field\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage2\x8d\x06\n" +
 	"\x0eConsentService\x12j\n" +
 	"\fCheckConsent\x12\x1c.izin.v1.CheckConsentRequest\x1a\x1d.izin.v1.CheckConsentResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/consents:check\x12\x81\x01\n" +
 	"\x12BatchCheckConsents\x12\".izin.v1.BatchCheckConsentsRequest\x1a#.izin.v1.BatchCheckConsentsResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/consents:batchCheck\x12d\n" +
 	"\x13StreamCheckConsents\x12#.izin.v1.StreamCheckConsentsRequest\x1a$.izin.v1.StreamCheckConsentsResponse(\x010\x01\x12g\n" +
 	"\rRecordConsent\x12\x1d.izin.v1.RecordConsentRequest\x1a\x1e.izin.v1.RecordConsentResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/consents\x12n\n" +
 	"\rRejectConsent\x12\x1d.izin.v1.RejectConsentRequest\x1a\x1e.izin.v1.RejectConsentResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/consents:reject\x12w\n" +
-	"\x11ListConsentEvents\x12!.izin.v1.ListConsentEventsRequest\x1a\".izin.v1.ListConsentEventsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/consents/eventsB.Z,github.com/izinhq/izin/gen/go/izin/v1;izinv1b\x06proto3"
+	"\x11ListConsentEvents\x12!.izin.v1.ListConsentEventsRequest\x1a\".izin.v1.ListConsentEventsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/consents/events\x12S\n" +
+	"\x0eImportConsents\x12\x1e.izin.v1.ImportConsentsRequest\x1a\x1f.izin.v1.ImportConsentsResponse(\x01B.Z,github.com/izinhq/izin/gen/go/izin/v1;izinv1b\x06proto3"
 
 var (
 	file_izin_v1_consent_service_proto_rawDescOnce sync.Once
@@ -1091,7 +1458,7 @@ func file_izin_v1_consent_service_proto_rawDescGZIP() []byte {
 	return file_izin_v1_consent_service_proto_rawDescData
 }
 
-var file_izin_v1_consent_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_izin_v1_consent_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_izin_v1_consent_service_proto_goTypes = []any{
 	(*CheckConsentRequest)(nil),         // 0: izin.v1.CheckConsentRequest
 	(*CheckConsentResponse)(nil),        // 1: izin.v1.CheckConsentResponse
@@ -1107,56 +1474,68 @@ var file_izin_v1_consent_service_proto_goTypes = []any{
 	(*RejectConsentResponse)(nil),       // 11: izin.v1.RejectConsentResponse
 	(*ListConsentEventsRequest)(nil),    // 12: izin.v1.ListConsentEventsRequest
 	(*ListConsentEventsResponse)(nil),   // 13: izin.v1.ListConsentEventsResponse
-	(RecipientType)(0),                  // 14: izin.v1.RecipientType
-	(ConsentType)(0),                    // 15: izin.v1.ConsentType
-	(ConsentStatus)(0),                  // 16: izin.v1.ConsentStatus
-	(*timestamppb.Timestamp)(nil),       // 17: google.protobuf.Timestamp
-	(*status.Status)(nil),               // 18: google.rpc.Status
-	(*ConsentEvent)(nil),                // 19: izin.v1.ConsentEvent
+	(*ImportConsentsRequest)(nil),       // 14: izin.v1.ImportConsentsRequest
+	(*ImportRow)(nil),                   // 15: izin.v1.ImportRow
+	(*ImportConsentsResponse)(nil),      // 16: izin.v1.ImportConsentsResponse
+	(*ImportRowError)(nil),              // 17: izin.v1.ImportRowError
+	(RecipientType)(0),                  // 18: izin.v1.RecipientType
+	(ConsentType)(0),                    // 19: izin.v1.ConsentType
+	(ConsentStatus)(0),                  // 20: izin.v1.ConsentStatus
+	(*timestamppb.Timestamp)(nil),       // 21: google.protobuf.Timestamp
+	(*status.Status)(nil),               // 22: google.rpc.Status
+	(*ConsentEvent)(nil),                // 23: izin.v1.ConsentEvent
 }
 var file_izin_v1_consent_service_proto_depIdxs = []int32{
-	14, // 0: izin.v1.CheckConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	15, // 1: izin.v1.CheckConsentRequest.types:type_name -> izin.v1.ConsentType
-	14, // 2: izin.v1.CheckConsentResponse.recipient_type:type_name -> izin.v1.RecipientType
+	18, // 0: izin.v1.CheckConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	19, // 1: izin.v1.CheckConsentRequest.types:type_name -> izin.v1.ConsentType
+	18, // 2: izin.v1.CheckConsentResponse.recipient_type:type_name -> izin.v1.RecipientType
 	2,  // 3: izin.v1.CheckConsentResponse.results:type_name -> izin.v1.ConsentResult
-	15, // 4: izin.v1.ConsentResult.type:type_name -> izin.v1.ConsentType
-	16, // 5: izin.v1.ConsentResult.status:type_name -> izin.v1.ConsentStatus
-	17, // 6: izin.v1.ConsentResult.consent_time:type_name -> google.protobuf.Timestamp
+	19, // 4: izin.v1.ConsentResult.type:type_name -> izin.v1.ConsentType
+	20, // 5: izin.v1.ConsentResult.status:type_name -> izin.v1.ConsentStatus
+	21, // 6: izin.v1.ConsentResult.consent_time:type_name -> google.protobuf.Timestamp
 	0,  // 7: izin.v1.BatchCheckConsentsRequest.checks:type_name -> izin.v1.CheckConsentRequest
 	5,  // 8: izin.v1.BatchCheckConsentsResponse.items:type_name -> izin.v1.CheckConsentItem
 	1,  // 9: izin.v1.CheckConsentItem.result:type_name -> izin.v1.CheckConsentResponse
-	18, // 10: izin.v1.CheckConsentItem.error:type_name -> google.rpc.Status
+	22, // 10: izin.v1.CheckConsentItem.error:type_name -> google.rpc.Status
 	0,  // 11: izin.v1.StreamCheckConsentsRequest.check:type_name -> izin.v1.CheckConsentRequest
 	1,  // 12: izin.v1.StreamCheckConsentsResponse.result:type_name -> izin.v1.CheckConsentResponse
-	18, // 13: izin.v1.StreamCheckConsentsResponse.error:type_name -> google.rpc.Status
-	14, // 14: izin.v1.RecordConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	15, // 15: izin.v1.RecordConsentRequest.types:type_name -> izin.v1.ConsentType
-	17, // 16: izin.v1.RecordConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
-	19, // 17: izin.v1.RecordConsentResponse.events:type_name -> izin.v1.ConsentEvent
+	22, // 13: izin.v1.StreamCheckConsentsResponse.error:type_name -> google.rpc.Status
+	18, // 14: izin.v1.RecordConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	19, // 15: izin.v1.RecordConsentRequest.types:type_name -> izin.v1.ConsentType
+	21, // 16: izin.v1.RecordConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
+	23, // 17: izin.v1.RecordConsentResponse.events:type_name -> izin.v1.ConsentEvent
 	2,  // 18: izin.v1.RecordConsentResponse.results:type_name -> izin.v1.ConsentResult
-	14, // 19: izin.v1.RejectConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	15, // 20: izin.v1.RejectConsentRequest.types:type_name -> izin.v1.ConsentType
-	17, // 21: izin.v1.RejectConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
-	19, // 22: izin.v1.RejectConsentResponse.events:type_name -> izin.v1.ConsentEvent
+	18, // 19: izin.v1.RejectConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	19, // 20: izin.v1.RejectConsentRequest.types:type_name -> izin.v1.ConsentType
+	21, // 21: izin.v1.RejectConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
+	23, // 22: izin.v1.RejectConsentResponse.events:type_name -> izin.v1.ConsentEvent
 	2,  // 23: izin.v1.RejectConsentResponse.results:type_name -> izin.v1.ConsentResult
-	19, // 24: izin.v1.ListConsentEventsResponse.events:type_name -> izin.v1.ConsentEvent
-	0,  // 25: izin.v1.ConsentService.CheckConsent:input_type -> izin.v1.CheckConsentRequest
-	3,  // 26: izin.v1.ConsentService.BatchCheckConsents:input_type -> izin.v1.BatchCheckConsentsRequest
-	6,  // 27: izin.v1.ConsentService.StreamCheckConsents:input_type -> izin.v1.StreamCheckConsentsRequest
-	8,  // 28: izin.v1.ConsentService.RecordConsent:input_type -> izin.v1.RecordConsentRequest
-	10, // 29: izin.v1.ConsentService.RejectConsent:input_type -> izin.v1.RejectConsentRequest
-	12, // 30: izin.v1.ConsentService.ListConsentEvents:input_type -> izin.v1.ListConsentEventsRequest
-	1,  // 31: izin.v1.ConsentService.CheckConsent:output_type -> izin.v1.CheckConsentResponse
-	4,  // 32: izin.v1.ConsentService.BatchCheckConsents:output_type -> izin.v1.BatchCheckConsentsResponse
-	7,  // 33: izin.v1.ConsentService.StreamCheckConsents:output_type -> izin.v1.StreamCheckConsentsResponse
-	9,  // 34: izin.v1.ConsentService.RecordConsent:output_type -> izin.v1.RecordConsentResponse
-	11, // 35: izin.v1.ConsentService.RejectConsent:output_type -> izin.v1.RejectConsentResponse
-	13, // 36: izin.v1.ConsentService.ListConsentEvents:output_type -> izin.v1.ListConsentEventsResponse
-	31, // [31:37] is the sub-list for method output_type
-	25, // [25:31] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	23, // 24: izin.v1.ListConsentEventsResponse.events:type_name -> izin.v1.ConsentEvent
+	15, // 25: izin.v1.ImportConsentsRequest.rows:type_name -> izin.v1.ImportRow
+	18, // 26: izin.v1.ImportRow.recipient_type:type_name -> izin.v1.RecipientType
+	19, // 27: izin.v1.ImportRow.type:type_name -> izin.v1.ConsentType
+	20, // 28: izin.v1.ImportRow.status:type_name -> izin.v1.ConsentStatus
+	21, // 29: izin.v1.ImportRow.consent_time:type_name -> google.protobuf.Timestamp
+	17, // 30: izin.v1.ImportConsentsResponse.errors:type_name -> izin.v1.ImportRowError
+	0,  // 31: izin.v1.ConsentService.CheckConsent:input_type -> izin.v1.CheckConsentRequest
+	3,  // 32: izin.v1.ConsentService.BatchCheckConsents:input_type -> izin.v1.BatchCheckConsentsRequest
+	6,  // 33: izin.v1.ConsentService.StreamCheckConsents:input_type -> izin.v1.StreamCheckConsentsRequest
+	8,  // 34: izin.v1.ConsentService.RecordConsent:input_type -> izin.v1.RecordConsentRequest
+	10, // 35: izin.v1.ConsentService.RejectConsent:input_type -> izin.v1.RejectConsentRequest
+	12, // 36: izin.v1.ConsentService.ListConsentEvents:input_type -> izin.v1.ListConsentEventsRequest
+	14, // 37: izin.v1.ConsentService.ImportConsents:input_type -> izin.v1.ImportConsentsRequest
+	1,  // 38: izin.v1.ConsentService.CheckConsent:output_type -> izin.v1.CheckConsentResponse
+	4,  // 39: izin.v1.ConsentService.BatchCheckConsents:output_type -> izin.v1.BatchCheckConsentsResponse
+	7,  // 40: izin.v1.ConsentService.StreamCheckConsents:output_type -> izin.v1.StreamCheckConsentsResponse
+	9,  // 41: izin.v1.ConsentService.RecordConsent:output_type -> izin.v1.RecordConsentResponse
+	11, // 42: izin.v1.ConsentService.RejectConsent:output_type -> izin.v1.RejectConsentResponse
+	13, // 43: izin.v1.ConsentService.ListConsentEvents:output_type -> izin.v1.ListConsentEventsResponse
+	16, // 44: izin.v1.ConsentService.ImportConsents:output_type -> izin.v1.ImportConsentsResponse
+	38, // [38:45] is the sub-list for method output_type
+	31, // [31:38] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_consent_service_proto_init() }
@@ -1171,7 +1550,7 @@ func file_izin_v1_consent_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_izin_v1_consent_service_proto_rawDesc), len(file_izin_v1_consent_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

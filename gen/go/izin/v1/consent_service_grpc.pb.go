@@ -25,6 +25,7 @@ const (
 	ConsentService_RecordConsent_FullMethodName       = "/izin.v1.ConsentService/RecordConsent"
 	ConsentService_RejectConsent_FullMethodName       = "/izin.v1.ConsentService/RejectConsent"
 	ConsentService_ListConsentEvents_FullMethodName   = "/izin.v1.ConsentService/ListConsentEvents"
+	ConsentService_ImportConsents_FullMethodName      = "/izin.v1.ConsentService/ImportConsents"
 )
 
 // ConsentServiceClient is the client API for ConsentService service.
@@ -51,6 +52,13 @@ type ConsentServiceClient interface {
 	RejectConsent(ctx context.Context, in *RejectConsentRequest, opts ...grpc.CallOption) (*RejectConsentResponse, error)
 	// ListConsentEvents lists consent events, newest first, with evidence.
 	ListConsentEvents(ctx context.Context, in *ListConsentEventsRequest, opts ...grpc.CallOption) (*ListConsentEventsResponse, error)
+	// ImportConsents takes consents collected before izin (on paper, or in
+	// another system) with their original dates and evidence references.
+	// Every row is checked by the same rules as RecordConsent and
+	// RejectConsent; the answer reports each refused row and why. A row
+	// imported before is skipped, so sending a file twice changes nothing.
+	// Accepted rows are queued for İYS like any other change.
+	ImportConsents(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportConsentsRequest, ImportConsentsResponse], error)
 }
 
 type consentServiceClient struct {
@@ -124,6 +132,19 @@ func (c *consentServiceClient) ListConsentEvents(ctx context.Context, in *ListCo
 	return out, nil
 }
 
+func (c *consentServiceClient) ImportConsents(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportConsentsRequest, ImportConsentsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ConsentService_ServiceDesc.Streams[1], ConsentService_ImportConsents_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportConsentsRequest, ImportConsentsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ConsentService_ImportConsentsClient = grpc.ClientStreamingClient[ImportConsentsRequest, ImportConsentsResponse]
+
 // ConsentServiceServer is the server API for ConsentService service.
 // All implementations must embed UnimplementedConsentServiceServer
 // for forward compatibility.
@@ -148,6 +169,13 @@ type ConsentServiceServer interface {
 	RejectConsent(context.Context, *RejectConsentRequest) (*RejectConsentResponse, error)
 	// ListConsentEvents lists consent events, newest first, with evidence.
 	ListConsentEvents(context.Context, *ListConsentEventsRequest) (*ListConsentEventsResponse, error)
+	// ImportConsents takes consents collected before izin (on paper, or in
+	// another system) with their original dates and evidence references.
+	// Every row is checked by the same rules as RecordConsent and
+	// RejectConsent; the answer reports each refused row and why. A row
+	// imported before is skipped, so sending a file twice changes nothing.
+	// Accepted rows are queued for İYS like any other change.
+	ImportConsents(grpc.ClientStreamingServer[ImportConsentsRequest, ImportConsentsResponse]) error
 	mustEmbedUnimplementedConsentServiceServer()
 }
 
@@ -175,6 +203,9 @@ func (UnimplementedConsentServiceServer) RejectConsent(context.Context, *RejectC
 }
 func (UnimplementedConsentServiceServer) ListConsentEvents(context.Context, *ListConsentEventsRequest) (*ListConsentEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListConsentEvents not implemented")
+}
+func (UnimplementedConsentServiceServer) ImportConsents(grpc.ClientStreamingServer[ImportConsentsRequest, ImportConsentsResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportConsents not implemented")
 }
 func (UnimplementedConsentServiceServer) mustEmbedUnimplementedConsentServiceServer() {}
 func (UnimplementedConsentServiceServer) testEmbeddedByValue()                        {}
@@ -294,6 +325,13 @@ func _ConsentService_ListConsentEvents_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ConsentService_ImportConsents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ConsentServiceServer).ImportConsents(&grpc.GenericServerStream[ImportConsentsRequest, ImportConsentsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ConsentService_ImportConsentsServer = grpc.ClientStreamingServer[ImportConsentsRequest, ImportConsentsResponse]
+
 // ConsentService_ServiceDesc is the grpc.ServiceDesc for ConsentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -327,6 +365,11 @@ var ConsentService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "StreamCheckConsents",
 			Handler:       _ConsentService_StreamCheckConsents_Handler,
 			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "ImportConsents",
+			Handler:       _ConsentService_ImportConsents_Handler,
 			ClientStreams: true,
 		},
 	},

@@ -2,13 +2,13 @@
 // @generated from file izin/v1/admin_service.proto (package izin.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
 import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { ApiKeyScope, MessageKind, MessageStatus, SourceType } from "./types_pb.js";
+import type { ApiKeyScope, ConsentStatus, ConsentType, MessageKind, MessageStatus, RecipientType, SourceType } from "./types_pb.js";
 import { file_izin_v1_types } from "./types_pb.js";
 import { file_protoc_gen_openapiv2_options_annotations } from "../../protoc-gen-openapiv2/options/annotations_pb.js";
 import type { Message as Message$1 } from "@bufbuild/protobuf";
@@ -17,7 +17,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file izin/v1/admin_service.proto.
  */
 export const file_izin_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("ChtpemluL3YxL2FkbWluX3NlcnZpY2UucHJvdG8SB2l6aW4udjEi4AIKB01lc3NhZ2USCgoCaWQYASABKAkSEQoJcmVjaXBpZW50GAIgASgJEgwKBGJvZHkYAyABKAkSJgoGc3RhdHVzGAQgASgOMhYuaXppbi52MS5NZXNzYWdlU3RhdHVzEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgRraW5kGAYgASgOMhQuaXppbi52MS5NZXNzYWdlS2luZBIOCgZzZW5kZXIYByABKAkSFwoPdmVyaWZpY2F0aW9uX2lkGAggASgJEhAKCHByb3ZpZGVyGAkgASgJEhsKE3Byb3ZpZGVyX21lc3NhZ2VfaWQYCiABKAkSLQoJc2VuZF90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghhdHRlbXB0cxgMIAEoBRISCgpsYXN0X2Vycm9yGA0gASgJIm8KE0xpc3RNZXNzYWdlc1JlcXVlc3QSGwoJcmVjaXBpZW50GAEgASgJQgi6SAVyAxjAAhIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAIiUwoUTGlzdE1lc3NhZ2VzUmVzcG9uc2USIgoIbWVzc2FnZXMYASADKAsyEC5pemluLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIt4BCgVCcmFuZBIpCgRjb2RlGAEgASgJQhu6SBhyFhABGEAyEF5bQS1aYS16MC05Xy1dKyQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIsCgZzZW5kZXIYAyABKAlCHLpIGXIXEAIYCzIRXltBLVphLXowLTkgLi1dKyQSHQoMcmVqZWN0X3JvdXRlGAQgASgJQge6SARyAhg8EhIKCmlzX2RlZmF1bHQYBSABKAgSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjsKEkNyZWF0ZUJyYW5kUmVxdWVzdBIlCgVicmFuZBgBIAEoCzIOLml6aW4udjEuQnJhbmRCBrpIA8gBASI0ChNDcmVhdGVCcmFuZFJlc3BvbnNlEh0KBWJyYW5kGAEgASgLMg4uaXppbi52MS5CcmFuZCITChFMaXN0QnJhbmRzUmVxdWVzdCI0ChJMaXN0QnJhbmRzUmVzcG9uc2USHgoGYnJhbmRzGAEgAygLMg4uaXppbi52MS5CcmFuZCJ2CgZTb3VyY2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIhCgR0eXBlGAMgASgOMhMuaXppbi52MS5Tb3VyY2VUeXBlEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJeChNDcmVhdGVTb3VyY2VSZXF1ZXN0EhgKBG5hbWUYASABKAlCCrpIB3IFEAEYyAESLQoEdHlwZRgCIAEoDjITLml6aW4udjEuU291cmNlVHlwZUIKukgHggEEEAEgACJvChRDcmVhdGVTb3VyY2VSZXNwb25zZRIfCgZzb3VyY2UYASABKAsyDy5pemluLnYxLlNvdXJjZRIPCgdhcGlfa2V5GAIgASgJEiUKDGFwaV9rZXlfaW5mbxgDIAEoCzIPLml6aW4udjEuQXBpS2V5IhQKEkxpc3RTb3VyY2VzUmVxdWVzdCI3ChNMaXN0U291cmNlc1Jlc3BvbnNlEiAKB3NvdXJjZXMYASADKAsyDy5pemluLnYxLlNvdXJjZSLNAQoGQXBpS2V5EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGcHJlZml4GAMgASgJEiQKBnNjb3BlcxgEIAMoDjIULml6aW4udjEuQXBpS2V5U2NvcGUSEQoJc291cmNlX2lkGAUgASgJEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXZva2VfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimgEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSGAoEbmFtZRgBIAEoCUIKukgHcgUQARjIARI5CgZzY29wZXMYAiADKA4yFC5pemluLnYxLkFwaUtleVNjb3BlQhO6SBCSAQ0IARgBIgeCAQQQASAAEi4KCXNvdXJjZV9pZBgDIAEoCUIbukgYchYYJDISXiR8XlswLTlhLWYtXXszNn0kIkgKFENyZWF0ZUFwaUtleVJlc3BvbnNlEiAKB2FwaV9rZXkYASABKAsyDy5pemluLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkiFAoSTGlzdEFwaUtleXNSZXF1ZXN0IjgKE0xpc3RBcGlLZXlzUmVzcG9uc2USIQoIYXBpX2tleXMYASADKAsyDy5pemluLnYxLkFwaUtleSIrChNSZXZva2VBcGlLZXlSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI4ChRSZXZva2VBcGlLZXlSZXNwb25zZRIgCgdhcGlfa2V5GAEgASgLMg8uaXppbi52MS5BcGlLZXkyqgYKDEFkbWluU2VydmljZRJhCgxMaXN0TWVzc2FnZXMSHC5pemluLnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaHS5pemluLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlIhSC0+STAg4SDC92MS9tZXNzYWdlcxJjCgtDcmVhdGVCcmFuZBIbLml6aW4udjEuQ3JlYXRlQnJhbmRSZXF1ZXN0GhwuaXppbi52MS5DcmVhdGVCcmFuZFJlc3BvbnNlIhmC0+STAhM6BWJyYW5kIgovdjEvYnJhbmRzElkKCkxpc3RCcmFuZHMSGi5pemluLnYxLkxpc3RCcmFuZHNSZXF1ZXN0GhsuaXppbi52MS5MaXN0QnJhbmRzUmVzcG9uc2UiEoLT5JMCDBIKL3YxL2JyYW5kcxJjCgxDcmVhdGVTb3VyY2USHC5pemluLnYxLkNyZWF0ZVNvdXJjZVJlcXVlc3QaHS5pemluLnYxLkNyZWF0ZVNvdXJjZVJlc3BvbnNlIhaC0+STAhA6ASoiCy92MS9zb3VyY2VzEl0KC0xpc3RTb3VyY2VzEhsuaXppbi52MS5MaXN0U291cmNlc1JlcXVlc3QaHC5pemluLnYxLkxpc3RTb3VyY2VzUmVzcG9uc2UiE4LT5JMCDRILL3YxL3NvdXJjZXMSYwoMQ3JlYXRlQXBpS2V5EhwuaXppbi52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Gh0uaXppbi52MS5DcmVhdGVBcGlLZXlSZXNwb25zZSIWgtPkkwIQOgEqIgsvdjEvYXBpS2V5cxJdCgtMaXN0QXBpS2V5cxIbLml6aW4udjEuTGlzdEFwaUtleXNSZXF1ZXN0GhwuaXppbi52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIhOC0+STAg0SCy92MS9hcGlLZXlzEm8KDFJldm9rZUFwaUtleRIcLml6aW4udjEuUmV2b2tlQXBpS2V5UmVxdWVzdBodLml6aW4udjEuUmV2b2tlQXBpS2V5UmVzcG9uc2UiIoLT5JMCHDoBKiIXL3YxL2FwaUtleXMve2lkfTpyZXZva2VClAJaLGdpdGh1Yi5jb20vaXppbmhxL2l6aW4vZ2VuL2dvL2l6aW4vdjE7aXppbnYxkkHiARKeAQoIaXppbiBBUEkSjQFDb25zZW50IHNlcnZlciBmb3IgY29tbWVyY2lhbCBlbGVjdHJvbmljIG1lc3NhZ2VzIGluIFR1cmtleSAoRVRLIDY1NjMsIEtWS0sgNjY5OCwgxLBZUykuIEF1dGhlbnRpY2F0ZSB3aXRoIGBBdXRob3JpemF0aW9uOiBCZWFyZXIgPGFwaSBrZXk+YC4yAnYxWjEKLwoGYmVhcmVyEiUIAhIQQmVhcmVyIDxhcGkga2V5PhoNQXV0aG9yaXphdGlvbiACYgwKCgoGYmVhcmVyEgBiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_izin_v1_types, file_protoc_gen_openapiv2_options_annotations]);
+  fileDesc("ChtpemluL3YxL2FkbWluX3NlcnZpY2UucHJvdG8SB2l6aW4udjEi4AIKB01lc3NhZ2USCgoCaWQYASABKAkSEQoJcmVjaXBpZW50GAIgASgJEgwKBGJvZHkYAyABKAkSJgoGc3RhdHVzGAQgASgOMhYuaXppbi52MS5NZXNzYWdlU3RhdHVzEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgRraW5kGAYgASgOMhQuaXppbi52MS5NZXNzYWdlS2luZBIOCgZzZW5kZXIYByABKAkSFwoPdmVyaWZpY2F0aW9uX2lkGAggASgJEhAKCHByb3ZpZGVyGAkgASgJEhsKE3Byb3ZpZGVyX21lc3NhZ2VfaWQYCiABKAkSLQoJc2VuZF90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghhdHRlbXB0cxgMIAEoBRISCgpsYXN0X2Vycm9yGA0gASgJIm8KE0xpc3RNZXNzYWdlc1JlcXVlc3QSGwoJcmVjaXBpZW50GAEgASgJQgi6SAVyAxjAAhIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAIiUwoUTGlzdE1lc3NhZ2VzUmVzcG9uc2USIgoIbWVzc2FnZXMYASADKAsyEC5pemluLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIt4BCgVCcmFuZBIpCgRjb2RlGAEgASgJQhu6SBhyFhABGEAyEF5bQS1aYS16MC05Xy1dKyQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIsCgZzZW5kZXIYAyABKAlCHLpIGXIXEAIYCzIRXltBLVphLXowLTkgLi1dKyQSHQoMcmVqZWN0X3JvdXRlGAQgASgJQge6SARyAhg8EhIKCmlzX2RlZmF1bHQYBSABKAgSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjsKEkNyZWF0ZUJyYW5kUmVxdWVzdBIlCgVicmFuZBgBIAEoCzIOLml6aW4udjEuQnJhbmRCBrpIA8gBASI0ChNDcmVhdGVCcmFuZFJlc3BvbnNlEh0KBWJyYW5kGAEgASgLMg4uaXppbi52MS5CcmFuZCITChFMaXN0QnJhbmRzUmVxdWVzdCI0ChJMaXN0QnJhbmRzUmVzcG9uc2USHgoGYnJhbmRzGAEgAygLMg4uaXppbi52MS5CcmFuZCJ2CgZTb3VyY2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIhCgR0eXBlGAMgASgOMhMuaXppbi52MS5Tb3VyY2VUeXBlEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJeChNDcmVhdGVTb3VyY2VSZXF1ZXN0EhgKBG5hbWUYASABKAlCCrpIB3IFEAEYyAESLQoEdHlwZRgCIAEoDjITLml6aW4udjEuU291cmNlVHlwZUIKukgHggEEEAEgACJvChRDcmVhdGVTb3VyY2VSZXNwb25zZRIfCgZzb3VyY2UYASABKAsyDy5pemluLnYxLlNvdXJjZRIPCgdhcGlfa2V5GAIgASgJEiUKDGFwaV9rZXlfaW5mbxgDIAEoCzIPLml6aW4udjEuQXBpS2V5IhQKEkxpc3RTb3VyY2VzUmVxdWVzdCI3ChNMaXN0U291cmNlc1Jlc3BvbnNlEiAKB3NvdXJjZXMYASADKAsyDy5pemluLnYxLlNvdXJjZSLNAQoGQXBpS2V5EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGcHJlZml4GAMgASgJEiQKBnNjb3BlcxgEIAMoDjIULml6aW4udjEuQXBpS2V5U2NvcGUSEQoJc291cmNlX2lkGAUgASgJEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXZva2VfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimgEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSGAoEbmFtZRgBIAEoCUIKukgHcgUQARjIARI5CgZzY29wZXMYAiADKA4yFC5pemluLnYxLkFwaUtleVNjb3BlQhO6SBCSAQ0IARgBIgeCAQQQASAAEi4KCXNvdXJjZV9pZBgDIAEoCUIbukgYchYYJDISXiR8XlswLTlhLWYtXXszNn0kIkgKFENyZWF0ZUFwaUtleVJlc3BvbnNlEiAKB2FwaV9rZXkYASABKAsyDy5pemluLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkiFAoSTGlzdEFwaUtleXNSZXF1ZXN0IjgKE0xpc3RBcGlLZXlzUmVzcG9uc2USIQoIYXBpX2tleXMYASADKAsyDy5pemluLnYxLkFwaUtleSIrChNSZXZva2VBcGlLZXlSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI4ChRSZXZva2VBcGlLZXlSZXNwb25zZRIgCgdhcGlfa2V5GAEgASgLMg8uaXppbi52MS5BcGlLZXkiqQIKCUl5c0NvbmZpZxINCgVicmFuZBgBIAEoCRImCghpeXNfY29kZRgCIAEoCUIUukgRcg8yDV5bMC05XXsxLDEyfSQSKAoKYnJhbmRfY29kZRgDIAEoCUIUukgRcg8yDV5bMC05XXsxLDEyfSQSHAoIdXNlcm5hbWUYBCABKAlCCrpIB3IFEAEYyAESGgoIcGFzc3dvcmQYBSABKAlCCLpIBXIDGMgBEg8KB2VuYWJsZWQYBiABKAgSKQoIYmFzZV91cmwYByABKAlCF7pIFHISGPQDMg1eJHxeaHR0cHM/Oi8vEhQKDGhhc19wYXNzd29yZBgIIAEoCBIvCgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWwoTU2V0SXlzQ29uZmlnUmVxdWVzdBIYCgVicmFuZBgBIAEoCUIJukgGcgQQARhAEioKBmNvbmZpZxgCIAEoCzISLml6aW4udjEuSXlzQ29uZmlnQga6SAPIAQEiOgoUU2V0SXlzQ29uZmlnUmVzcG9uc2USIgoGY29uZmlnGAEgASgLMhIuaXppbi52MS5JeXNDb25maWciFQoTR2V0SXlzU3RhdHVzUmVxdWVzdCI/ChRHZXRJeXNTdGF0dXNSZXNwb25zZRInCgZicmFuZHMYASADKAsyFy5pemluLnYxLkl5c0JyYW5kU3RhdHVzIt4CCg5JeXNCcmFuZFN0YXR1cxINCgVicmFuZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIEg8KB3BlbmRpbmcYAyABKAMSEQoJc3VibWl0dGVkGAQgASgDEhAKCGFjY2VwdGVkGAUgASgDEg8KB3JlZnVzZWQYBiABKAMSPwobb2xkZXN0X3BlbmRpbmdfY29uc2VudF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI0ChBuZWFyZXN0X2RlYWRsaW5lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1uZWFyX2RlYWRsaW5lGAkgASgDEg8KB292ZXJkdWUYCiABKAMSMgoObGFzdF9wdWxsX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYDCABKAkingEKFUxpc3RJeXNVcGxvYWRzUmVxdWVzdBIwCgVzdGF0ZRgBIAEoDjIXLml6aW4udjEuSXlzVXBsb2FkU3RhdGVCCLpIBYIBAhABEhYKBWJyYW5kGAIgASgJQge6SARyAhhAEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiAAiJWChZMaXN0SXlzVXBsb2Fkc1Jlc3BvbnNlEiMKB3VwbG9hZHMYASADKAsyEi5pemluLnYxLkl5c1VwbG9hZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki7QMKCUl5c1VwbG9hZBIQCghldmVudF9pZBgBIAEoCRINCgVicmFuZBgCIAEoCRIRCglyZWNpcGllbnQYAyABKAkSLgoOcmVjaXBpZW50X3R5cGUYBCABKA4yFi5pemluLnYxLlJlY2lwaWVudFR5cGUSIgoEdHlwZRgFIAEoDjIULml6aW4udjEuQ29uc2VudFR5cGUSJgoGc3RhdHVzGAYgASgOMhYuaXppbi52MS5Db25zZW50U3RhdHVzEg4KBnNvdXJjZRgHIAEoCRIwCgxjb25zZW50X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBXN0YXRlGAkgASgOMhcuaXppbi52MS5JeXNVcGxvYWRTdGF0ZRIsCghkZWFkbGluZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgLIAEoCRIWCg50cmFuc2FjdGlvbl9pZBgMIAEoCRISCgplcnJvcl9jb2RlGA0gASgJEhUKDWVycm9yX21lc3NhZ2UYDiABKAkSEAoIYXR0ZW1wdHMYDyABKAUSLwoLdXBkYXRlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKq0BCg5JeXNVcGxvYWRTdGF0ZRIgChxJWVNfVVBMT0FEX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYSVlTX1VQTE9BRF9TVEFURV9QRU5ESU5HEAESHgoaSVlTX1VQTE9BRF9TVEFURV9TVUJNSVRURUQQAhIdChlJWVNfVVBMT0FEX1NUQVRFX0FDQ0VQVEVEEAMSHAoYSVlTX1VQTE9BRF9TVEFURV9SRUZVU0VEEAQy6wgKDEFkbWluU2VydmljZRJhCgxMaXN0TWVzc2FnZXMSHC5pemluLnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaHS5pemluLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlIhSC0+STAg4SDC92MS9tZXNzYWdlcxJjCgtDcmVhdGVCcmFuZBIbLml6aW4udjEuQ3JlYXRlQnJhbmRSZXF1ZXN0GhwuaXppbi52MS5DcmVhdGVCcmFuZFJlc3BvbnNlIhmC0+STAhM6BWJyYW5kIgovdjEvYnJhbmRzElkKCkxpc3RCcmFuZHMSGi5pemluLnYxLkxpc3RCcmFuZHNSZXF1ZXN0GhsuaXppbi52MS5MaXN0QnJhbmRzUmVzcG9uc2UiEoLT5JMCDBIKL3YxL2JyYW5kcxJjCgxDcmVhdGVTb3VyY2USHC5pemluLnYxLkNyZWF0ZVNvdXJjZVJlcXVlc3QaHS5pemluLnYxLkNyZWF0ZVNvdXJjZVJlc3BvbnNlIhaC0+STAhA6ASoiCy92MS9zb3VyY2VzEl0KC0xpc3RTb3VyY2VzEhsuaXppbi52MS5MaXN0U291cmNlc1JlcXVlc3QaHC5pemluLnYxLkxpc3RTb3VyY2VzUmVzcG9uc2UiE4LT5JMCDRILL3YxL3NvdXJjZXMSYwoMQ3JlYXRlQXBpS2V5EhwuaXppbi52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Gh0uaXppbi52MS5DcmVhdGVBcGlLZXlSZXNwb25zZSIWgtPkkwIQOgEqIgsvdjEvYXBpS2V5cxJdCgtMaXN0QXBpS2V5cxIbLml6aW4udjEuTGlzdEFwaUtleXNSZXF1ZXN0GhwuaXppbi52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIhOC0+STAg0SCy92MS9hcGlLZXlzEm8KDFJldm9rZUFwaUtleRIcLml6aW4udjEuUmV2b2tlQXBpS2V5UmVxdWVzdBodLml6aW4udjEuUmV2b2tlQXBpS2V5UmVzcG9uc2UiIoLT5JMCHDoBKiIXL3YxL2FwaUtleXMve2lkfTpyZXZva2USbgoMU2V0SXlzQ29uZmlnEhwuaXppbi52MS5TZXRJeXNDb25maWdSZXF1ZXN0Gh0uaXppbi52MS5TZXRJeXNDb25maWdSZXNwb25zZSIhgtPkkwIbOgEqIhYvdjEvYnJhbmRzL3ticmFuZH0vaXlzEmMKDEdldEl5c1N0YXR1cxIcLml6aW4udjEuR2V0SXlzU3RhdHVzUmVxdWVzdBodLml6aW4udjEuR2V0SXlzU3RhdHVzUmVzcG9uc2UiFoLT5JMCEBIOL3YxL2l5cy9zdGF0dXMSagoOTGlzdEl5c1VwbG9hZHMSHi5pemluLnYxLkxpc3RJeXNVcGxvYWRzUmVxdWVzdBofLml6aW4udjEuTGlzdEl5c1VwbG9hZHNSZXNwb25zZSIXgtPkkwIREg8vdjEvaXlzL3VwbG9hZHNClAJaLGdpdGh1Yi5jb20vaXppbmhxL2l6aW4vZ2VuL2dvL2l6aW4vdjE7aXppbnYxkkHiARKeAQoIaXppbiBBUEkSjQFDb25zZW50IHNlcnZlciBmb3IgY29tbWVyY2lhbCBlbGVjdHJvbmljIG1lc3NhZ2VzIGluIFR1cmtleSAoRVRLIDY1NjMsIEtWS0sgNjY5OCwgxLBZUykuIEF1dGhlbnRpY2F0ZSB3aXRoIGBBdXRob3JpemF0aW9uOiBCZWFyZXIgPGFwaSBrZXk+YC4yAnYxWjEKLwoGYmVhcmVyEiUIAhIQQmVhcmVyIDxhcGkga2V5PhoNQXV0aG9yaXphdGlvbiACYgwKCgoGYmVhcmVyEgBiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_izin_v1_types, file_protoc_gen_openapiv2_options_annotations]);
 
 /**
  * @generated from message izin.v1.Message
@@ -544,6 +544,414 @@ export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@_
   messageDesc(file_izin_v1_admin_service, 19);
 
 /**
+ * @generated from message izin.v1.IysConfig
+ */
+export type IysConfig = Message$1<"izin.v1.IysConfig"> & {
+  /**
+   * @generated from field: string brand = 1;
+   */
+  brand: string;
+
+  /**
+   * The service provider's İYS code (İYS numarası).
+   *
+   * @generated from field: string iys_code = 2;
+   */
+  iysCode: string;
+
+  /**
+   * The brand's İYS code.
+   *
+   * @generated from field: string brand_code = 3;
+   */
+  brandCode: string;
+
+  /**
+   * @generated from field: string username = 4;
+   */
+  username: string;
+
+  /**
+   * Write only: never returned.
+   *
+   * @generated from field: string password = 5;
+   */
+  password: string;
+
+  /**
+   * @generated from field: bool enabled = 6;
+   */
+  enabled: boolean;
+
+  /**
+   * The İYS API address; empty means the production address.
+   *
+   * @generated from field: string base_url = 7;
+   */
+  baseUrl: string;
+
+  /**
+   * @generated from field: bool has_password = 8;
+   */
+  hasPassword: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp update_time = 9;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message izin.v1.IysConfig.
+ * Use `create(IysConfigSchema)` to create a new message.
+ */
+export const IysConfigSchema: GenMessage<IysConfig> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 20);
+
+/**
+ * @generated from message izin.v1.SetIysConfigRequest
+ */
+export type SetIysConfigRequest = Message$1<"izin.v1.SetIysConfigRequest"> & {
+  /**
+   * The izin brand code.
+   *
+   * @generated from field: string brand = 1;
+   */
+  brand: string;
+
+  /**
+   * @generated from field: izin.v1.IysConfig config = 2;
+   */
+  config?: IysConfig | undefined;
+};
+
+/**
+ * Describes the message izin.v1.SetIysConfigRequest.
+ * Use `create(SetIysConfigRequestSchema)` to create a new message.
+ */
+export const SetIysConfigRequestSchema: GenMessage<SetIysConfigRequest> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 21);
+
+/**
+ * @generated from message izin.v1.SetIysConfigResponse
+ */
+export type SetIysConfigResponse = Message$1<"izin.v1.SetIysConfigResponse"> & {
+  /**
+   * @generated from field: izin.v1.IysConfig config = 1;
+   */
+  config?: IysConfig | undefined;
+};
+
+/**
+ * Describes the message izin.v1.SetIysConfigResponse.
+ * Use `create(SetIysConfigResponseSchema)` to create a new message.
+ */
+export const SetIysConfigResponseSchema: GenMessage<SetIysConfigResponse> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 22);
+
+/**
+ * @generated from message izin.v1.GetIysStatusRequest
+ */
+export type GetIysStatusRequest = Message$1<"izin.v1.GetIysStatusRequest"> & {
+};
+
+/**
+ * Describes the message izin.v1.GetIysStatusRequest.
+ * Use `create(GetIysStatusRequestSchema)` to create a new message.
+ */
+export const GetIysStatusRequestSchema: GenMessage<GetIysStatusRequest> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 23);
+
+/**
+ * @generated from message izin.v1.GetIysStatusResponse
+ */
+export type GetIysStatusResponse = Message$1<"izin.v1.GetIysStatusResponse"> & {
+  /**
+   * @generated from field: repeated izin.v1.IysBrandStatus brands = 1;
+   */
+  brands: IysBrandStatus[];
+};
+
+/**
+ * Describes the message izin.v1.GetIysStatusResponse.
+ * Use `create(GetIysStatusResponseSchema)` to create a new message.
+ */
+export const GetIysStatusResponseSchema: GenMessage<GetIysStatusResponse> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 24);
+
+/**
+ * @generated from message izin.v1.IysBrandStatus
+ */
+export type IysBrandStatus = Message$1<"izin.v1.IysBrandStatus"> & {
+  /**
+   * @generated from field: string brand = 1;
+   */
+  brand: string;
+
+  /**
+   * @generated from field: bool enabled = 2;
+   */
+  enabled: boolean;
+
+  /**
+   * @generated from field: int64 pending = 3;
+   */
+  pending: bigint;
+
+  /**
+   * @generated from field: int64 submitted = 4;
+   */
+  submitted: bigint;
+
+  /**
+   * @generated from field: int64 accepted = 5;
+   */
+  accepted: bigint;
+
+  /**
+   * @generated from field: int64 refused = 6;
+   */
+  refused: bigint;
+
+  /**
+   * The consent time of the oldest change not yet accepted.
+   *
+   * @generated from field: google.protobuf.Timestamp oldest_pending_consent_time = 7;
+   */
+  oldestPendingConsentTime?: Timestamp | undefined;
+
+  /**
+   * The legal deadline of that change: 3 business days after it was given.
+   *
+   * @generated from field: google.protobuf.Timestamp nearest_deadline = 8;
+   */
+  nearestDeadline?: Timestamp | undefined;
+
+  /**
+   * Changes within a business day of their deadline, and past it.
+   *
+   * @generated from field: int64 near_deadline = 9;
+   */
+  nearDeadline: bigint;
+
+  /**
+   * @generated from field: int64 overdue = 10;
+   */
+  overdue: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_pull_time = 11;
+   */
+  lastPullTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string last_error = 12;
+   */
+  lastError: string;
+};
+
+/**
+ * Describes the message izin.v1.IysBrandStatus.
+ * Use `create(IysBrandStatusSchema)` to create a new message.
+ */
+export const IysBrandStatusSchema: GenMessage<IysBrandStatus> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 25);
+
+/**
+ * @generated from message izin.v1.ListIysUploadsRequest
+ */
+export type ListIysUploadsRequest = Message$1<"izin.v1.ListIysUploadsRequest"> & {
+  /**
+   * Only this state; unspecified means all.
+   *
+   * @generated from field: izin.v1.IysUploadState state = 1;
+   */
+  state: IysUploadState;
+
+  /**
+   * @generated from field: string brand = 2;
+   */
+  brand: string;
+
+  /**
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message izin.v1.ListIysUploadsRequest.
+ * Use `create(ListIysUploadsRequestSchema)` to create a new message.
+ */
+export const ListIysUploadsRequestSchema: GenMessage<ListIysUploadsRequest> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 26);
+
+/**
+ * @generated from message izin.v1.ListIysUploadsResponse
+ */
+export type ListIysUploadsResponse = Message$1<"izin.v1.ListIysUploadsResponse"> & {
+  /**
+   * @generated from field: repeated izin.v1.IysUpload uploads = 1;
+   */
+  uploads: IysUpload[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message izin.v1.ListIysUploadsResponse.
+ * Use `create(ListIysUploadsResponseSchema)` to create a new message.
+ */
+export const ListIysUploadsResponseSchema: GenMessage<ListIysUploadsResponse> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 27);
+
+/**
+ * @generated from message izin.v1.IysUpload
+ */
+export type IysUpload = Message$1<"izin.v1.IysUpload"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string brand = 2;
+   */
+  brand: string;
+
+  /**
+   * @generated from field: string recipient = 3;
+   */
+  recipient: string;
+
+  /**
+   * @generated from field: izin.v1.RecipientType recipient_type = 4;
+   */
+  recipientType: RecipientType;
+
+  /**
+   * @generated from field: izin.v1.ConsentType type = 5;
+   */
+  type: ConsentType;
+
+  /**
+   * @generated from field: izin.v1.ConsentStatus status = 6;
+   */
+  status: ConsentStatus;
+
+  /**
+   * @generated from field: string source = 7;
+   */
+  source: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp consent_time = 8;
+   */
+  consentTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: izin.v1.IysUploadState state = 9;
+   */
+  state: IysUploadState;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp deadline = 10;
+   */
+  deadline?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string request_id = 11;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string transaction_id = 12;
+   */
+  transactionId: string;
+
+  /**
+   * @generated from field: string error_code = 13;
+   */
+  errorCode: string;
+
+  /**
+   * @generated from field: string error_message = 14;
+   */
+  errorMessage: string;
+
+  /**
+   * @generated from field: int32 attempts = 15;
+   */
+  attempts: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp update_time = 16;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message izin.v1.IysUpload.
+ * Use `create(IysUploadSchema)` to create a new message.
+ */
+export const IysUploadSchema: GenMessage<IysUpload> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 28);
+
+/**
+ * IysUploadState is where a consent change stands on its way to İYS.
+ *
+ * @generated from enum izin.v1.IysUploadState
+ */
+export enum IysUploadState {
+  /**
+   * @generated from enum value: IYS_UPLOAD_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Waiting to be sent.
+   *
+   * @generated from enum value: IYS_UPLOAD_STATE_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * Sent in a bulk request whose result is awaited.
+   *
+   * @generated from enum value: IYS_UPLOAD_STATE_SUBMITTED = 2;
+   */
+  SUBMITTED = 2,
+
+  /**
+   * Stored by İYS.
+   *
+   * @generated from enum value: IYS_UPLOAD_STATE_ACCEPTED = 3;
+   */
+  ACCEPTED = 3,
+
+  /**
+   * Refused by İYS for a rule; error_code and error_message say which.
+   *
+   * @generated from enum value: IYS_UPLOAD_STATE_REFUSED = 4;
+   */
+  REFUSED = 4,
+}
+
+/**
+ * Describes the enum izin.v1.IysUploadState.
+ */
+export const IysUploadStateSchema: GenEnum<IysUploadState> = /*@__PURE__*/
+  enumDesc(file_izin_v1_admin_service, 0);
+
+/**
  * AdminService manages a tenant's brands, sources and API keys, and shows
  * the SMS messages izin sent. Every method needs an ADMIN key.
  *
@@ -618,6 +1026,39 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof RevokeApiKeyRequestSchema;
     output: typeof RevokeApiKeyResponseSchema;
+  },
+  /**
+   * SetIysConfig connects a brand to İYS. The password is stored
+   * encrypted and never returned.
+   *
+   * @generated from rpc izin.v1.AdminService.SetIysConfig
+   */
+  setIysConfig: {
+    methodKind: "unary";
+    input: typeof SetIysConfigRequestSchema;
+    output: typeof SetIysConfigResponseSchema;
+  },
+  /**
+   * GetIysStatus tells, per brand, how far izin and İYS are in step: the
+   * upload backlog, refusals, the nearest legal deadline and the pull.
+   *
+   * @generated from rpc izin.v1.AdminService.GetIysStatus
+   */
+  getIysStatus: {
+    methodKind: "unary";
+    input: typeof GetIysStatusRequestSchema;
+    output: typeof GetIysStatusResponseSchema;
+  },
+  /**
+   * ListIysUploads lists consent changes on their way to İYS, oldest
+   * consent first (nearest deadline first).
+   *
+   * @generated from rpc izin.v1.AdminService.ListIysUploads
+   */
+  listIysUploads: {
+    methodKind: "unary";
+    input: typeof ListIysUploadsRequestSchema;
+    output: typeof ListIysUploadsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_izin_v1_admin_service, 0);

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file izin/v1/consent_service.proto.
  */
 export const file_izin_v1_consent_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1pemluL3YxL2NvbnNlbnRfc2VydmljZS5wcm90bxIHaXppbi52MSLAAQoTQ2hlY2tDb25zZW50UmVxdWVzdBIdCglyZWNpcGllbnQYASABKAlCCrpIB3IFEAEYwAISOAoOcmVjaXBpZW50X3R5cGUYAiABKA4yFi5pemluLnYxLlJlY2lwaWVudFR5cGVCCLpIBYIBAhABEjgKBXR5cGVzGAMgAygOMhQuaXppbi52MS5Db25zZW50VHlwZUITukgQkgENEAMYASIHggEEEAEgABIWCgVicmFuZBgEIAEoCUIHukgEcgIYQCKRAQoUQ2hlY2tDb25zZW50UmVzcG9uc2USEQoJcmVjaXBpZW50GAEgASgJEi4KDnJlY2lwaWVudF90eXBlGAIgASgOMhYuaXppbi52MS5SZWNpcGllbnRUeXBlEg0KBWJyYW5kGAMgASgJEicKB3Jlc3VsdHMYBCADKAsyFi5pemluLnYxLkNvbnNlbnRSZXN1bHQi1wEKDUNvbnNlbnRSZXN1bHQSIgoEdHlwZRgBIAEoDjIULml6aW4udjEuQ29uc2VudFR5cGUSJgoGc3RhdHVzGAIgASgOMhYuaXppbi52MS5Db25zZW50U3RhdHVzEg8KB2FsbG93ZWQYAyABKAgSMAoMY29uc2VudF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglzb3VyY2VfaWQYBSABKAkSEgoKaXlzX3NvdXJjZRgGIAEoCRIQCghldmVudF9pZBgHIAEoCSJWChlCYXRjaENoZWNrQ29uc2VudHNSZXF1ZXN0EjkKBmNoZWNrcxgBIAMoCzIcLml6aW4udjEuQ2hlY2tDb25zZW50UmVxdWVzdEILukgIkgEFCAEQ6AciRgoaQmF0Y2hDaGVja0NvbnNlbnRzUmVzcG9uc2USKAoFaXRlbXMYASADKAsyGS5pemluLnYxLkNoZWNrQ29uc2VudEl0ZW0iZAoQQ2hlY2tDb25zZW50SXRlbRItCgZyZXN1bHQYASABKAsyHS5pemluLnYxLkNoZWNrQ29uc2VudFJlc3BvbnNlEiEKBWVycm9yGAIgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMicwoaU3RyZWFtQ2hlY2tDb25zZW50c1JlcXVlc3QSMwoFY2hlY2sYASABKAsyHC5pemluLnYxLkNoZWNrQ29uc2VudFJlcXVlc3RCBrpIA8gBARIgCg5jb3JyZWxhdGlvbl9pZBgCIAEoCUIIukgFcgMYgAEihwEKG1N0cmVhbUNoZWNrQ29uc2VudHNSZXNwb25zZRIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoCRItCgZyZXN1bHQYAiABKAsyHS5pemluLnYxLkNoZWNrQ29uc2VudFJlc3BvbnNlEiEKBWVycm9yGAMgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMipgMKFFJlY29yZENvbnNlbnRSZXF1ZXN0Eh0KCXJlY2lwaWVudBgBIAEoCUIKukgHcgUQARjAAhI4Cg5yZWNpcGllbnRfdHlwZRgCIAEoDjIWLml6aW4udjEuUmVjaXBpZW50VHlwZUIIukgFggECEAESOgoFdHlwZXMYAyADKA4yFC5pemluLnYxLkNvbnNlbnRUeXBlQhW6SBKSAQ8IARADGAEiB4IBBBABIAASFgoFYnJhbmQYBCABKAlCB7pIBHICGEASMAoMY29uc2VudF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1CgppeXNfc291cmNlGAYgASgJQiG6SB5yHBhAMhheJHxeKEhTfElZUylfW0EtWjAtOV9dKyQSHQoLb3BlcmF0b3JfaWQYByABKAlCCLpIBXIDGIABEhsKCXJlZmVyZW5jZRgIIAEoCUIIukgFcgMYgAQSIQoPaWRlbXBvdGVuY3lfa2V5GAkgASgJQgi6SAVyAxiAARIZChFzZW5kX2NvbmZpcm1hdGlvbhgKIAEoCCJ6ChVSZWNvcmRDb25zZW50UmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuaXppbi52MS5Db25zZW50RXZlbnQSJwoHcmVzdWx0cxgCIAMoCzIWLml6aW4udjEuQ29uc2VudFJlc3VsdBIRCglyZWNpcGllbnQYAyABKAki5gIKFFJlamVjdENvbnNlbnRSZXF1ZXN0Eh0KCXJlY2lwaWVudBgBIAEoCUIKukgHcgUQARjAAhI4Cg5yZWNpcGllbnRfdHlwZRgCIAEoDjIWLml6aW4udjEuUmVjaXBpZW50VHlwZUIIukgFggECEAESOAoFdHlwZXMYAyADKA4yFC5pemluLnYxLkNvbnNlbnRUeXBlQhO6SBCSAQ0QAxgBIgeCAQQQASAAEhYKBWJyYW5kGAQgASgJQge6SARyAhhAEjAKDGNvbnNlbnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoKaXlzX3NvdXJjZRgGIAEoCUIhukgechwYQDIYXiR8XihIU3xJWVMpX1tBLVowLTlfXSskEh0KC29wZXJhdG9yX2lkGAcgASgJQgi6SAVyAxiAARIbCglyZWZlcmVuY2UYCCABKAlCCLpIBXIDGIAEInoKFVJlamVjdENvbnNlbnRSZXNwb25zZRIlCgZldmVudHMYASADKAsyFS5pemluLnYxLkNvbnNlbnRFdmVudBInCgdyZXN1bHRzGAIgAygLMhYuaXppbi52MS5Db25zZW50UmVzdWx0EhEKCXJlY2lwaWVudBgDIAEoCSKMAQoYTGlzdENvbnNlbnRFdmVudHNSZXF1ZXN0EhsKCXJlY2lwaWVudBgBIAEoCUIIukgFcgMYwAISFgoFYnJhbmQYAiABKAlCB7pIBHICGEASHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIACIlsKGUxpc3RDb25zZW50RXZlbnRzUmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuaXppbi52MS5Db25zZW50RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMrgFCg5Db25zZW50U2VydmljZRJqCgxDaGVja0NvbnNlbnQSHC5pemluLnYxLkNoZWNrQ29uc2VudFJlcXVlc3QaHS5pemluLnYxLkNoZWNrQ29uc2VudFJlc3BvbnNlIh2C0+STAhc6ASoiEi92MS9jb25zZW50czpjaGVjaxKBAQoSQmF0Y2hDaGVja0NvbnNlbnRzEiIuaXppbi52MS5CYXRjaENoZWNrQ29uc2VudHNSZXF1ZXN0GiMuaXppbi52MS5CYXRjaENoZWNrQ29uc2VudHNSZXNwb25zZSIigtPkkwIcOgEqIhcvdjEvY29uc2VudHM6YmF0Y2hDaGVjaxJkChNTdHJlYW1DaGVja0NvbnNlbnRzEiMuaXppbi52MS5TdHJlYW1DaGVja0NvbnNlbnRzUmVxdWVzdBokLml6aW4udjEuU3RyZWFtQ2hlY2tDb25zZW50c1Jlc3BvbnNlKAEwARJnCg1SZWNvcmRDb25zZW50Eh0uaXppbi52MS5SZWNvcmRDb25zZW50UmVxdWVzdBoeLml6aW4udjEuUmVjb3JkQ29uc2VudFJlc3BvbnNlIheC0+STAhE6ASoiDC92MS9jb25zZW50cxJuCg1SZWplY3RDb25zZW50Eh0uaXppbi52MS5SZWplY3RDb25zZW50UmVxdWVzdBoeLml6aW4udjEuUmVqZWN0Q29uc2VudFJlc3BvbnNlIh6C0+STAhg6ASoiEy92MS9jb25zZW50czpyZWplY3QSdwoRTGlzdENvbnNlbnRFdmVudHMSIS5pemluLnYxLkxpc3RDb25zZW50RXZlbnRzUmVxdWVzdBoiLml6aW4udjEuTGlzdENvbnNlbnRFdmVudHNSZXNwb25zZSIbgtPkkwIVEhMvdjEvY29uc2VudHMvZXZlbnRzQi5aLGdpdGh1Yi5jb20vaXppbmhxL2l6aW4vZ2VuL2dvL2l6aW4vdjE7aXppbnYxYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_izin_v1_types]);
+  fileDesc("Ch1pemluL3YxL2NvbnNlbnRfc2VydmljZS5wcm90bxIHaXppbi52MSLAAQoTQ2hlY2tDb25zZW50UmVxdWVzdBIdCglyZWNpcGllbnQYASABKAlCCrpIB3IFEAEYwAISOAoOcmVjaXBpZW50X3R5cGUYAiABKA4yFi5pemluLnYxLlJlY2lwaWVudFR5cGVCCLpIBYIBAhABEjgKBXR5cGVzGAMgAygOMhQuaXppbi52MS5Db25zZW50VHlwZUITukgQkgENEAMYASIHggEEEAEgABIWCgVicmFuZBgEIAEoCUIHukgEcgIYQCKRAQoUQ2hlY2tDb25zZW50UmVzcG9uc2USEQoJcmVjaXBpZW50GAEgASgJEi4KDnJlY2lwaWVudF90eXBlGAIgASgOMhYuaXppbi52MS5SZWNpcGllbnRUeXBlEg0KBWJyYW5kGAMgASgJEicKB3Jlc3VsdHMYBCADKAsyFi5pemluLnYxLkNvbnNlbnRSZXN1bHQi1wEKDUNvbnNlbnRSZXN1bHQSIgoEdHlwZRgBIAEoDjIULml6aW4udjEuQ29uc2VudFR5cGUSJgoGc3RhdHVzGAIgASgOMhYuaXppbi52MS5Db25zZW50U3RhdHVzEg8KB2FsbG93ZWQYAyABKAgSMAoMY29uc2VudF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglzb3VyY2VfaWQYBSABKAkSEgoKaXlzX3NvdXJjZRgGIAEoCRIQCghldmVudF9pZBgHIAEoCSJWChlCYXRjaENoZWNrQ29uc2VudHNSZXF1ZXN0EjkKBmNoZWNrcxgBIAMoCzIcLml6aW4udjEuQ2hlY2tDb25zZW50UmVxdWVzdEILukgIkgEFCAEQ6AciRgoaQmF0Y2hDaGVja0NvbnNlbnRzUmVzcG9uc2USKAoFaXRlbXMYASADKAsyGS5pemluLnYxLkNoZWNrQ29uc2VudEl0ZW0iZAoQQ2hlY2tDb25zZW50SXRlbRItCgZyZXN1bHQYASABKAsyHS5pemluLnYxLkNoZWNrQ29uc2VudFJlc3BvbnNlEiEKBWVycm9yGAIgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMicwoaU3RyZWFtQ2hlY2tDb25zZW50c1JlcXVlc3QSMwoFY2hlY2sYASABKAsyHC5pemluLnYxLkNoZWNrQ29uc2VudFJlcXVlc3RCBrpIA8gBARIgCg5jb3JyZWxhdGlvbl9pZBgCIAEoCUIIukgFcgMYgAEihwEKG1N0cmVhbUNoZWNrQ29uc2VudHNSZXNwb25zZRIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoCRItCgZyZXN1bHQYAiABKAsyHS5pemluLnYxLkNoZWNrQ29uc2VudFJlc3BvbnNlEiEKBWVycm9yGAMgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMipgMKFFJlY29yZENvbnNlbnRSZXF1ZXN0Eh0KCXJlY2lwaWVudBgBIAEoCUIKukgHcgUQARjAAhI4Cg5yZWNpcGllbnRfdHlwZRgCIAEoDjIWLml6aW4udjEuUmVjaXBpZW50VHlwZUIIukgFggECEAESOgoFdHlwZXMYAyADKA4yFC5pemluLnYxLkNvbnNlbnRUeXBlQhW6SBKSAQ8IARADGAEiB4IBBBABIAASFgoFYnJhbmQYBCABKAlCB7pIBHICGEASMAoMY29uc2VudF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1CgppeXNfc291cmNlGAYgASgJQiG6SB5yHBhAMhheJHxeKEhTfElZUylfW0EtWjAtOV9dKyQSHQoLb3BlcmF0b3JfaWQYByABKAlCCLpIBXIDGIABEhsKCXJlZmVyZW5jZRgIIAEoCUIIukgFcgMYgAQSIQoPaWRlbXBvdGVuY3lfa2V5GAkgASgJQgi6SAVyAxiAARIZChFzZW5kX2NvbmZpcm1hdGlvbhgKIAEoCCJ6ChVSZWNvcmRDb25zZW50UmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuaXppbi52MS5Db25zZW50RXZlbnQSJwoHcmVzdWx0cxgCIAMoCzIWLml6aW4udjEuQ29uc2VudFJlc3VsdBIRCglyZWNpcGllbnQYAyABKAki5gIKFFJlamVjdENvbnNlbnRSZXF1ZXN0Eh0KCXJlY2lwaWVudBgBIAEoCUIKukgHcgUQARjAAhI4Cg5yZWNpcGllbnRfdHlwZRgCIAEoDjIWLml6aW4udjEuUmVjaXBpZW50VHlwZUIIukgFggECEAESOAoFdHlwZXMYAyADKA4yFC5pemluLnYxLkNvbnNlbnRUeXBlQhO6SBCSAQ0QAxgBIgeCAQQQASAAEhYKBWJyYW5kGAQgASgJQge6SARyAhhAEjAKDGNvbnNlbnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoKaXlzX3NvdXJjZRgGIAEoCUIhukgechwYQDIYXiR8XihIU3xJWVMpX1tBLVowLTlfXSskEh0KC29wZXJhdG9yX2lkGAcgASgJQgi6SAVyAxiAARIbCglyZWZlcmVuY2UYCCABKAlCCLpIBXIDGIAEInoKFVJlamVjdENvbnNlbnRSZXNwb25zZRIlCgZldmVudHMYASADKAsyFS5pemluLnYxLkNvbnNlbnRFdmVudBInCgdyZXN1bHRzGAIgAygLMhYuaXppbi52MS5Db25zZW50UmVzdWx0EhEKCXJlY2lwaWVudBgDIAEoCSKMAQoYTGlzdENvbnNlbnRFdmVudHNSZXF1ZXN0EhsKCXJlY2lwaWVudBgBIAEoCUIIukgFcgMYwAISFgoFYnJhbmQYAiABKAlCB7pIBHICGEASHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIACIlsKGUxpc3RDb25zZW50RXZlbnRzUmVzcG9uc2USJQoGZXZlbnRzGAEgAygLMhUuaXppbi52MS5Db25zZW50RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJInQKFUltcG9ydENvbnNlbnRzUmVxdWVzdBIWCgVicmFuZBgBIAEoCUIHukgEcgIYQBIWCgRuYW1lGAIgASgJQgi6SAVyAxiAAhIrCgRyb3dzGAMgAygLMhIuaXppbi52MS5JbXBvcnRSb3dCCbpIBpIBAxCQTiLlAgoJSW1wb3J0Um93EgwKBGxpbmUYASABKAMSGwoJcmVjaXBpZW50GAIgASgJQgi6SAVyAxjAAhI4Cg5yZWNpcGllbnRfdHlwZRgDIAEoDjIWLml6aW4udjEuUmVjaXBpZW50VHlwZUIIukgFggECEAESLAoEdHlwZRgEIAEoDjIULml6aW4udjEuQ29uc2VudFR5cGVCCLpIBYIBAhABEjAKBnN0YXR1cxgFIAEoDjIWLml6aW4udjEuQ29uc2VudFN0YXR1c0IIukgFggECEAESGwoKaXlzX3NvdXJjZRgGIAEoCUIHukgEcgIYQBIwCgxjb25zZW50X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiQKEmV2aWRlbmNlX3JlZmVyZW5jZRgIIAEoCUIIukgFcgMYgAQSHgoNcmV0YWlsZXJfY29kZRgJIAEoCUIHukgEcgIYQCKYAQoWSW1wb3J0Q29uc2VudHNSZXNwb25zZRIRCglpbXBvcnRfaWQYASABKAkSDAoEcm93cxgCIAEoAxIQCghhY2NlcHRlZBgDIAEoAxIRCgl1bmNoYW5nZWQYBCABKAMSDwoHcmVmdXNlZBgFIAEoAxInCgZlcnJvcnMYBiADKAsyFy5pemluLnYxLkltcG9ydFJvd0Vycm9yIk4KDkltcG9ydFJvd0Vycm9yEgwKBGxpbmUYASABKAMSDQoFZmllbGQYAiABKAkSDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkyjQYKDkNvbnNlbnRTZXJ2aWNlEmoKDENoZWNrQ29uc2VudBIcLml6aW4udjEuQ2hlY2tDb25zZW50UmVxdWVzdBodLml6aW4udjEuQ2hlY2tDb25zZW50UmVzcG9uc2UiHYLT5JMCFzoBKiISL3YxL2NvbnNlbnRzOmNoZWNrEoEBChJCYXRjaENoZWNrQ29uc2VudHMSIi5pemluLnYxLkJhdGNoQ2hlY2tDb25zZW50c1JlcXVlc3QaIy5pemluLnYxLkJhdGNoQ2hlY2tDb25zZW50c1Jlc3BvbnNlIiKC0+STAhw6ASoiFy92MS9jb25zZW50czpiYXRjaENoZWNrEmQKE1N0cmVhbUNoZWNrQ29uc2VudHMSIy5pemluLnYxLlN0cmVhbUNoZWNrQ29uc2VudHNSZXF1ZXN0GiQuaXppbi52MS5TdHJlYW1DaGVja0NvbnNlbnRzUmVzcG9uc2UoATABEmcKDVJlY29yZENvbnNlbnQSHS5pemluLnYxLlJlY29yZENvbnNlbnRSZXF1ZXN0Gh4uaXppbi52MS5SZWNvcmRDb25zZW50UmVzcG9uc2UiF4LT5JMCEToBKiIML3YxL2NvbnNlbnRzEm4KDVJlamVjdENvbnNlbnQSHS5pemluLnYxLlJlamVjdENvbnNlbnRSZXF1ZXN0Gh4uaXppbi52MS5SZWplY3RDb25zZW50UmVzcG9uc2UiHoLT5JMCGDoBKiITL3YxL2NvbnNlbnRzOnJlamVjdBJ3ChFMaXN0Q29uc2VudEV2ZW50cxIhLml6aW4udjEuTGlzdENvbnNlbnRFdmVudHNSZXF1ZXN0GiIuaXppbi52MS5MaXN0Q29uc2VudEV2ZW50c1Jlc3BvbnNlIhuC0+STAhUSEy92MS9jb25zZW50cy9ldmVudHMSUwoOSW1wb3J0Q29uc2VudHMSHi5pemluLnYxLkltcG9ydENvbnNlbnRzUmVxdWVzdBofLml6aW4udjEuSW1wb3J0Q29uc2VudHNSZXNwb25zZSgBQi5aLGdpdGh1Yi5jb20vaXppbmhxL2l6aW4vZ2VuL2dvL2l6aW4vdjE7aXppbnYxYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_izin_v1_types]);
 
 /**
  * @generated from message izin.v1.CheckConsentRequest
@@ -508,6 +508,197 @@ export const ListConsentEventsResponseSchema: GenMessage<ListConsentEventsRespon
   messageDesc(file_izin_v1_consent_service, 13);
 
 /**
+ * @generated from message izin.v1.ImportConsentsRequest
+ */
+export type ImportConsentsRequest = Message<"izin.v1.ImportConsentsRequest"> & {
+  /**
+   * The brand of every row; empty means the default brand. Read from the
+   * first message only.
+   *
+   * @generated from field: string brand = 1;
+   */
+  brand: string;
+
+  /**
+   * A name for the import, e.g. the file name, kept in the evidence.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated izin.v1.ImportRow rows = 3;
+   */
+  rows: ImportRow[];
+};
+
+/**
+ * Describes the message izin.v1.ImportConsentsRequest.
+ * Use `create(ImportConsentsRequestSchema)` to create a new message.
+ */
+export const ImportConsentsRequestSchema: GenMessage<ImportConsentsRequest> = /*@__PURE__*/
+  messageDesc(file_izin_v1_consent_service, 14);
+
+/**
+ * ImportRow is one consent in the İYS column layout.
+ *
+ * @generated from message izin.v1.ImportRow
+ */
+export type ImportRow = Message<"izin.v1.ImportRow"> & {
+  /**
+   * The row's number in the source file, echoed in the report.
+   *
+   * @generated from field: int64 line = 1;
+   */
+  line: bigint;
+
+  /**
+   * @generated from field: string recipient = 2;
+   */
+  recipient: string;
+
+  /**
+   * @generated from field: izin.v1.RecipientType recipient_type = 3;
+   */
+  recipientType: RecipientType;
+
+  /**
+   * @generated from field: izin.v1.ConsentType type = 4;
+   */
+  type: ConsentType;
+
+  /**
+   * GRANTED (ONAY) or REJECTED (RET).
+   *
+   * @generated from field: izin.v1.ConsentStatus status = 5;
+   */
+  status: ConsentStatus;
+
+  /**
+   * İYS consent source, e.g. HS_ISLAK_IMZA for a wet signature. When empty,
+   * it comes from the type of the API key's source; a key without a source
+   * must give it.
+   *
+   * @generated from field: string iys_source = 6;
+   */
+  iysSource: string;
+
+  /**
+   * When the consent was given (İYS consentDate). Required: a historic
+   * consent is not dated at its import.
+   *
+   * @generated from field: google.protobuf.Timestamp consent_time = 7;
+   */
+  consentTime?: Timestamp | undefined;
+
+  /**
+   * Where the evidence is kept (archive box, scan id). Required.
+   *
+   * @generated from field: string evidence_reference = 8;
+   */
+  evidenceReference: string;
+
+  /**
+   * İYS retailer code; accepted for the İYS layout but not yet stored or
+   * sent to İYS.
+   *
+   * @generated from field: string retailer_code = 9;
+   */
+  retailerCode: string;
+};
+
+/**
+ * Describes the message izin.v1.ImportRow.
+ * Use `create(ImportRowSchema)` to create a new message.
+ */
+export const ImportRowSchema: GenMessage<ImportRow> = /*@__PURE__*/
+  messageDesc(file_izin_v1_consent_service, 15);
+
+/**
+ * @generated from message izin.v1.ImportConsentsResponse
+ */
+export type ImportConsentsResponse = Message<"izin.v1.ImportConsentsResponse"> & {
+  /**
+   * @generated from field: string import_id = 1;
+   */
+  importId: string;
+
+  /**
+   * @generated from field: int64 rows = 2;
+   */
+  rows: bigint;
+
+  /**
+   * Rows that changed a consent.
+   *
+   * @generated from field: int64 accepted = 3;
+   */
+  accepted: bigint;
+
+  /**
+   * Rows that changed nothing: imported before, or ONAY after ONAY.
+   *
+   * @generated from field: int64 unchanged = 4;
+   */
+  unchanged: bigint;
+
+  /**
+   * @generated from field: int64 refused = 5;
+   */
+  refused: bigint;
+
+  /**
+   * The refused rows and why, in file order (at most 10000 are listed).
+   *
+   * @generated from field: repeated izin.v1.ImportRowError errors = 6;
+   */
+  errors: ImportRowError[];
+};
+
+/**
+ * Describes the message izin.v1.ImportConsentsResponse.
+ * Use `create(ImportConsentsResponseSchema)` to create a new message.
+ */
+export const ImportConsentsResponseSchema: GenMessage<ImportConsentsResponse> = /*@__PURE__*/
+  messageDesc(file_izin_v1_consent_service, 16);
+
+/**
+ * @generated from message izin.v1.ImportRowError
+ */
+export type ImportRowError = Message<"izin.v1.ImportRowError"> & {
+  /**
+   * @generated from field: int64 line = 1;
+   */
+  line: bigint;
+
+  /**
+   * The row's field at fault, e.g. "recipient" or "consent_time".
+   *
+   * @generated from field: string field = 2;
+   */
+  field: string;
+
+  /**
+   * An izin.v1.ErrorReason name when one applies.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string message = 4;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message izin.v1.ImportRowError.
+ * Use `create(ImportRowErrorSchema)` to create a new message.
+ */
+export const ImportRowErrorSchema: GenMessage<ImportRowError> = /*@__PURE__*/
+  messageDesc(file_izin_v1_consent_service, 17);
+
+/**
  * ConsentService answers whether a recipient may be sent commercial
  * messages, and records consents and rejections with their evidence.
  *
@@ -578,6 +769,21 @@ export const ConsentService: GenService<{
     methodKind: "unary";
     input: typeof ListConsentEventsRequestSchema;
     output: typeof ListConsentEventsResponseSchema;
+  },
+  /**
+   * ImportConsents takes consents collected before izin (on paper, or in
+   * another system) with their original dates and evidence references.
+   * Every row is checked by the same rules as RecordConsent and
+   * RejectConsent; the answer reports each refused row and why. A row
+   * imported before is skipped, so sending a file twice changes nothing.
+   * Accepted rows are queued for İYS like any other change.
+   *
+   * @generated from rpc izin.v1.ConsentService.ImportConsents
+   */
+  importConsents: {
+    methodKind: "client_streaming";
+    input: typeof ImportConsentsRequestSchema;
+    output: typeof ImportConsentsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_izin_v1_consent_service, 0);

@@ -7,12 +7,26 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from izin._gen.izin.v1 import types_pb2 as _types_pb2
 from izin._gen.protoc_gen_openapiv2.options import annotations_pb2 as _annotations_pb2_1
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class IysUploadState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IYS_UPLOAD_STATE_UNSPECIFIED: _ClassVar[IysUploadState]
+    IYS_UPLOAD_STATE_PENDING: _ClassVar[IysUploadState]
+    IYS_UPLOAD_STATE_SUBMITTED: _ClassVar[IysUploadState]
+    IYS_UPLOAD_STATE_ACCEPTED: _ClassVar[IysUploadState]
+    IYS_UPLOAD_STATE_REFUSED: _ClassVar[IysUploadState]
+IYS_UPLOAD_STATE_UNSPECIFIED: IysUploadState
+IYS_UPLOAD_STATE_PENDING: IysUploadState
+IYS_UPLOAD_STATE_SUBMITTED: IysUploadState
+IYS_UPLOAD_STATE_ACCEPTED: IysUploadState
+IYS_UPLOAD_STATE_REFUSED: IysUploadState
 
 class Message(_message.Message):
     __slots__ = ("id", "recipient", "body", "status", "create_time", "kind", "sender", "verification_id", "provider", "provider_message_id", "send_time", "attempts", "last_error")
@@ -197,3 +211,133 @@ class RevokeApiKeyResponse(_message.Message):
     API_KEY_FIELD_NUMBER: _ClassVar[int]
     api_key: ApiKey
     def __init__(self, api_key: _Optional[_Union[ApiKey, _Mapping]] = ...) -> None: ...
+
+class IysConfig(_message.Message):
+    __slots__ = ("brand", "iys_code", "brand_code", "username", "password", "enabled", "base_url", "has_password", "update_time")
+    BRAND_FIELD_NUMBER: _ClassVar[int]
+    IYS_CODE_FIELD_NUMBER: _ClassVar[int]
+    BRAND_CODE_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    BASE_URL_FIELD_NUMBER: _ClassVar[int]
+    HAS_PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    brand: str
+    iys_code: str
+    brand_code: str
+    username: str
+    password: str
+    enabled: bool
+    base_url: str
+    has_password: bool
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, brand: _Optional[str] = ..., iys_code: _Optional[str] = ..., brand_code: _Optional[str] = ..., username: _Optional[str] = ..., password: _Optional[str] = ..., enabled: bool = ..., base_url: _Optional[str] = ..., has_password: bool = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SetIysConfigRequest(_message.Message):
+    __slots__ = ("brand", "config")
+    BRAND_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    brand: str
+    config: IysConfig
+    def __init__(self, brand: _Optional[str] = ..., config: _Optional[_Union[IysConfig, _Mapping]] = ...) -> None: ...
+
+class SetIysConfigResponse(_message.Message):
+    __slots__ = ("config",)
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    config: IysConfig
+    def __init__(self, config: _Optional[_Union[IysConfig, _Mapping]] = ...) -> None: ...
+
+class GetIysStatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetIysStatusResponse(_message.Message):
+    __slots__ = ("brands",)
+    BRANDS_FIELD_NUMBER: _ClassVar[int]
+    brands: _containers.RepeatedCompositeFieldContainer[IysBrandStatus]
+    def __init__(self, brands: _Optional[_Iterable[_Union[IysBrandStatus, _Mapping]]] = ...) -> None: ...
+
+class IysBrandStatus(_message.Message):
+    __slots__ = ("brand", "enabled", "pending", "submitted", "accepted", "refused", "oldest_pending_consent_time", "nearest_deadline", "near_deadline", "overdue", "last_pull_time", "last_error")
+    BRAND_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    PENDING_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_PENDING_CONSENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    NEAREST_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    NEAR_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    LAST_PULL_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    brand: str
+    enabled: bool
+    pending: int
+    submitted: int
+    accepted: int
+    refused: int
+    oldest_pending_consent_time: _timestamp_pb2.Timestamp
+    nearest_deadline: _timestamp_pb2.Timestamp
+    near_deadline: int
+    overdue: int
+    last_pull_time: _timestamp_pb2.Timestamp
+    last_error: str
+    def __init__(self, brand: _Optional[str] = ..., enabled: bool = ..., pending: _Optional[int] = ..., submitted: _Optional[int] = ..., accepted: _Optional[int] = ..., refused: _Optional[int] = ..., oldest_pending_consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., nearest_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., near_deadline: _Optional[int] = ..., overdue: _Optional[int] = ..., last_pull_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ...) -> None: ...
+
+class ListIysUploadsRequest(_message.Message):
+    __slots__ = ("state", "brand", "page_size", "page_token")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    BRAND_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    state: IysUploadState
+    brand: str
+    page_size: int
+    page_token: str
+    def __init__(self, state: _Optional[_Union[IysUploadState, str]] = ..., brand: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListIysUploadsResponse(_message.Message):
+    __slots__ = ("uploads", "next_page_token")
+    UPLOADS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    uploads: _containers.RepeatedCompositeFieldContainer[IysUpload]
+    next_page_token: str
+    def __init__(self, uploads: _Optional[_Iterable[_Union[IysUpload, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class IysUpload(_message.Message):
+    __slots__ = ("event_id", "brand", "recipient", "recipient_type", "type", "status", "source", "consent_time", "state", "deadline", "request_id", "transaction_id", "error_code", "error_message", "attempts", "update_time")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    BRAND_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    brand: str
+    recipient: str
+    recipient_type: _types_pb2.RecipientType
+    type: _types_pb2.ConsentType
+    status: _types_pb2.ConsentStatus
+    source: str
+    consent_time: _timestamp_pb2.Timestamp
+    state: IysUploadState
+    deadline: _timestamp_pb2.Timestamp
+    request_id: str
+    transaction_id: str
+    error_code: str
+    error_message: str
+    attempts: int
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., brand: _Optional[str] = ..., recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[_types_pb2.RecipientType, str]] = ..., type: _Optional[_Union[_types_pb2.ConsentType, str]] = ..., status: _Optional[_Union[_types_pb2.ConsentStatus, str]] = ..., source: _Optional[str] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[IysUploadState, str]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

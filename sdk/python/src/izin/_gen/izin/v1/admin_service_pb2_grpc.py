@@ -77,6 +77,21 @@ class AdminServiceStub(object):
                 request_serializer=izin_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.SerializeToString,
                 response_deserializer=izin_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.FromString,
                 _registered_method=True)
+        self.SetIysConfig = channel.unary_unary(
+                '/izin.v1.AdminService/SetIysConfig',
+                request_serializer=izin_dot_v1_dot_admin__service__pb2.SetIysConfigRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_admin__service__pb2.SetIysConfigResponse.FromString,
+                _registered_method=True)
+        self.GetIysStatus = channel.unary_unary(
+                '/izin.v1.AdminService/GetIysStatus',
+                request_serializer=izin_dot_v1_dot_admin__service__pb2.GetIysStatusRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_admin__service__pb2.GetIysStatusResponse.FromString,
+                _registered_method=True)
+        self.ListIysUploads = channel.unary_unary(
+                '/izin.v1.AdminService/ListIysUploads',
+                request_serializer=izin_dot_v1_dot_admin__service__pb2.ListIysUploadsRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_admin__service__pb2.ListIysUploadsResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer(object):
@@ -135,6 +150,30 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetIysConfig(self, request, context):
+        """SetIysConfig connects a brand to İYS. The password is stored
+        encrypted and never returned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetIysStatus(self, request, context):
+        """GetIysStatus tells, per brand, how far izin and İYS are in step: the
+        upload backlog, refusals, the nearest legal deadline and the pull.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListIysUploads(self, request, context):
+        """ListIysUploads lists consent changes on their way to İYS, oldest
+        consent first (nearest deadline first).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -177,6 +216,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.RevokeApiKey,
                     request_deserializer=izin_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.FromString,
                     response_serializer=izin_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'SetIysConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetIysConfig,
+                    request_deserializer=izin_dot_v1_dot_admin__service__pb2.SetIysConfigRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_admin__service__pb2.SetIysConfigResponse.SerializeToString,
+            ),
+            'GetIysStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIysStatus,
+                    request_deserializer=izin_dot_v1_dot_admin__service__pb2.GetIysStatusRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_admin__service__pb2.GetIysStatusResponse.SerializeToString,
+            ),
+            'ListIysUploads': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListIysUploads,
+                    request_deserializer=izin_dot_v1_dot_admin__service__pb2.ListIysUploadsRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_admin__service__pb2.ListIysUploadsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -397,6 +451,87 @@ class AdminService(object):
             '/izin.v1.AdminService/RevokeApiKey',
             izin_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.SerializeToString,
             izin_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetIysConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/SetIysConfig',
+            izin_dot_v1_dot_admin__service__pb2.SetIysConfigRequest.SerializeToString,
+            izin_dot_v1_dot_admin__service__pb2.SetIysConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIysStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/GetIysStatus',
+            izin_dot_v1_dot_admin__service__pb2.GetIysStatusRequest.SerializeToString,
+            izin_dot_v1_dot_admin__service__pb2.GetIysStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListIysUploads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/ListIysUploads',
+            izin_dot_v1_dot_admin__service__pb2.ListIysUploadsRequest.SerializeToString,
+            izin_dot_v1_dot_admin__service__pb2.ListIysUploadsResponse.FromString,
             options,
             channel_credentials,
             insecure,

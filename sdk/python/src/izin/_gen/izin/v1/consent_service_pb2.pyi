@@ -177,3 +177,63 @@ class ListConsentEventsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[_types_pb2.ConsentEvent]
     next_page_token: str
     def __init__(self, events: _Optional[_Iterable[_Union[_types_pb2.ConsentEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ImportConsentsRequest(_message.Message):
+    __slots__ = ("brand", "name", "rows")
+    BRAND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    brand: str
+    name: str
+    rows: _containers.RepeatedCompositeFieldContainer[ImportRow]
+    def __init__(self, brand: _Optional[str] = ..., name: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[ImportRow, _Mapping]]] = ...) -> None: ...
+
+class ImportRow(_message.Message):
+    __slots__ = ("line", "recipient", "recipient_type", "type", "status", "iys_source", "consent_time", "evidence_reference", "retailer_code")
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    IYS_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    RETAILER_CODE_FIELD_NUMBER: _ClassVar[int]
+    line: int
+    recipient: str
+    recipient_type: _types_pb2.RecipientType
+    type: _types_pb2.ConsentType
+    status: _types_pb2.ConsentStatus
+    iys_source: str
+    consent_time: _timestamp_pb2.Timestamp
+    evidence_reference: str
+    retailer_code: str
+    def __init__(self, line: _Optional[int] = ..., recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[_types_pb2.RecipientType, str]] = ..., type: _Optional[_Union[_types_pb2.ConsentType, str]] = ..., status: _Optional[_Union[_types_pb2.ConsentStatus, str]] = ..., iys_source: _Optional[str] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evidence_reference: _Optional[str] = ..., retailer_code: _Optional[str] = ...) -> None: ...
+
+class ImportConsentsResponse(_message.Message):
+    __slots__ = ("import_id", "rows", "accepted", "unchanged", "refused", "errors")
+    IMPORT_ID_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    UNCHANGED_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    import_id: str
+    rows: int
+    accepted: int
+    unchanged: int
+    refused: int
+    errors: _containers.RepeatedCompositeFieldContainer[ImportRowError]
+    def __init__(self, import_id: _Optional[str] = ..., rows: _Optional[int] = ..., accepted: _Optional[int] = ..., unchanged: _Optional[int] = ..., refused: _Optional[int] = ..., errors: _Optional[_Iterable[_Union[ImportRowError, _Mapping]]] = ...) -> None: ...
+
+class ImportRowError(_message.Message):
+    __slots__ = ("line", "field", "reason", "message")
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    line: int
+    field: str
+    reason: str
+    message: str
+    def __init__(self, line: _Optional[int] = ..., field: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...

@@ -67,6 +67,11 @@ class ConsentServiceStub(object):
                 request_serializer=izin_dot_v1_dot_consent__service__pb2.ListConsentEventsRequest.SerializeToString,
                 response_deserializer=izin_dot_v1_dot_consent__service__pb2.ListConsentEventsResponse.FromString,
                 _registered_method=True)
+        self.ImportConsents = channel.stream_unary(
+                '/izin.v1.ConsentService/ImportConsents',
+                request_serializer=izin_dot_v1_dot_consent__service__pb2.ImportConsentsRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_consent__service__pb2.ImportConsentsResponse.FromString,
+                _registered_method=True)
 
 
 class ConsentServiceServicer(object):
@@ -121,6 +126,18 @@ class ConsentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportConsents(self, request_iterator, context):
+        """ImportConsents takes consents collected before izin (on paper, or in
+        another system) with their original dates and evidence references.
+        Every row is checked by the same rules as RecordConsent and
+        RejectConsent; the answer reports each refused row and why. A row
+        imported before is skipped, so sending a file twice changes nothing.
+        Accepted rows are queued for İYS like any other change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConsentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -153,6 +170,11 @@ def add_ConsentServiceServicer_to_server(servicer, server):
                     servicer.ListConsentEvents,
                     request_deserializer=izin_dot_v1_dot_consent__service__pb2.ListConsentEventsRequest.FromString,
                     response_serializer=izin_dot_v1_dot_consent__service__pb2.ListConsentEventsResponse.SerializeToString,
+            ),
+            'ImportConsents': grpc.stream_unary_rpc_method_handler(
+                    servicer.ImportConsents,
+                    request_deserializer=izin_dot_v1_dot_consent__service__pb2.ImportConsentsRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_consent__service__pb2.ImportConsentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -319,6 +341,33 @@ class ConsentService(object):
             '/izin.v1.ConsentService/ListConsentEvents',
             izin_dot_v1_dot_consent__service__pb2.ListConsentEventsRequest.SerializeToString,
             izin_dot_v1_dot_consent__service__pb2.ListConsentEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportConsents(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/izin.v1.ConsentService/ImportConsents',
+            izin_dot_v1_dot_consent__service__pb2.ImportConsentsRequest.SerializeToString,
+            izin_dot_v1_dot_consent__service__pb2.ImportConsentsResponse.FromString,
             options,
             channel_credentials,
             insecure,
