@@ -390,6 +390,40 @@ type SendCount struct {
 	Since     time.Time
 }
 
+// IYSUploadFilter selects İYS uploads of a tenant, oldest consent first
+// (nearest deadline first), then by event id.
+type IYSUploadFilter struct {
+	TenantID string
+	BrandID  string         // optional
+	State    IYSUploadState // optional; 0 means every state
+	// After, for paging: only uploads after this (consent time, event id).
+	AfterTime    time.Time
+	AfterEventID string
+	Limit        int
+}
+
+// IYSBrandSummary counts a brand's uploads for the İYS status.
+type IYSBrandSummary struct {
+	BrandID string
+	// Counts per state.
+	Pending, Submitted, Accepted, Refused int64
+	// OldestOpen is the consent time of the oldest upload still on its way
+	// (pending or submitted), if any.
+	OldestOpen *time.Time
+	// Near counts open uploads given at or after OverdueBefore and before
+	// NearBefore; Overdue those given before OverdueBefore.
+	Near, Overdue int64
+}
+
+// IYSSummaryQuery asks for the per-brand upload counts of a tenant. The
+// deadline thresholds are consent times: the caller derives them from the
+// business-day calendar.
+type IYSSummaryQuery struct {
+	TenantID      string
+	NearBefore    time.Time
+	OverdueBefore time.Time
+}
+
 // Tx is the part of the store used inside a transaction.
 type Tx interface {
 	// LockChain locks the tenant's event chain for the rest of the
@@ -401,6 +435,17 @@ type Tx interface {
 	PutConsentState(ctx context.Context, s *ConsentState) error
 	InsertConsentEvents(ctx context.Context, events []*ConsentEvent) error
 	InsertIYSUploads(ctx context.Context, uploads []*IYSUpload) error
+	// ConsentStatesOf reads the current states of many recipients of a
+	// brand in one query (every recipient type and consent type), for
+	// writers that apply changes in bulk.
+	ConsentStatesOf(ctx context.Context, tenantID, brandID string, recipients []string) ([]ConsentState, error)
+	// PutConsentStates upserts many states in bulk; no two may share a key.
+	PutConsentStates(ctx context.Context, states []*ConsentState) error
+
+	// ImportedRows tells which of the row hashes were imported before.
+	ImportedRows(ctx context.Context, tenantID string, hashes []string) (map[string]bool, error)
+	// InsertImportRows marks rows as imported; ErrConflict if one already is.
+	InsertImportRows(ctx context.Context, rows []*ImportRow) error
 
 	InsertVerification(ctx context.Context, v *Verification) error
 	// LockVerification reads a verification of the tenant and locks it for
@@ -413,6 +458,12 @@ type Tx interface {
 
 	// PutIdempotency stores an answer; ErrConflict if the key exists.
 	PutIdempotency(ctx context.Context, rec *Idempotency) error
+
+	// LockIYSCursor reads a brand's İYS pull cursor and locks it for the
+	// rest of the transaction, creating an empty one if there is none.
+	LockIYSCursor(ctx context.Context, tenantID, brandID string, now time.Time) (*IYSCursor, error)
+	// PutIYSCursor writes a cursor read with LockIYSCursor.
+	PutIYSCursor(ctx context.Context, c *IYSCursor) error
 }
 
 // Store is everything izin keeps. Consumers declare the smaller interfaces
@@ -457,6 +508,42 @@ type Store interface {
 	FinishMessage(ctx context.Context, m *Message) error
 
 	GetIdempotency(ctx context.Context, tenantID, op, key string) (*Idempotency, error)
+
+	// PutIYSConfig creates or replaces a brand's İYS configuration. A
+	// configuration of the same brand id under another tenant is
+	// ErrNotFound.
+	PutIYSConfig(ctx context.Context, c *IYSConfig) error
+	GetIYSConfig(ctx context.Context, tenantID, brandID string) (*IYSConfig, error)
+	// ListIYSConfigs lists a tenant's configurations; an empty tenantID
+	// lists every tenant's (for the workers and operators).
+	ListIYSConfigs(ctx context.Context, tenantID string) ([]IYSConfig, error)
+	// ListIYSCursors lists a tenant's pull cursors.
+	ListIYSCursors(ctx context.Context, tenantID string) ([]IYSCursor, error)
+
+	// ClaimIYSUploads leases up to limit due pending uploads of a brand,
+	// oldest consent first, until leaseUntil, and counts an attempt for
+	// each. An upload is not due while an earlier upload of the same
+	// recipient, recipient type and type is pending or submitted, so İYS
+	// receives the changes of one consent in order.
+	ClaimIYSUploads(ctx context.Context, tenantID, brandID string, now, leaseUntil time.Time, limit int) ([]IYSUpload, error)
+	// FinishIYSUploads stores new states of uploads and releases their
+	// leases, in one transaction. Only rows still in state from (and, for
+	// IYSSubmitted, still in request requestID) change, so a late or
+	// repeated writer cannot overwrite a newer outcome. It returns how
+	// many rows changed.
+	FinishIYSUploads(ctx context.Context, ups []IYSUpload, from IYSUploadState, requestID string) (int64, error)
+	// SubmittedIYSRequests lists the ids of a brand's bulk requests that
+	// have uploads submitted at or before before, oldest first.
+	SubmittedIYSRequests(ctx context.Context, tenantID, brandID string, before time.Time, limit int) ([]string, error)
+	// IYSUploadsOfRequest lists every upload sent in a bulk request, in the
+	// order they were sent (consent time, event id).
+	IYSUploadsOfRequest(ctx context.Context, tenantID, requestID string) ([]IYSUpload, error)
+	ListIYSUploads(ctx context.Context, f IYSUploadFilter) ([]IYSUpload, error)
+	// PreviousConsentTimes returns, for each event id, the consent time of
+	// the event before it of the same brand, recipient, recipient type and
+	// type; events without one are absent.
+	PreviousConsentTimes(ctx context.Context, tenantID string, eventIDs []string) (map[string]time.Time, error)
+	IYSUploadSummary(ctx context.Context, q IYSSummaryQuery) ([]IYSBrandSummary, error)
 
 	Close() error
 }

@@ -500,17 +500,13 @@ func (t *txStore) PutConsentState(ctx context.Context, s *store.ConsentState) er
 }
 
 func (t *txStore) InsertConsentEvents(ctx context.Context, events []*store.ConsentEvent) error {
-	if len(events) == 0 {
-		return nil
-	}
-	return translate(t.db.WithContext(ctx).Create(events).Error)
+	// Chunked: a bulk writer may append more events than one statement
+	// can bind.
+	return createChunked(t.db.WithContext(ctx), events)
 }
 
 func (t *txStore) InsertIYSUploads(ctx context.Context, uploads []*store.IYSUpload) error {
-	if len(uploads) == 0 {
-		return nil
-	}
-	return translate(t.db.WithContext(ctx).Create(uploads).Error)
+	return createChunked(t.db.WithContext(ctx), uploads)
 }
 
 func (t *txStore) InsertVerification(ctx context.Context, v *store.Verification) error {

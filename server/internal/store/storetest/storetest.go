@@ -10,8 +10,8 @@
 //	}
 //
 // Tests are grouped by category (Tenancy, Consent, Times, Verifications,
-// Messages, Idempotency, Transactions, Migrations), so one category can be
-// run with -run 'TestSQLite/Messages'.
+// Messages, Idempotency, Transactions, Imports, Migrations), so one category
+// can be run with -run 'TestSQLite/Messages'.
 package storetest
 
 import (
@@ -45,7 +45,9 @@ func RunAll(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Messages", testMessages},
 		{"Idempotency", testIdempotency},
 		{"Transactions", testTransactions},
+		{"Imports", testImports},
 		{"Migrations", testMigrations},
+		{"IYS", testIYS},
 	}
 	for _, c := range categories {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newStore) })

@@ -1,0 +1,266 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/izinhq/izin/server/internal/store"
+)
+
+// --- İYS configuration ---
+
+func (s *Store) PutIYSConfig(ctx context.Context, c *store.IYSConfig) error {
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return translate(s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var cur store.IYSConfig
+		err := tx.Where("brand_id = ?", c.BrandID).Take(&cur).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			return tx.Create(c).Error
+		case err != nil:
+			return err
+		case cur.TenantID != c.TenantID:
+			return fmt.Errorf("%w: İYS configuration of brand %s", store.ErrNotFound, c.BrandID)
+		}
+		c.CreatedAt = cur.CreatedAt
+		return tx.Model(&store.IYSConfig{}).Where("brand_id = ? AND tenant_id = ?", c.BrandID, c.TenantID).
+			Updates(map[string]any{
+				"iys_code": c.IYSCode, "brand_code": c.BrandCode, "username": c.Username,
+				"password_enc": c.PasswordEnc, "base_url": c.BaseURL, "enabled": c.Enabled,
+				"updated_at": c.UpdatedAt,
+			}).Error
+	}))
+}
+
+func (s *Store) GetIYSConfig(ctx context.Context, tenantID, brandID string) (*store.IYSConfig, error) {
+	return first(s.db.WithContext(ctx).Where("tenant_id = ? AND brand_id = ?", tenantID, brandID), &store.IYSConfig{})
+}
+
+func (s *Store) ListIYSConfigs(ctx context.Context, tenantID string) ([]store.IYSConfig, error) {
+	q := s.db.WithContext(ctx)
+	if tenantID != "" {
+		q = q.Where("tenant_id = ?", tenantID)
+	}
+	var out []store.IYSConfig
+	return out, translate(q.Order("tenant_id, brand_code, brand_id").Find(&out).Error)
+}
+
+func (s *Store) ListIYSCursors(ctx context.Context, tenantID string) ([]store.IYSCursor, error) {
+	var out []store.IYSCursor
+	return out, translate(s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("brand_id").Find(&out).Error)
+}
+
+// --- İYS uploads ---
+
+func (s *Store) ClaimIYSUploads(ctx context.Context, tenantID, brandID string, now, leaseUntil time.Time, limit int) ([]store.IYSUpload, error) {
+	var out []store.IYSUpload
+	now = now.UTC()
+	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// An upload waits while an earlier one of the same consent is still
+		// on its way: İYS must see a consent's changes in order.
+		q := tx.Table("iys_uploads AS u").
+			Where("u.tenant_id = ? AND u.brand_id = ? AND u.state = ? AND u.next_attempt_at <= ? AND (u.lease_until IS NULL OR u.lease_until < ?)",
+				tenantID, brandID, store.IYSPending, now, now).
+			Where(`NOT EXISTS (SELECT 1 FROM iys_uploads o WHERE o.tenant_id = u.tenant_id AND o.brand_id = u.brand_id
+				AND o.recipient = u.recipient AND o.recipient_type = u.recipient_type AND o.type = u.type
+				AND o.state IN (?, ?) AND o.event_id <> u.event_id
+				AND (o.consent_time < u.consent_time OR (o.consent_time = u.consent_time AND
+					(o.created_at < u.created_at OR (o.created_at = u.created_at AND o.event_id < u.event_id)))))`,
+				store.IYSPending, store.IYSSubmitted).
+			Order("u.consent_time, u.event_id").Limit(limit)
+		if s.dialect == Postgres {
+			// Replicas claim disjoint batches; SQLite's IMMEDIATE
+			// transaction already excludes other writers.
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "u"}, Options: "SKIP LOCKED"})
+		}
+		var ids []string
+		if err := q.Pluck("u.event_id", &ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := tx.Model(&store.IYSUpload{}).Where("event_id IN ?", ids).Updates(map[string]any{
+			"lease_until": leaseUntil.UTC(),
+			"attempts":    gorm.Expr("attempts + 1"),
+			"updated_at":  now,
+		}).Error; err != nil {
+			return err
+		}
+		return tx.Where("event_id IN ?", ids).Order("consent_time, event_id").Find(&out).Error
+	})
+	return out, translate(err)
+}
+
+func (s *Store) FinishIYSUploads(ctx context.Context, ups []store.IYSUpload, from store.IYSUploadState, requestID string) (int64, error) {
+	var n int64
+	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for i := range ups {
+			u := &ups[i]
+			q := tx.Model(&store.IYSUpload{}).Where("event_id = ? AND tenant_id = ? AND state = ?", u.EventID, u.TenantID, from)
+			if from == store.IYSSubmitted {
+				q = q.Where("request_id = ?", requestID)
+			}
+			res := q.Updates(map[string]any{
+				"state":           u.State,
+				"request_id":      u.RequestID,
+				"transaction_id":  u.TransactionID,
+				"error_code":      u.ErrorCode,
+				"error_message":   u.ErrorMessage,
+				"next_attempt_at": u.NextAttemptAt.UTC(),
+				"lease_until":     nil,
+				"updated_at":      u.UpdatedAt.UTC(),
+			})
+			if res.Error != nil {
+				return res.Error
+			}
+			n += res.RowsAffected
+		}
+		return nil
+	})
+	return n, translate(err)
+}
+
+func (s *Store) SubmittedIYSRequests(ctx context.Context, tenantID, brandID string, before time.Time, limit int) ([]string, error) {
+	var out []string
+	err := s.db.WithContext(ctx).Model(&store.IYSUpload{}).
+		Where("tenant_id = ? AND brand_id = ? AND state = ? AND updated_at <= ?", tenantID, brandID, store.IYSSubmitted, before.UTC()).
+		Group("request_id").Order("MIN(updated_at), request_id").Limit(limit).Pluck("request_id", &out).Error
+	return out, translate(err)
+}
+
+func (s *Store) IYSUploadsOfRequest(ctx context.Context, tenantID, requestID string) ([]store.IYSUpload, error) {
+	var out []store.IYSUpload
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND request_id = ?", tenantID, requestID).
+		Order("consent_time, event_id").Find(&out).Error
+	return out, translate(err)
+}
+
+func (s *Store) ListIYSUploads(ctx context.Context, f store.IYSUploadFilter) ([]store.IYSUpload, error) {
+	q := s.db.WithContext(ctx).Where("tenant_id = ?", f.TenantID)
+	if f.BrandID != "" {
+		q = q.Where("brand_id = ?", f.BrandID)
+	}
+	if f.State != 0 {
+		q = q.Where("state = ?", f.State)
+	}
+	if f.AfterEventID != "" {
+		at := f.AfterTime.UTC()
+		q = q.Where("(consent_time > ? OR (consent_time = ? AND event_id > ?))", at, at, f.AfterEventID)
+	}
+	var out []store.IYSUpload
+	return out, translate(q.Order("consent_time, event_id").Limit(f.Limit).Find(&out).Error)
+}
+
+func (s *Store) IYSUploadSummary(ctx context.Context, q store.IYSSummaryQuery) ([]store.IYSBrandSummary, error) {
+	var rows []struct {
+		BrandID string
+		State   store.IYSUploadState
+		N       int64
+		Near    int64
+		Overdue int64
+	}
+	near, overdue := q.NearBefore.UTC(), q.OverdueBefore.UTC()
+	err := s.db.WithContext(ctx).Model(&store.IYSUpload{}).
+		Select(`brand_id, state, COUNT(*) AS n,
+			SUM(CASE WHEN consent_time >= ? AND consent_time < ? THEN 1 ELSE 0 END) AS near,
+			SUM(CASE WHEN consent_time < ? THEN 1 ELSE 0 END) AS overdue`, overdue, near, overdue).
+		Where("tenant_id = ?", q.TenantID).Group("brand_id, state").Order("brand_id, state").Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	var out []store.IYSBrandSummary
+	idx := map[string]int{}
+	for _, r := range rows {
+		i, ok := idx[r.BrandID]
+		if !ok {
+			i = len(out)
+			idx[r.BrandID] = i
+			out = append(out, store.IYSBrandSummary{BrandID: r.BrandID})
+		}
+		b := &out[i]
+		switch r.State {
+		case store.IYSPending:
+			b.Pending = r.N
+		case store.IYSSubmitted:
+			b.Submitted = r.N
+		case store.IYSAccepted:
+			b.Accepted = r.N
+		case store.IYSRefused:
+			b.Refused = r.N
+		}
+		if r.State == store.IYSPending || r.State == store.IYSSubmitted {
+			b.Near += r.Near
+			b.Overdue += r.Overdue
+		}
+	}
+	// The oldest open consent per brand, read as a row so that both engines
+	// give a time.Time.
+	for i := range out {
+		var u store.IYSUpload
+		err := s.db.WithContext(ctx).Where("tenant_id = ? AND brand_id = ? AND state IN ?", q.TenantID, out[i].BrandID,
+			[]store.IYSUploadState{store.IYSPending, store.IYSSubmitted}).Order("consent_time, event_id").Limit(1).Find(&u).Error
+		if err != nil {
+			return nil, translate(err)
+		}
+		if u.EventID != "" {
+			t := u.ConsentTime
+			out[i].OldestOpen = &t
+		}
+	}
+	return out, nil
+}
+
+// --- İYS pull cursors (in a transaction) ---
+
+func (t *txStore) LockIYSCursor(ctx context.Context, tenantID, brandID string, now time.Time) (*store.IYSCursor, error) {
+	db := t.db.WithContext(ctx)
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&store.IYSCursor{BrandID: brandID, TenantID: tenantID, UpdatedAt: now.UTC()}).Error; err != nil {
+		return nil, translate(err)
+	}
+	return first(db.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ? AND brand_id = ?", tenantID, brandID), &store.IYSCursor{})
+}
+
+func (t *txStore) PutIYSCursor(ctx context.Context, c *store.IYSCursor) error {
+	var last any
+	if c.LastPullAt != nil {
+		last = c.LastPullAt.UTC()
+	}
+	return translate(t.db.WithContext(ctx).Model(&store.IYSCursor{}).Where("tenant_id = ? AND brand_id = ?", c.TenantID, c.BrandID).
+		Updates(map[string]any{
+			"cursor": c.Cursor, "last_pull_at": last, "last_error": c.LastError,
+			"reconciled_to": c.ReconciledTo, "updated_at": c.UpdatedAt.UTC(),
+		}).Error)
+}
+
+func (s *Store) PreviousConsentTimes(ctx context.Context, tenantID string, eventIDs []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	db := s.db.WithContext(ctx)
+	for _, id := range eventIDs {
+		var ev store.ConsentEvent
+		if err := db.Where("tenant_id = ? AND id = ?", tenantID, id).Limit(1).Find(&ev).Error; err != nil {
+			return nil, translate(err)
+		}
+		if ev.ID == "" {
+			continue
+		}
+		var prev store.ConsentEvent
+		err := db.Select("id, consent_time").
+			Where("tenant_id = ? AND recipient = ? AND seq < ? AND brand_id = ? AND recipient_type = ? AND type = ?",
+				tenantID, ev.Recipient, ev.Seq, ev.BrandID, ev.RecipientType, ev.Type).
+			Order("seq DESC").Limit(1).Find(&prev).Error
+		if err != nil {
+			return nil, translate(err)
+		}
+		if prev.ID != "" {
+			out[id] = prev.ConsentTime
+		}
+	}
+	return out, nil
+}
