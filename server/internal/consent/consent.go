@@ -247,25 +247,106 @@ type Applied struct {
 // Apply writes c inside tx: it locks the tenant's chain, applies the state
 // machine, appends hash-chained events and updates the current state.
 // Granting what is granted, or rejecting what is rejected, writes nothing.
+// It is a Batch of one change.
 func Apply(ctx context.Context, tx store.Tx, c Change, now time.Time) (*Applied, error) {
-	head, err := tx.LockChain(ctx, c.TenantID)
+	b, err := NewBatch(ctx, tx, c.TenantID, now)
+	if err != nil {
+		return nil, err
+	}
+	out, err := b.Apply(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Batch applies many changes of one tenant inside one transaction with the
+// rules of Apply: it takes the chain lock once, keeps the current state of
+// the recipients it has seen in memory, and writes every event, İYS upload
+// and state at Flush in bulk statements. Changes see the ones applied
+// before them, in order. A change the rules refuse leaves the batch as it
+// was, so the caller can report it and go on with the next one: bulk
+// imports need no savepoint per row.
+type Batch struct {
+	tx       store.Tx
+	tenantID string
+	now      time.Time
+	head     store.ChainHead
+	loaded   map[recipientKey]bool
+	states   map[stateKey]*store.ConsentState
+	events   []*store.ConsentEvent
+	dirty    map[stateKey]bool
+}
+
+// recipientKey is one recipient of a brand; stateKey one of its consents.
+type recipientKey struct {
+	brandID   string
+	recipient string
+}
+
+type stateKey struct {
+	recipientKey
+	rtype store.RecipientType
+	typ   store.ConsentType
+}
+
+// NewBatch locks the tenant's event chain for the rest of tx.
+func NewBatch(ctx context.Context, tx store.Tx, tenantID string, now time.Time) (*Batch, error) {
+	head, err := tx.LockChain(ctx, tenantID)
 	if err != nil {
 		return nil, errs.Internal(err, "lock event chain")
 	}
-	states, err := tx.ConsentStates(ctx, c.TenantID, c.Brand.ID, c.Recipient, c.RecipientType)
+	return &Batch{tx: tx, tenantID: tenantID, now: now.UTC().Truncate(evidence.Precision), head: head,
+		loaded: map[recipientKey]bool{}, states: map[stateKey]*store.ConsentState{}, dirty: map[stateKey]bool{}}, nil
+}
+
+// Load reads the current state of recipients of a brand in one query, so
+// that applying their changes needs no query each. Recipients already
+// loaded are skipped.
+func (b *Batch) Load(ctx context.Context, brandID string, recipients []string) error {
+	var want []string
+	for _, r := range recipients {
+		k := recipientKey{brandID, r}
+		if !b.loaded[k] {
+			b.loaded[k] = true // set now: the same recipient may be listed twice
+			want = append(want, r)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	states, err := b.tx.ConsentStatesOf(ctx, b.tenantID, brandID, want)
 	if err != nil {
-		return nil, errs.Internal(err, "read consent state")
+		return errs.Internal(err, "read consent states")
 	}
-	current := map[store.ConsentType]*store.ConsentState{}
 	for i := range states {
-		current[states[i].Type] = &states[i]
+		st := &states[i]
+		b.states[stateKey{recipientKey{brandID, st.Recipient}, st.RecipientType, st.Type}] = st
 	}
-	now = now.UTC().Truncate(evidence.Precision)
+	return nil
+}
+
+// Apply applies c in memory; nothing is written before Flush. On a rule's
+// refusal it returns the domain error and changes nothing.
+func (b *Batch) Apply(ctx context.Context, c Change) (*Applied, error) {
+	if c.TenantID != b.tenantID {
+		return nil, errs.Internal(fmt.Errorf("change of tenant %s in a batch of %s", c.TenantID, b.tenantID), "apply consent change")
+	}
+	rk := recipientKey{c.Brand.ID, c.Recipient}
+	if !b.loaded[rk] {
+		if err := b.Load(ctx, c.Brand.ID, []string{c.Recipient}); err != nil {
+			return nil, err
+		}
+	}
+	key := func(t store.ConsentType) stateKey { return stateKey{rk, c.RecipientType, t} }
 	at := c.ConsentTime.UTC().Truncate(evidence.Precision)
 	var events []*store.ConsentEvent
 	none := 0
 	for _, t := range c.Types {
-		cur := current[t]
+		cur := b.states[key(t)]
 		switch {
 		case cur == nil && c.Status == store.StatusRejected && c.RecipientType == store.Individual:
 			none++ // nothing to reject: NONE already forbids messages
@@ -281,8 +362,8 @@ func Apply(ctx context.Context, tx store.Tx, c Change, now time.Time) (*Applied,
 		}
 		ev := c.Evidence
 		events = append(events, &store.ConsentEvent{
-			ID: uuid.NewString(), BrandID: c.Brand.ID, BrandCode: c.Brand.Code, Recipient: c.Recipient,
-			RecipientType: c.RecipientType, Type: t, Status: c.Status, ConsentTime: at, CreatedAt: now,
+			ID: eventID(), BrandID: c.Brand.ID, BrandCode: c.Brand.Code, Recipient: c.Recipient,
+			RecipientType: c.RecipientType, Type: t, Status: c.Status, ConsentTime: at, CreatedAt: b.now,
 			SourceID: ev.SourceID, APIKeyID: ev.APIKeyID, OperatorID: ev.OperatorID,
 			VerificationID: ev.VerificationID, Method: ev.Method, MessageIDs: strings.Join(ev.MessageIDs, ","),
 			IYSSource: ev.IYSSource, Reference: ev.Reference, IPAddress: ev.IPAddress, UserAgent: ev.UserAgent, Texts: strings.Join(ev.Texts, ","),
@@ -292,36 +373,62 @@ func Apply(ctx context.Context, tx store.Tx, c Change, now time.Time) (*Applied,
 		return nil, errs.FailedPrecondition(errs.ReasonFirstRecordRejected,
 			"%s has no consent record to reject: the first record cannot be a rejection (RET), and without a record no commercial message may be sent anyway", c.Recipient)
 	}
-	head = evidence.Link(head, events)
-	if err := tx.InsertConsentEvents(ctx, events); err != nil {
-		return nil, errs.Internal(err, "append consent events")
-	}
-	if err := tx.InsertIYSUploads(ctx, uploadsFor(events, now)); err != nil {
-		return nil, errs.Internal(err, "queue consent changes for İYS")
-	}
+	// Past every rule: from here the change is part of the batch.
+	b.head = evidence.Link(b.head, events)
+	b.events = append(b.events, events...)
 	for _, e := range events {
-		st := &store.ConsentState{TenantID: c.TenantID, BrandID: c.Brand.ID, Recipient: c.Recipient,
+		k := key(e.Type)
+		b.states[k] = &store.ConsentState{TenantID: c.TenantID, BrandID: c.Brand.ID, Recipient: c.Recipient,
 			RecipientType: c.RecipientType, Type: e.Type, Status: e.Status, ConsentTime: e.ConsentTime,
-			SourceID: e.SourceID, IYSSource: e.IYSSource, EventID: e.ID, UpdatedAt: now}
-		if err := tx.PutConsentState(ctx, st); err != nil {
-			return nil, errs.Internal(err, "update consent state")
-		}
-		current[e.Type] = st
+			SourceID: e.SourceID, IYSSource: e.IYSSource, EventID: e.ID, UpdatedAt: b.now}
+		b.dirty[k] = true
 	}
-	if len(events) > 0 {
-		if err := tx.SetChainHead(ctx, head); err != nil {
-			return nil, errs.Internal(err, "advance event chain")
+	var after []store.ConsentState
+	for _, t := range store.AllConsentTypes {
+		if st := b.states[key(t)]; st != nil {
+			after = append(after, *st)
 		}
-	}
-	after := make([]store.ConsentState, 0, len(current))
-	for _, st := range current {
-		after = append(after, *st)
 	}
 	out := &Applied{Results: results(c.Types, after, c.RecipientType)}
 	for _, e := range events {
 		out.Events = append(out.Events, *e)
 	}
 	return out, nil
+}
+
+// eventID is a time-ordered (version 7) UUID: events and their İYS uploads
+// are inserted at the end of their primary-key indexes instead of at
+// random places, which keeps bulk writes to few pages (a random key per
+// row dirties a page per row, and every dirty page is written again at
+// each commit).
+func eventID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+// Flush writes what the applied changes made: events, their İYS uploads,
+// the new states and the chain head. The batch stays usable.
+func (b *Batch) Flush(ctx context.Context) error {
+	if len(b.events) == 0 {
+		return nil
+	}
+	if err := b.tx.InsertConsentEvents(ctx, b.events); err != nil {
+		return errs.Internal(err, "append consent events")
+	}
+	if err := b.tx.InsertIYSUploads(ctx, uploadsFor(b.events, b.now)); err != nil {
+		return errs.Internal(err, "queue consent changes for İYS")
+	}
+	states := make([]*store.ConsentState, 0, len(b.dirty))
+	for k := range b.dirty {
+		states = append(states, b.states[k])
+	}
+	if err := b.tx.PutConsentStates(ctx, states); err != nil {
+		return errs.Internal(err, "update consent state")
+	}
+	if err := b.tx.SetChainHead(ctx, b.head); err != nil {
+		return errs.Internal(err, "advance event chain")
+	}
+	b.events, b.dirty = nil, map[stateKey]bool{}
+	return nil
 }
 
 // uploadsFor queues every event for İYS, except changes that came from

@@ -11,12 +11,14 @@ import (
 	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
 	"github.com/izinhq/izin/server/internal/auth"
 	"github.com/izinhq/izin/server/internal/consent"
+	"github.com/izinhq/izin/server/internal/importer"
 	"github.com/izinhq/izin/server/internal/store"
 )
 
 type consentHandler struct {
 	izinv1.UnimplementedConsentServiceServer
 	svc       *consent.Service
+	importer  *importer.Service
 	validator protovalidate.Validator
 	ic        *interceptors
 }
