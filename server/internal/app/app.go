@@ -21,6 +21,9 @@ import (
 	"github.com/izinhq/izin/server/internal/auth"
 	"github.com/izinhq/izin/server/internal/consent"
 	"github.com/izinhq/izin/server/internal/grpcserver"
+	"github.com/izinhq/izin/server/internal/importer"
+	"github.com/izinhq/izin/server/internal/iyssync"
+	"github.com/izinhq/izin/server/internal/metrics"
 	"github.com/izinhq/izin/server/internal/outbox"
 	"github.com/izinhq/izin/server/internal/sms"
 	"github.com/izinhq/izin/server/internal/store/sqlstore"
@@ -39,6 +42,11 @@ type Config struct {
 	SecretFile  string
 	AutoMigrate bool
 	KeyCacheTTL time.Duration
+	// IYS configures the synchronisation with İYS.
+	IYS IYSConfig
+	// MetricsAddr serves Prometheus metrics; empty turns them off. The
+	// default listens on loopback only: the numbers are per tenant.
+	MetricsAddr string
 }
 
 // Defaults are the settings of a fresh checkout.
@@ -50,6 +58,8 @@ func Defaults() Config {
 		SecretFile:  "data/secret",
 		AutoMigrate: true,
 		KeyCacheTTL: 5 * time.Second,
+		IYS:         DefaultIYSConfig(),
+		MetricsAddr: "127.0.0.1:9464",
 	}
 }
 
@@ -107,10 +117,15 @@ type App struct {
 	Auth     *auth.Authenticator
 	Consent  *consent.Service
 	Verify   *verify.Service
+	Import   *importer.Service
 	Worker   *outbox.Worker
 	Provider sms.Provider
-	log      *slog.Logger
-	cfg      Config
+	// IYS administers the İYS link; IYSWorker synchronises with İYS.
+	IYS       *iyssync.Service
+	IYSWorker *iyssync.Worker
+	Metrics   *metrics.Registry
+	log       *slog.Logger
+	cfg       Config
 }
 
 // New wires the services over an open store.
@@ -126,20 +141,28 @@ func New(cfg Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
 	queue := outbox.NewQueue(sms.DefaultTemplates(), provider.Name(), now)
 	worker := outbox.NewWorker(st, provider, log)
 	queue.SetWake(worker.Wake)
-	return &App{
+	a := &App{
 		Store: st, Tenancy: ten, Auth: authn,
 		Consent:  consent.New(st, ten, queue, now),
 		Verify:   verify.New(st, ten, queue, secret, now),
+		Import:   importer.New(st, ten, now),
 		Worker:   worker,
 		Provider: provider,
 		log:      log, cfg: cfg,
-	}, nil
+	}
+	if err := a.wireIYS(secret); err != nil {
+		return nil, err
+	}
+	a.Metrics = metrics.New(st, a.IYS, log)
+	a.IYSWorker.SetMetrics(a.Metrics)
+	return a, nil
 }
 
 // Listeners are the bound ports of a running server.
 type Listeners struct {
-	GRPC net.Listener
-	HTTP net.Listener
+	GRPC    net.Listener
+	HTTP    net.Listener
+	Metrics net.Listener // nil when metrics are off
 }
 
 // Listen binds the configured addresses.
@@ -153,14 +176,21 @@ func (a *App) Listen() (*Listeners, error) {
 		_ = g.Close()
 		return nil, fmt.Errorf("listen HTTP on %s: %w", a.cfg.HTTPAddr, err)
 	}
-	return &Listeners{GRPC: g, HTTP: h}, nil
+	l := &Listeners{GRPC: g, HTTP: h}
+	if a.cfg.MetricsAddr != "" {
+		if l.Metrics, err = net.Listen("tcp", a.cfg.MetricsAddr); err != nil {
+			_, _ = g.Close(), h.Close()
+			return nil, fmt.Errorf("listen for metrics on %s: %w", a.cfg.MetricsAddr, err)
+		}
+	}
+	return l, nil
 }
 
 // Serve runs the servers and the outbox worker until ctx ends, then shuts
 // down gracefully: in-flight calls finish, the worker stops between sends.
 func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	gsrv, hs, err := grpcserver.NewGRPC(grpcserver.Services{Log: a.log, Auth: a.Auth, Consent: a.Consent,
-		Verify: a.Verify, Tenancy: a.Tenancy, Messages: outbox.NewLister(a.Store)})
+		Verify: a.Verify, Tenancy: a.Tenancy, Messages: outbox.NewLister(a.Store), Import: a.Import, IYS: a.IYS})
 	if err != nil {
 		return err
 	}
@@ -172,11 +202,20 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	}
 	defer func() { _ = closeGW() }()
 	hsrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	msrv := &http.Server{Handler: a.Metrics.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if l.Metrics != nil {
+		go func() {
+			if err := msrv.Serve(l.Metrics); !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("metrics server", "err", err)
+			}
+		}()
+	}
 
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.Worker.Run(workerCtx) }()
+	a.runIYS(workerCtx, &wg)
 
 	errc := make(chan error, 2)
 	go func() { errc <- gsrv.Serve(l.GRPC) }()
@@ -187,8 +226,11 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 		}
 		errc <- nil
 	}()
-	a.log.Info("izin serving", "grpc", l.GRPC.Addr().String(), "http", l.HTTP.Addr().String(),
-		"database", redactURL(a.cfg.DatabaseURL))
+	attrs := []any{"grpc", l.GRPC.Addr().String(), "http", l.HTTP.Addr().String(), "database", redactURL(a.cfg.DatabaseURL)}
+	if l.Metrics != nil {
+		attrs = append(attrs, "metrics", l.Metrics.Addr().String())
+	}
+	a.log.Info("izin serving", attrs...)
 
 	var serveErr error
 	select {
@@ -200,6 +242,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	_ = hsrv.Shutdown(shutCtx)
+	_ = msrv.Shutdown(shutCtx)
 	stopped := make(chan struct{})
 	go func() { gsrv.GracefulStop(); close(stopped) }()
 	select {

@@ -74,7 +74,10 @@ func (r *root) command() *cobra.Command {
 	f.BoolVar(&r.logJSON, "log-json", false, "log as JSON lines [IZIN_LOG_JSON]")
 	f.StringVar(&r.cfg.Secret, "secret", "", "hex key (≥32 bytes) for activation-code hashes [IZIN_SECRET]")
 	f.StringVar(&r.cfg.SecretFile, "secret-file", r.cfg.SecretFile, "file holding the key when --secret is empty; created if missing [IZIN_SECRET_FILE]")
+	r.iysFlags(f)
 	cmd.AddCommand(r.serveCmd(), r.migrateCmd(), r.tenantCmd(), r.sourceCmd(), r.keyCmd(), r.auditCmd())
+	cmd.AddCommand(r.importCmd())
+	cmd.AddCommand(r.iysCmd())
 	return cmd
 }
 
@@ -156,6 +159,7 @@ func (r *root) serveCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&r.cfg.GRPCAddr, "grpc-addr", r.cfg.GRPCAddr, "gRPC listen address [IZIN_GRPC_ADDR]")
 	f.StringVar(&r.cfg.HTTPAddr, "http-addr", r.cfg.HTTPAddr, "REST/HTTP listen address [IZIN_HTTP_ADDR]")
+	f.StringVar(&r.cfg.MetricsAddr, "metrics-addr", r.cfg.MetricsAddr, "Prometheus /metrics listen address; empty turns it off [IZIN_METRICS_ADDR]")
 	f.BoolVar(&r.cfg.AutoMigrate, "auto-migrate", r.cfg.AutoMigrate, "apply pending migrations at start [IZIN_AUTO_MIGRATE]")
 	f.DurationVar(&r.cfg.KeyCacheTTL, "key-cache-ttl", r.cfg.KeyCacheTTL, "how long a resolved API key is cached [IZIN_KEY_CACHE_TTL]")
 	f.BoolVar(&demo, "demo", false, "ensure a demo tenant exists and print a fresh admin key for it [IZIN_DEMO]")

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
+	"github.com/izinhq/izin/server/internal/iyssync"
 	"github.com/izinhq/izin/server/internal/outbox"
 	"github.com/izinhq/izin/server/internal/store"
 	"github.com/izinhq/izin/server/internal/tenancy"
@@ -13,6 +14,7 @@ type adminHandler struct {
 	izinv1.UnimplementedAdminServiceServer
 	tenancy  *tenancy.Service
 	messages *outbox.Lister
+	iys      *iyssync.Service
 }
 
 func (h *adminHandler) ListMessages(ctx context.Context, req *izinv1.ListMessagesRequest) (*izinv1.ListMessagesResponse, error) {
@@ -132,4 +134,65 @@ func (h *adminHandler) RevokeApiKey(ctx context.Context, req *izinv1.RevokeApiKe
 		return nil, err
 	}
 	return &izinv1.RevokeApiKeyResponse{ApiKey: apiKeyPB(k)}, nil
+}
+
+// --- İYS ---
+
+func (h *adminHandler) SetIysConfig(ctx context.Context, req *izinv1.SetIysConfigRequest) (*izinv1.SetIysConfigResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := req.GetConfig()
+	c, err := h.iys.SetConfig(ctx, p.TenantID, iyssync.ConfigInput{Brand: req.GetBrand(), IYSCode: in.GetIysCode(),
+		BrandCode: in.GetBrandCode(), Username: in.GetUsername(), Password: in.GetPassword(), BaseURL: in.GetBaseUrl(),
+		Enabled: in.GetEnabled()})
+	if err != nil {
+		return nil, err
+	}
+	v := iyssync.View(c, req.GetBrand())
+	return &izinv1.SetIysConfigResponse{Config: &izinv1.IysConfig{Brand: v.Brand, IysCode: v.IYSCode, BrandCode: v.BrandCode,
+		Username: v.Username, Enabled: v.Enabled, BaseUrl: v.BaseURL, HasPassword: v.HasPassword, UpdateTime: ts(v.UpdateTime)}}, nil
+}
+
+func (h *adminHandler) GetIysStatus(ctx context.Context, _ *izinv1.GetIysStatusRequest) (*izinv1.GetIysStatusResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sts, err := h.iys.Status(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := &izinv1.GetIysStatusResponse{}
+	for _, s := range sts {
+		out.Brands = append(out.Brands, &izinv1.IysBrandStatus{Brand: s.Brand, Enabled: s.Enabled, Pending: s.Pending,
+			Submitted: s.Submitted, Accepted: s.Accepted, Refused: s.Refused, OldestPendingConsentTime: tsPtr(s.OldestOpen),
+			NearestDeadline: tsPtr(s.NearestDeadline), NearDeadline: s.NearDeadline, Overdue: s.Overdue,
+			LastPullTime: tsPtr(s.LastPull), LastError: s.LastError})
+	}
+	return out, nil
+}
+
+func (h *adminHandler) ListIysUploads(ctx context.Context, req *izinv1.ListIysUploadsRequest) (*izinv1.ListIysUploadsResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ups, next, err := h.iys.ListUploads(ctx, p.TenantID, iyssync.ListUploadsRequest{State: store.IYSUploadState(req.GetState()),
+		Brand: req.GetBrand(), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()})
+	if err != nil {
+		return nil, err
+	}
+	out := &izinv1.ListIysUploadsResponse{NextPageToken: next}
+	for i := range ups {
+		u := &ups[i]
+		out.Uploads = append(out.Uploads, &izinv1.IysUpload{EventId: u.EventID, Brand: u.BrandCode, Recipient: u.Recipient,
+			RecipientType: izinv1.RecipientType(u.RecipientType), Type: izinv1.ConsentType(u.Type),
+			Status: izinv1.ConsentStatus(u.Status), Source: u.Source, ConsentTime: ts(u.ConsentTime),
+			State: izinv1.IysUploadState(u.State), Deadline: ts(u.Deadline), RequestId: u.RequestID,
+			TransactionId: u.TransactionID, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage,
+			Attempts: int32(u.Attempts), UpdateTime: ts(u.UpdatedAt)})
+	}
+	return out, nil
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/izinhq/izin/server/internal/apidocs"
 	"github.com/izinhq/izin/server/internal/auth"
 	"github.com/izinhq/izin/server/internal/consent"
+	"github.com/izinhq/izin/server/internal/importer"
+	"github.com/izinhq/izin/server/internal/iyssync"
 	"github.com/izinhq/izin/server/internal/outbox"
 	"github.com/izinhq/izin/server/internal/tenancy"
 	"github.com/izinhq/izin/server/internal/verify"
@@ -37,6 +39,9 @@ type Services struct {
 	Verify   *verify.Service
 	Tenancy  *tenancy.Service
 	Messages *outbox.Lister
+	// Import imports historic consents (ConsentService.ImportConsents).
+	Import *importer.Service
+	IYS    *iyssync.Service
 }
 
 // NewGRPC returns a gRPC server with every izin service, health and
@@ -52,9 +57,9 @@ func NewGRPC(s Services) (*grpc.Server, *health.Server, error) {
 		grpc.ChainStreamInterceptor(ic.stream),
 		grpc.MaxRecvMsgSize(8<<20),
 	)
-	izinv1.RegisterConsentServiceServer(srv, &consentHandler{svc: s.Consent, validator: v, ic: ic})
+	izinv1.RegisterConsentServiceServer(srv, &consentHandler{svc: s.Consent, importer: s.Import, validator: v, ic: ic})
 	izinv1.RegisterVerificationServiceServer(srv, &verificationHandler{svc: s.Verify})
-	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages})
+	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages, iys: s.IYS})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

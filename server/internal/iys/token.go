@@ -152,3 +152,10 @@ func (c *Client) grant(ctx context.Context, form url.Values) (*token, error) {
 	}
 	return t, nil
 }
+
+// Authenticate makes sure the client holds a valid access token, fetching
+// one if needed: a connectivity and credentials check that sends no data.
+func (c *Client) Authenticate(ctx context.Context) error {
+	_, err := c.accessToken(ctx)
+	return err
+}
