@@ -51,7 +51,7 @@ print(*[x.getsockname()[1] for x in s])')
 export IZIN_GRPC_TARGET="127.0.0.1:$gport" IZIN_HTTP_URL="http://127.0.0.1:$hport"
 export IZIN_SCENARIO="$here/scenario.json"
 
-"$izin" serve --grpc-addr "$IZIN_GRPC_TARGET" --http-addr "127.0.0.1:$hport" >"$work/server.log" 2>&1 &
+"$izin" serve --grpc-addr "$IZIN_GRPC_TARGET" --http-addr "127.0.0.1:$hport" --metrics-addr "" >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
 	if curl -fsS "$IZIN_HTTP_URL/healthz" >/dev/null 2>&1; then
