@@ -125,6 +125,23 @@ func (r *root) open(ctx context.Context) (*sqlstore.Store, error) {
 	return app.OpenStore(ctx, r.cfg, true)
 }
 
+// openTenant opens the store for a command that acts on one tenant, and
+// refuses a tenant id that does not exist.
+func (r *root) openTenant(ctx context.Context, tenant string) (*sqlstore.Store, error) {
+	st, err := r.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.GetTenant(ctx, tenant); err != nil {
+		_ = st.Close()
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("--tenant %s: no such tenant", tenant)
+		}
+		return nil, fmt.Errorf("--tenant %s: %w", tenant, err)
+	}
+	return st, nil
+}
+
 func (r *root) serveCmd() *cobra.Command {
 	var demo bool
 	cmd := &cobra.Command{
@@ -326,14 +343,11 @@ func (r *root) sourceCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("--type: want one of ECOMMERCE, KIOSK, MOBILE_APP, CRM, ERP, CALL_CENTER, STORE, OTHER; got %q", typ)
 			}
-			st, err := r.open(cmd.Context())
+			st, err := r.openTenant(cmd.Context(), tenant)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := st.GetTenant(cmd.Context(), tenant); err != nil {
-				return fmt.Errorf("--tenant %s: no such tenant", tenant)
-			}
 			src, key, _, err := tenancy.New(st, nil, time.Second).CreateSource(cmd.Context(), tenant, name, t)
 			if err != nil {
 				return cliError(err)
@@ -365,14 +379,11 @@ func (r *root) keyCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("--scope: want check, write or admin; got %q", scope)
 			}
-			st, err := r.open(cmd.Context())
+			st, err := r.openTenant(cmd.Context(), tenant)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := st.GetTenant(cmd.Context(), tenant); err != nil {
-				return fmt.Errorf("--tenant %s: no such tenant", tenant)
-			}
 			key, k, err := tenancy.New(st, nil, time.Second).CreateAPIKey(cmd.Context(), tenant, name, sc, source)
 			if err != nil {
 				return cliError(err)

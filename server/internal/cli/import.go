@@ -53,14 +53,11 @@ end, whatever it refused.`,
 				return err
 			}
 			defer file.Close()
-			st, err := r.open(ctx)
+			st, err := r.openTenant(ctx, tenant)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if _, err := st.GetTenant(ctx, tenant); err != nil {
-				return fmt.Errorf("--tenant %s: no such tenant", tenant)
-			}
 			// The command line acts as the tenant's administrator, with no
 			// API key; bound to --source, its events name that source.
 			p := auth.Principal{TenantID: tenant, Scope: store.ScopeAdmin}
