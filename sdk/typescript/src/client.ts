@@ -457,6 +457,8 @@ export class IzinClient {
         const wait = backoffDelay(attempt, this.retry, e.retryAfterMs);
         if (wait === undefined || Date.now() + wait >= deadline) throw e;
         await sleep(wait, options?.signal);
+        // A timer that fires late (a busy event loop) must not turn the real cause into a bare timeout.
+        if (Date.now() >= deadline) throw e;
       }
     }
   }

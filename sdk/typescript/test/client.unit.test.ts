@@ -279,12 +279,15 @@ describe("timeouts and cancellation", () => {
 
   test("the deadline covers the retries", async () => {
     const f = fakeFetch(unavailable);
-    const c = client(f, { timeoutMs: 100, retry: { maxAttempts: 100, initialBackoffMs: 30, maxBackoffMs: 30 } });
+    // Backoff is 15–30 ms (jittered), so at most 1 + 300/15 calls fit. Generous margins: timers fire
+    // late on a loaded machine, and the test is about bounds, not speed.
+    const c = client(f, { timeoutMs: 300, retry: { maxAttempts: 100, initialBackoffMs: 30, maxBackoffMs: 30 } });
     const t0 = performance.now();
     const e = await rejects(c.check("+905321234567"));
+    // The deadline ends the retries; the caller sees the real cause, not a bare timeout.
     assert.equal(e.code, "UNAVAILABLE");
-    assert.ok(performance.now() - t0 < 1000);
-    assert.ok(f.calls.length >= 2 && f.calls.length <= 6, `${f.calls.length} calls`);
+    assert.ok(performance.now() - t0 < 3000);
+    assert.ok(f.calls.length >= 2 && f.calls.length <= 21, `${f.calls.length} calls`);
   });
 
   test("the per-call timeout overrides the client's", async () => {
