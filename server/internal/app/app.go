@@ -47,6 +47,12 @@ type Config struct {
 	// MetricsAddr serves Prometheus metrics; empty turns them off. The
 	// default listens on loopback only: the numbers are per tenant.
 	MetricsAddr string
+	// PublicURL is where customers' phones reach the consent and rejection
+	// pages (scheme and host, no path), used in the links izin sends by SMS.
+	// Empty means http://localhost plus the port of HTTPAddr, for development.
+	PublicURL string
+	// LandingTTL is how long a consent-page link works before it is sent.
+	LandingTTL time.Duration
 }
 
 // Defaults are the settings of a fresh checkout.
@@ -60,6 +66,7 @@ func Defaults() Config {
 		KeyCacheTTL: 5 * time.Second,
 		IYS:         DefaultIYSConfig(),
 		MetricsAddr: "127.0.0.1:9464",
+		LandingTTL:  time.Hour,
 	}
 }
 
@@ -126,6 +133,7 @@ type App struct {
 	Metrics   *metrics.Registry
 	log       *slog.Logger
 	cfg       Config
+	secret    []byte // the server secret; derive purpose-specific keys from it
 }
 
 // New wires the services over an open store.
@@ -148,7 +156,7 @@ func New(cfg Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
 		Import:   importer.New(st, ten, now),
 		Worker:   worker,
 		Provider: provider,
-		log:      log, cfg: cfg,
+		log:      log, cfg: cfg, secret: secret,
 	}
 	if err := a.wireIYS(secret); err != nil {
 		return nil, err

@@ -25,7 +25,9 @@ func Hash(e *store.ConsentEvent) string {
 }
 
 // canonical is a line-per-field rendering; field order and names are part
-// of the chain format and must never change for version 1.
+// of the chain format and never change. Version 2 adds the consent-page
+// fields after those of version 1; an event without them keeps the
+// version 1 form, so chains written before version 2 still verify.
 func canonical(e *store.ConsentEvent) string {
 	var b strings.Builder
 	field := func(k, v string) {
@@ -41,7 +43,12 @@ func canonical(e *store.ConsentEvent) string {
 		return *p
 	}
 	ts := func(t time.Time) string { return t.UTC().Truncate(Precision).Format(time.RFC3339Nano) }
-	field("v", "1")
+	pageFields := e.PageViewAt != nil || e.PageSubmitAt != nil || e.TickedBoxes != "" || e.KVKK != store.KVKKUnspecified
+	if pageFields {
+		field("v", "2")
+	} else {
+		field("v", "1")
+	}
 	field("id", e.ID)
 	field("tenant", e.TenantID)
 	field("seq", strconv.FormatInt(e.Seq, 10))
@@ -65,6 +72,18 @@ func canonical(e *store.ConsentEvent) string {
 	field("ip", e.IPAddress)
 	field("user_agent", e.UserAgent)
 	field("texts", e.Texts)
+	if pageFields {
+		optTS := func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return ts(*t)
+		}
+		field("page_view", optTS(e.PageViewAt))
+		field("page_submit", optTS(e.PageSubmitAt))
+		field("boxes", e.TickedBoxes)
+		field("kvkk", strconv.Itoa(int(e.KVKK)))
+	}
 	return b.String()
 }
 

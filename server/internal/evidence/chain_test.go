@@ -81,3 +81,38 @@ func TestHashSurvivesMicrosecondStorage(t *testing.T) {
 		t.Fatal("hash depends on the time zone of the times")
 	}
 }
+
+// The consent-page fields are part of the hash: changing the KVKK choice,
+// the boxes or the page times of a stored event breaks the chain.
+func TestPageFieldsAreHashed(t *testing.T) {
+	view := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	submit := view.Add(time.Minute)
+	tests := []struct {
+		name   string
+		tamper func(e *store.ConsentEvent)
+	}{
+		{"kvkk", func(e *store.ConsentEvent) { e.KVKK = store.KVKKGranted }},
+		{"boxes", func(e *store.ConsentEvent) { e.TickedBoxes = "etk,kvkk" }},
+		{"page view", func(e *store.ConsentEvent) { v := view.Add(-time.Hour); e.PageViewAt = &v }},
+		{"page submit", func(e *store.ConsentEvent) { e.PageSubmitAt = nil }},
+		{"back to version 1", func(e *store.ConsentEvent) {
+			e.PageViewAt, e.PageSubmitAt, e.TickedBoxes, e.KVKK = nil, nil, "", store.KVKKUnspecified
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs, _ := chain(2)
+			e := evs[1]
+			e.PageViewAt, e.PageSubmitAt, e.TickedBoxes, e.KVKK = &view, &submit, "etk", store.KVKKDeclined
+			h := Link(store.ChainHead{TenantID: "t"}, evs)
+			if err := verify(evs, h); err != nil {
+				t.Fatalf("intact chain: %v", err)
+			}
+			tt.tamper(e)
+			var b *Break
+			if err := verify(evs, h); !errors.As(err, &b) || b.Seq != 2 {
+				t.Fatalf("got %v, want a break at 2", err)
+			}
+		})
+	}
+}

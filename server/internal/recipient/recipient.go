@@ -104,3 +104,19 @@ func parseEmail(s string) (Recipient, error) {
 	}
 	return Recipient{Value: s, Kind: Email}, nil
 }
+
+// Masked shows enough of a recipient for its owner to recognise it and not
+// enough for a bystander to learn it: "+90 532 *** ** 67", "a***@example.com".
+func (r Recipient) Masked() string {
+	switch r.Kind {
+	case Phone:
+		if len(r.Value) == 13 && strings.HasPrefix(r.Value, "+90") {
+			return "+90 " + r.Value[3:6] + " *** ** " + r.Value[11:]
+		}
+	case Email:
+		if local, domain, ok := strings.Cut(r.Value, "@"); ok && local != "" {
+			return local[:1] + "***@" + domain
+		}
+	}
+	return "***"
+}

@@ -81,3 +81,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestMasked(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"+90 532 123 45 67", "+90 532 *** ** 67"},
+		{"02121234567", "+90 212 *** ** 67"},
+		{"Ayse.Yilmaz@Example.com", "a***@example.com"},
+	} {
+		r, err := Parse(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Masked(); got != tc.want {
+			t.Errorf("Masked(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := (Recipient{Value: "x", Kind: Phone}).Masked(); got != "***" {
+		t.Errorf("odd value masked as %q", got)
+	}
+}

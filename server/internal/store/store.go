@@ -111,6 +111,66 @@ const (
 	KindLandingLink  MessageKind = 3
 )
 
+// KVKKStatus is the customer's KVKK explicit consent (açık rıza), asked on
+// the consent page separately from the ETK consent.
+type KVKKStatus int16
+
+const (
+	KVKKUnspecified KVKKStatus = 0 // not asked
+	KVKKGranted     KVKKStatus = 1
+	KVKKDeclined    KVKKStatus = 2
+)
+
+// TextKind is which legal text a ConsentText holds.
+type TextKind int16
+
+const (
+	TextETK      TextKind = 1 // ETK consent statement
+	TextPrivacy  TextKind = 2 // KVKK privacy notice (aydınlatma metni)
+	TextExplicit TextKind = 3 // KVKK explicit consent (açık rıza)
+)
+
+// TextKinds are the kinds the consent page shows, in page order.
+var TextKinds = []TextKind{TextETK, TextPrivacy, TextExplicit}
+
+// ConsentText is one published version of a brand's legal text in one
+// language. Rows are never changed: the database refuses updates.
+type ConsentText struct {
+	ID        string `gorm:"primaryKey"`
+	TenantID  string
+	BrandID   string
+	Kind      TextKind
+	Language  string
+	Version   int
+	Title     string
+	Body      string
+	SHA256    string `gorm:"column:sha256"`
+	CreatedAt time.Time
+}
+
+// RejectLink is the capability behind the link in a confirmation SMS: whoever
+// holds the token may reject the consents the SMS confirmed.
+type RejectLink struct {
+	TokenHash     string `gorm:"primaryKey"`
+	TenantID      string
+	BrandID       string
+	Recipient     string
+	RecipientType RecipientType
+	Types         string // comma-separated ConsentType numbers
+	MessageID     string // the confirmation SMS that carried the link
+	CreatedAt     time.Time
+	UsedAt        *time.Time
+}
+
+// ConsentTextFilter selects consent texts.
+type ConsentTextFilter struct {
+	TenantID string
+	BrandID  string // optional
+	// AllVersions lists every version; otherwise only the newest of each
+	// brand, kind and language.
+	AllVersions bool
+}
+
 // Tenant is a service provider (hizmet sağlayıcı).
 type Tenant struct {
 	ID        string `gorm:"primaryKey"`
@@ -196,6 +256,7 @@ type ConsentState struct {
 	SourceID      *string
 	IYSSource     string `gorm:"column:iys_source"`
 	EventID       string
+	KVKK          KVKKStatus `gorm:"column:kvkk"`
 	UpdatedAt     time.Time
 }
 
@@ -223,10 +284,16 @@ type ConsentEvent struct {
 	IPAddress      string `gorm:"column:ip_address"`
 	UserAgent      string
 	// Texts references the exact texts the customer saw, as
-	// "kind:sha256:hex", comma-separated.
-	Texts    string
-	PrevHash string
-	Hash     string
+	// "kind:sha256:hex" or, for versioned texts, "kind/id:sha256:hex",
+	// comma-separated.
+	Texts string
+	// The consent page (landing-page method only).
+	PageViewAt   *time.Time
+	PageSubmitAt *time.Time
+	TickedBoxes  string     // comma-separated: "etk", "kvkk"
+	KVKK         KVKKStatus `gorm:"column:kvkk"`
+	PrevHash     string
+	Hash         string
 }
 
 // ChainHead is the last sequence number and hash of a tenant's event chain.
@@ -261,6 +328,21 @@ type Verification struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	VerifiedAt    *time.Time
+
+	// Landing-page method. Until the page is sent, ExpireAt is when the link
+	// stops working; from then on, when the code does.
+	LandingTokenHash string
+	// LandingTexts are the consent text versions fixed at start, every
+	// language, comma-separated ids: a version published mid-flow does not
+	// change what this customer reads.
+	LandingTexts    string
+	PageViewedAt    *time.Time
+	PageSubmittedAt *time.Time
+	IPAddress       string `gorm:"column:ip_address"`
+	UserAgent       string
+	TickedBoxes     string
+	PageLanguage    string
+	KVKK            KVKKStatus `gorm:"column:kvkk"`
 }
 
 // Message is an outgoing SMS; its row is also the outbox entry, written in
@@ -464,6 +546,13 @@ type Tx interface {
 	LockIYSCursor(ctx context.Context, tenantID, brandID string, now time.Time) (*IYSCursor, error)
 	// PutIYSCursor writes a cursor read with LockIYSCursor.
 	PutIYSCursor(ctx context.Context, c *IYSCursor) error
+
+	InsertRejectLink(ctx context.Context, l *RejectLink) error
+	// MarkRejectLinkUsed records the first use of a link; later uses keep it.
+	MarkRejectLinkUsed(ctx context.Context, tokenHash string, at time.Time) error
+	// LockLandingVerification reads the verification of a consent-page token
+	// and locks it for the rest of the transaction.
+	LockLandingVerification(ctx context.Context, tokenHash string) (*Verification, error)
 }
 
 // Store is everything izin keeps. Consumers declare the smaller interfaces
@@ -545,6 +634,21 @@ type Store interface {
 	PreviousConsentTimes(ctx context.Context, tenantID string, eventIDs []string) (map[string]time.Time, error)
 	IYSUploadSummary(ctx context.Context, q IYSSummaryQuery) ([]IYSBrandSummary, error)
 
+	// CreateConsentText publishes t as the next version of its brand, kind
+	// and language, setting t.Version. Two concurrent publishers may meet
+	// ErrConflict; one of them wins.
+	CreateConsentText(ctx context.Context, t *ConsentText) error
+	ListConsentTexts(ctx context.Context, f ConsentTextFilter) ([]ConsentText, error)
+	// ConsentTexts returns the texts of the tenant with these ids; unknown
+	// ids are left out.
+	ConsentTexts(ctx context.Context, tenantID string, ids []string) ([]ConsentText, error)
+
+	// VerificationByLandingToken finds the verification of a consent-page
+	// token, whatever its tenant: the token itself is the authorisation.
+	VerificationByLandingToken(ctx context.Context, tokenHash string) (*Verification, error)
+	// RejectLinkByToken finds a rejection link, whatever its tenant.
+	RejectLinkByToken(ctx context.Context, tokenHash string) (*RejectLink, error)
+
 	Close() error
 }
 
@@ -564,3 +668,5 @@ func (IYSUpload) TableName() string    { return "iys_uploads" }
 func (IYSConfig) TableName() string    { return "iys_configs" }
 func (IYSCursor) TableName() string    { return "iys_cursors" }
 func (ImportRow) TableName() string    { return "import_rows" }
+func (ConsentText) TableName() string  { return "consent_texts" }
+func (RejectLink) TableName() string   { return "reject_links" }

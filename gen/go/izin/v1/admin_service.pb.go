@@ -85,6 +85,314 @@ func (IysUploadState) EnumDescriptor() ([]byte, []int) {
 	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{0}
 }
 
+type CreateConsentTextRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Brand code; empty means the default brand.
+	Brand    string          `protobuf:"bytes,1,opt,name=brand,proto3" json:"brand,omitempty"`
+	Kind     ConsentTextKind `protobuf:"varint,2,opt,name=kind,proto3,enum=izin.v1.ConsentTextKind" json:"kind,omitempty"`
+	Language string          `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	Title    string          `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	// Plain text; blank lines separate paragraphs.
+	Body          string `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateConsentTextRequest) Reset() {
+	*x = CreateConsentTextRequest{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateConsentTextRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateConsentTextRequest) ProtoMessage() {}
+
+func (x *CreateConsentTextRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateConsentTextRequest.ProtoReflect.Descriptor instead.
+func (*CreateConsentTextRequest) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *CreateConsentTextRequest) GetBrand() string {
+	if x != nil {
+		return x.Brand
+	}
+	return ""
+}
+
+func (x *CreateConsentTextRequest) GetKind() ConsentTextKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ConsentTextKind_CONSENT_TEXT_KIND_UNSPECIFIED
+}
+
+func (x *CreateConsentTextRequest) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *CreateConsentTextRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *CreateConsentTextRequest) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+type CreateConsentTextResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Text          *ConsentText           `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateConsentTextResponse) Reset() {
+	*x = CreateConsentTextResponse{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateConsentTextResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateConsentTextResponse) ProtoMessage() {}
+
+func (x *CreateConsentTextResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateConsentTextResponse.ProtoReflect.Descriptor instead.
+func (*CreateConsentTextResponse) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CreateConsentTextResponse) GetText() *ConsentText {
+	if x != nil {
+		return x.Text
+	}
+	return nil
+}
+
+type ListConsentTextsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this brand's texts; empty means every brand.
+	Brand string `protobuf:"bytes,1,opt,name=brand,proto3" json:"brand,omitempty"`
+	// Every version, newest first, instead of only the current ones.
+	AllVersions   bool `protobuf:"varint,2,opt,name=all_versions,json=allVersions,proto3" json:"all_versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConsentTextsRequest) Reset() {
+	*x = ListConsentTextsRequest{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConsentTextsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConsentTextsRequest) ProtoMessage() {}
+
+func (x *ListConsentTextsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConsentTextsRequest.ProtoReflect.Descriptor instead.
+func (*ListConsentTextsRequest) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListConsentTextsRequest) GetBrand() string {
+	if x != nil {
+		return x.Brand
+	}
+	return ""
+}
+
+func (x *ListConsentTextsRequest) GetAllVersions() bool {
+	if x != nil {
+		return x.AllVersions
+	}
+	return false
+}
+
+type ListConsentTextsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Texts         []*ConsentText         `protobuf:"bytes,1,rep,name=texts,proto3" json:"texts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConsentTextsResponse) Reset() {
+	*x = ListConsentTextsResponse{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConsentTextsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConsentTextsResponse) ProtoMessage() {}
+
+func (x *ListConsentTextsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConsentTextsResponse.ProtoReflect.Descriptor instead.
+func (*ListConsentTextsResponse) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ListConsentTextsResponse) GetTexts() []*ConsentText {
+	if x != nil {
+		return x.Texts
+	}
+	return nil
+}
+
+type GetConsentTextRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConsentTextRequest) Reset() {
+	*x = GetConsentTextRequest{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConsentTextRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConsentTextRequest) ProtoMessage() {}
+
+func (x *GetConsentTextRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConsentTextRequest.ProtoReflect.Descriptor instead.
+func (*GetConsentTextRequest) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetConsentTextRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetConsentTextResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Text          *ConsentText           `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConsentTextResponse) Reset() {
+	*x = GetConsentTextResponse{}
+	mi := &file_izin_v1_admin_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConsentTextResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConsentTextResponse) ProtoMessage() {}
+
+func (x *GetConsentTextResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_admin_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConsentTextResponse.ProtoReflect.Descriptor instead.
+func (*GetConsentTextResponse) Descriptor() ([]byte, []int) {
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetConsentTextResponse) GetText() *ConsentText {
+	if x != nil {
+		return x.Text
+	}
+	return nil
+}
+
 type Message struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -108,7 +416,7 @@ type Message struct {
 
 func (x *Message) Reset() {
 	*x = Message{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[0]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -120,7 +428,7 @@ func (x *Message) String() string {
 func (*Message) ProtoMessage() {}
 
 func (x *Message) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[0]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -133,7 +441,7 @@ func (x *Message) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Message.ProtoReflect.Descriptor instead.
 func (*Message) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{0}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Message) GetId() string {
@@ -239,7 +547,7 @@ type ListMessagesRequest struct {
 
 func (x *ListMessagesRequest) Reset() {
 	*x = ListMessagesRequest{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[1]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -251,7 +559,7 @@ func (x *ListMessagesRequest) String() string {
 func (*ListMessagesRequest) ProtoMessage() {}
 
 func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[1]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -264,7 +572,7 @@ func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{1}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListMessagesRequest) GetRecipient() string {
@@ -298,7 +606,7 @@ type ListMessagesResponse struct {
 
 func (x *ListMessagesResponse) Reset() {
 	*x = ListMessagesResponse{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[2]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -310,7 +618,7 @@ func (x *ListMessagesResponse) String() string {
 func (*ListMessagesResponse) ProtoMessage() {}
 
 func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[2]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -323,7 +631,7 @@ func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{2}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListMessagesResponse) GetMessages() []*Message {
@@ -358,7 +666,7 @@ type Brand struct {
 
 func (x *Brand) Reset() {
 	*x = Brand{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[3]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -370,7 +678,7 @@ func (x *Brand) String() string {
 func (*Brand) ProtoMessage() {}
 
 func (x *Brand) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[3]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -383,7 +691,7 @@ func (x *Brand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Brand.ProtoReflect.Descriptor instead.
 func (*Brand) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{3}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Brand) GetCode() string {
@@ -437,7 +745,7 @@ type CreateBrandRequest struct {
 
 func (x *CreateBrandRequest) Reset() {
 	*x = CreateBrandRequest{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[4]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -449,7 +757,7 @@ func (x *CreateBrandRequest) String() string {
 func (*CreateBrandRequest) ProtoMessage() {}
 
 func (x *CreateBrandRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[4]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -462,7 +770,7 @@ func (x *CreateBrandRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateBrandRequest.ProtoReflect.Descriptor instead.
 func (*CreateBrandRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{4}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateBrandRequest) GetBrand() *Brand {
@@ -481,7 +789,7 @@ type CreateBrandResponse struct {
 
 func (x *CreateBrandResponse) Reset() {
 	*x = CreateBrandResponse{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[5]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +801,7 @@ func (x *CreateBrandResponse) String() string {
 func (*CreateBrandResponse) ProtoMessage() {}
 
 func (x *CreateBrandResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[5]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +814,7 @@ func (x *CreateBrandResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateBrandResponse.ProtoReflect.Descriptor instead.
 func (*CreateBrandResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{5}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateBrandResponse) GetBrand() *Brand {
@@ -524,7 +832,7 @@ type ListBrandsRequest struct {
 
 func (x *ListBrandsRequest) Reset() {
 	*x = ListBrandsRequest{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[6]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -536,7 +844,7 @@ func (x *ListBrandsRequest) String() string {
 func (*ListBrandsRequest) ProtoMessage() {}
 
 func (x *ListBrandsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[6]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -549,7 +857,7 @@ func (x *ListBrandsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBrandsRequest.ProtoReflect.Descriptor instead.
 func (*ListBrandsRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{6}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{12}
 }
 
 type ListBrandsResponse struct {
@@ -561,7 +869,7 @@ type ListBrandsResponse struct {
 
 func (x *ListBrandsResponse) Reset() {
 	*x = ListBrandsResponse{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[7]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +881,7 @@ func (x *ListBrandsResponse) String() string {
 func (*ListBrandsResponse) ProtoMessage() {}
 
 func (x *ListBrandsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[7]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +894,7 @@ func (x *ListBrandsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBrandsResponse.ProtoReflect.Descriptor instead.
 func (*ListBrandsResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{7}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListBrandsResponse) GetBrands() []*Brand {
@@ -608,7 +916,7 @@ type Source struct {
 
 func (x *Source) Reset() {
 	*x = Source{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[8]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -620,7 +928,7 @@ func (x *Source) String() string {
 func (*Source) ProtoMessage() {}
 
 func (x *Source) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[8]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -633,7 +941,7 @@ func (x *Source) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Source.ProtoReflect.Descriptor instead.
 func (*Source) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{8}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Source) GetId() string {
@@ -674,7 +982,7 @@ type CreateSourceRequest struct {
 
 func (x *CreateSourceRequest) Reset() {
 	*x = CreateSourceRequest{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[9]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -686,7 +994,7 @@ func (x *CreateSourceRequest) String() string {
 func (*CreateSourceRequest) ProtoMessage() {}
 
 func (x *CreateSourceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[9]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -699,7 +1007,7 @@ func (x *CreateSourceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSourceRequest.ProtoReflect.Descriptor instead.
 func (*CreateSourceRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{9}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreateSourceRequest) GetName() string {
@@ -728,7 +1036,7 @@ type CreateSourceResponse struct {
 
 func (x *CreateSourceResponse) Reset() {
 	*x = CreateSourceResponse{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[10]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -740,7 +1048,7 @@ func (x *CreateSourceResponse) String() string {
 func (*CreateSourceResponse) ProtoMessage() {}
 
 func (x *CreateSourceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[10]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -753,7 +1061,7 @@ func (x *CreateSourceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSourceResponse.ProtoReflect.Descriptor instead.
 func (*CreateSourceResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{10}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreateSourceResponse) GetSource() *Source {
@@ -785,7 +1093,7 @@ type ListSourcesRequest struct {
 
 func (x *ListSourcesRequest) Reset() {
 	*x = ListSourcesRequest{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[11]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -797,7 +1105,7 @@ func (x *ListSourcesRequest) String() string {
 func (*ListSourcesRequest) ProtoMessage() {}
 
 func (x *ListSourcesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[11]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -810,7 +1118,7 @@ func (x *ListSourcesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSourcesRequest.ProtoReflect.Descriptor instead.
 func (*ListSourcesRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{11}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{17}
 }
 
 type ListSourcesResponse struct {
@@ -822,7 +1130,7 @@ type ListSourcesResponse struct {
 
 func (x *ListSourcesResponse) Reset() {
 	*x = ListSourcesResponse{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[12]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +1142,7 @@ func (x *ListSourcesResponse) String() string {
 func (*ListSourcesResponse) ProtoMessage() {}
 
 func (x *ListSourcesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[12]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +1155,7 @@ func (x *ListSourcesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSourcesResponse.ProtoReflect.Descriptor instead.
 func (*ListSourcesResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{12}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListSourcesResponse) GetSources() []*Source {
@@ -873,7 +1181,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[13]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +1193,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[13]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1206,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{13}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ApiKey) GetId() string {
@@ -962,7 +1270,7 @@ type CreateApiKeyRequest struct {
 
 func (x *CreateApiKeyRequest) Reset() {
 	*x = CreateApiKeyRequest{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[14]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -974,7 +1282,7 @@ func (x *CreateApiKeyRequest) String() string {
 func (*CreateApiKeyRequest) ProtoMessage() {}
 
 func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[14]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,7 +1295,7 @@ func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{14}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CreateApiKeyRequest) GetName() string {
@@ -1022,7 +1330,7 @@ type CreateApiKeyResponse struct {
 
 func (x *CreateApiKeyResponse) Reset() {
 	*x = CreateApiKeyResponse{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[15]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +1342,7 @@ func (x *CreateApiKeyResponse) String() string {
 func (*CreateApiKeyResponse) ProtoMessage() {}
 
 func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[15]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +1355,7 @@ func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{15}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CreateApiKeyResponse) GetApiKey() *ApiKey {
@@ -1072,7 +1380,7 @@ type ListApiKeysRequest struct {
 
 func (x *ListApiKeysRequest) Reset() {
 	*x = ListApiKeysRequest{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[16]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1084,7 +1392,7 @@ func (x *ListApiKeysRequest) String() string {
 func (*ListApiKeysRequest) ProtoMessage() {}
 
 func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[16]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1097,7 +1405,7 @@ func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListApiKeysRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{16}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{22}
 }
 
 type ListApiKeysResponse struct {
@@ -1109,7 +1417,7 @@ type ListApiKeysResponse struct {
 
 func (x *ListApiKeysResponse) Reset() {
 	*x = ListApiKeysResponse{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[17]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1121,7 +1429,7 @@ func (x *ListApiKeysResponse) String() string {
 func (*ListApiKeysResponse) ProtoMessage() {}
 
 func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[17]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1134,7 +1442,7 @@ func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListApiKeysResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{17}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListApiKeysResponse) GetApiKeys() []*ApiKey {
@@ -1153,7 +1461,7 @@ type RevokeApiKeyRequest struct {
 
 func (x *RevokeApiKeyRequest) Reset() {
 	*x = RevokeApiKeyRequest{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[18]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1165,7 +1473,7 @@ func (x *RevokeApiKeyRequest) String() string {
 func (*RevokeApiKeyRequest) ProtoMessage() {}
 
 func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[18]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1178,7 +1486,7 @@ func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{18}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RevokeApiKeyRequest) GetId() string {
@@ -1197,7 +1505,7 @@ type RevokeApiKeyResponse struct {
 
 func (x *RevokeApiKeyResponse) Reset() {
 	*x = RevokeApiKeyResponse{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[19]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1209,7 +1517,7 @@ func (x *RevokeApiKeyResponse) String() string {
 func (*RevokeApiKeyResponse) ProtoMessage() {}
 
 func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[19]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1222,7 +1530,7 @@ func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{19}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RevokeApiKeyResponse) GetApiKey() *ApiKey {
@@ -1253,7 +1561,7 @@ type IysConfig struct {
 
 func (x *IysConfig) Reset() {
 	*x = IysConfig{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[20]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1265,7 +1573,7 @@ func (x *IysConfig) String() string {
 func (*IysConfig) ProtoMessage() {}
 
 func (x *IysConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[20]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1278,7 +1586,7 @@ func (x *IysConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IysConfig.ProtoReflect.Descriptor instead.
 func (*IysConfig) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{20}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *IysConfig) GetBrand() string {
@@ -1355,7 +1663,7 @@ type SetIysConfigRequest struct {
 
 func (x *SetIysConfigRequest) Reset() {
 	*x = SetIysConfigRequest{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[21]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1675,7 @@ func (x *SetIysConfigRequest) String() string {
 func (*SetIysConfigRequest) ProtoMessage() {}
 
 func (x *SetIysConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[21]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1688,7 @@ func (x *SetIysConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetIysConfigRequest.ProtoReflect.Descriptor instead.
 func (*SetIysConfigRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{21}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SetIysConfigRequest) GetBrand() string {
@@ -1406,7 +1714,7 @@ type SetIysConfigResponse struct {
 
 func (x *SetIysConfigResponse) Reset() {
 	*x = SetIysConfigResponse{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[22]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1418,7 +1726,7 @@ func (x *SetIysConfigResponse) String() string {
 func (*SetIysConfigResponse) ProtoMessage() {}
 
 func (x *SetIysConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[22]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1431,7 +1739,7 @@ func (x *SetIysConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetIysConfigResponse.ProtoReflect.Descriptor instead.
 func (*SetIysConfigResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{22}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SetIysConfigResponse) GetConfig() *IysConfig {
@@ -1449,7 +1757,7 @@ type GetIysStatusRequest struct {
 
 func (x *GetIysStatusRequest) Reset() {
 	*x = GetIysStatusRequest{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[23]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1769,7 @@ func (x *GetIysStatusRequest) String() string {
 func (*GetIysStatusRequest) ProtoMessage() {}
 
 func (x *GetIysStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[23]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1782,7 @@ func (x *GetIysStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIysStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetIysStatusRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{23}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{29}
 }
 
 type GetIysStatusResponse struct {
@@ -1486,7 +1794,7 @@ type GetIysStatusResponse struct {
 
 func (x *GetIysStatusResponse) Reset() {
 	*x = GetIysStatusResponse{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[24]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +1806,7 @@ func (x *GetIysStatusResponse) String() string {
 func (*GetIysStatusResponse) ProtoMessage() {}
 
 func (x *GetIysStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[24]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +1819,7 @@ func (x *GetIysStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIysStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetIysStatusResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{24}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetIysStatusResponse) GetBrands() []*IysBrandStatus {
@@ -1544,7 +1852,7 @@ type IysBrandStatus struct {
 
 func (x *IysBrandStatus) Reset() {
 	*x = IysBrandStatus{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[25]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1864,7 @@ func (x *IysBrandStatus) String() string {
 func (*IysBrandStatus) ProtoMessage() {}
 
 func (x *IysBrandStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[25]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1877,7 @@ func (x *IysBrandStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IysBrandStatus.ProtoReflect.Descriptor instead.
 func (*IysBrandStatus) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{25}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *IysBrandStatus) GetBrand() string {
@@ -1669,7 +1977,7 @@ type ListIysUploadsRequest struct {
 
 func (x *ListIysUploadsRequest) Reset() {
 	*x = ListIysUploadsRequest{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[26]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1681,7 +1989,7 @@ func (x *ListIysUploadsRequest) String() string {
 func (*ListIysUploadsRequest) ProtoMessage() {}
 
 func (x *ListIysUploadsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[26]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1694,7 +2002,7 @@ func (x *ListIysUploadsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIysUploadsRequest.ProtoReflect.Descriptor instead.
 func (*ListIysUploadsRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{26}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListIysUploadsRequest) GetState() IysUploadState {
@@ -1735,7 +2043,7 @@ type ListIysUploadsResponse struct {
 
 func (x *ListIysUploadsResponse) Reset() {
 	*x = ListIysUploadsResponse{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[27]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1747,7 +2055,7 @@ func (x *ListIysUploadsResponse) String() string {
 func (*ListIysUploadsResponse) ProtoMessage() {}
 
 func (x *ListIysUploadsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[27]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1760,7 +2068,7 @@ func (x *ListIysUploadsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIysUploadsResponse.ProtoReflect.Descriptor instead.
 func (*ListIysUploadsResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{27}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListIysUploadsResponse) GetUploads() []*IysUpload {
@@ -1801,7 +2109,7 @@ type IysUpload struct {
 
 func (x *IysUpload) Reset() {
 	*x = IysUpload{}
-	mi := &file_izin_v1_admin_service_proto_msgTypes[28]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1813,7 +2121,7 @@ func (x *IysUpload) String() string {
 func (*IysUpload) ProtoMessage() {}
 
 func (x *IysUpload) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_admin_service_proto_msgTypes[28]
+	mi := &file_izin_v1_admin_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1826,7 +2134,7 @@ func (x *IysUpload) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IysUpload.ProtoReflect.Descriptor instead.
 func (*IysUpload) Descriptor() ([]byte, []int) {
-	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{28}
+	return file_izin_v1_admin_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *IysUpload) GetEventId() string {
@@ -1945,7 +2253,27 @@ var File_izin_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1bizin/v1/admin_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13izin/v1/types.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe3\x03\n" +
+	"\x1bizin/v1/admin_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13izin/v1/types.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe1\x01\n" +
+	"\x18CreateConsentTextRequest\x12\x1d\n" +
+	"\x05brand\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x128\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x18.izin.v1.ConsentTextKindB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12)\n" +
+	"\blanguage\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\bR\x02trR\x02enR\blanguage\x12 \n" +
+	"\x05title\x18\x04 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05title\x12\x1f\n" +
+	"\x04body\x18\x05 \x01(\tB\v\xbaH\br\x06\x10\x01\x18І\x03R\x04body\"E\n" +
+	"\x19CreateConsentTextResponse\x12(\n" +
+	"\x04text\x18\x01 \x01(\v2\x14.izin.v1.ConsentTextR\x04text\"[\n" +
+	"\x17ListConsentTextsRequest\x12\x1d\n" +
+	"\x05brand\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x12!\n" +
+	"\fall_versions\x18\x02 \x01(\bR\vallVersions\"F\n" +
+	"\x18ListConsentTextsResponse\x12*\n" +
+	"\x05texts\x18\x01 \x03(\v2\x14.izin.v1.ConsentTextR\x05texts\"1\n" +
+	"\x15GetConsentTextRequest\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"B\n" +
+	"\x16GetConsentTextResponse\x12(\n" +
+	"\x04text\x18\x01 \x01(\v2\x14.izin.v1.ConsentTextR\x04text\"\xe3\x03\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\trecipient\x18\x02 \x01(\tR\trecipient\x12\x12\n" +
@@ -2105,7 +2433,7 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\x18IYS_UPLOAD_STATE_PENDING\x10\x01\x12\x1e\n" +
 	"\x1aIYS_UPLOAD_STATE_SUBMITTED\x10\x02\x12\x1d\n" +
 	"\x19IYS_UPLOAD_STATE_ACCEPTED\x10\x03\x12\x1c\n" +
-	"\x18IYS_UPLOAD_STATE_REFUSED\x10\x042\xeb\b\n" +
+	"\x18IYS_UPLOAD_STATE_REFUSED\x10\x042\xc9\v\n" +
 	"\fAdminService\x12a\n" +
 	"\fListMessages\x12\x1c.izin.v1.ListMessagesRequest\x1a\x1d.izin.v1.ListMessagesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/messages\x12c\n" +
 	"\vCreateBrand\x12\x1b.izin.v1.CreateBrandRequest\x1a\x1c.izin.v1.CreateBrandResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x05brand\"\n" +
@@ -2120,7 +2448,10 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\fRevokeApiKey\x12\x1c.izin.v1.RevokeApiKeyRequest\x1a\x1d.izin.v1.RevokeApiKeyResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/apiKeys/{id}:revoke\x12n\n" +
 	"\fSetIysConfig\x12\x1c.izin.v1.SetIysConfigRequest\x1a\x1d.izin.v1.SetIysConfigResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/brands/{brand}/iys\x12c\n" +
 	"\fGetIysStatus\x12\x1c.izin.v1.GetIysStatusRequest\x1a\x1d.izin.v1.GetIysStatusResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/iys/status\x12j\n" +
-	"\x0eListIysUploads\x12\x1e.izin.v1.ListIysUploadsRequest\x1a\x1f.izin.v1.ListIysUploadsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/iys/uploadsB\x94\x02\x92A\xe2\x01\x12\x9e\x01\n" +
+	"\x0eListIysUploads\x12\x1e.izin.v1.ListIysUploadsRequest\x1a\x1f.izin.v1.ListIysUploadsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/iys/uploads\x12w\n" +
+	"\x11CreateConsentText\x12!.izin.v1.CreateConsentTextRequest\x1a\".izin.v1.CreateConsentTextResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/consentTexts\x12q\n" +
+	"\x10ListConsentTexts\x12 .izin.v1.ListConsentTextsRequest\x1a!.izin.v1.ListConsentTextsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/consentTexts\x12p\n" +
+	"\x0eGetConsentText\x12\x1e.izin.v1.GetConsentTextRequest\x1a\x1f.izin.v1.GetConsentTextResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/consentTexts/{id}B\x94\x02\x92A\xe2\x01\x12\x9e\x01\n" +
 	"\bizin API\x12\x8d\x01Consent server for commercial electronic messages in Turkey (ETK 6563, KVKK 6698, İYS). Authenticate with `Authorization: Bearer <api key>`.2\x02v1Z1\n" +
 	"/\n" +
 	"\x06bearer\x12%\b\x02\x12\x10Bearer <api key>\x1a\rAuthorization \x02b\f\n" +
@@ -2141,113 +2472,131 @@ func file_izin_v1_admin_service_proto_rawDescGZIP() []byte {
 }
 
 var file_izin_v1_admin_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_izin_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_izin_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_izin_v1_admin_service_proto_goTypes = []any{
-	(IysUploadState)(0),            // 0: izin.v1.IysUploadState
-	(*Message)(nil),                // 1: izin.v1.Message
-	(*ListMessagesRequest)(nil),    // 2: izin.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),   // 3: izin.v1.ListMessagesResponse
-	(*Brand)(nil),                  // 4: izin.v1.Brand
-	(*CreateBrandRequest)(nil),     // 5: izin.v1.CreateBrandRequest
-	(*CreateBrandResponse)(nil),    // 6: izin.v1.CreateBrandResponse
-	(*ListBrandsRequest)(nil),      // 7: izin.v1.ListBrandsRequest
-	(*ListBrandsResponse)(nil),     // 8: izin.v1.ListBrandsResponse
-	(*Source)(nil),                 // 9: izin.v1.Source
-	(*CreateSourceRequest)(nil),    // 10: izin.v1.CreateSourceRequest
-	(*CreateSourceResponse)(nil),   // 11: izin.v1.CreateSourceResponse
-	(*ListSourcesRequest)(nil),     // 12: izin.v1.ListSourcesRequest
-	(*ListSourcesResponse)(nil),    // 13: izin.v1.ListSourcesResponse
-	(*ApiKey)(nil),                 // 14: izin.v1.ApiKey
-	(*CreateApiKeyRequest)(nil),    // 15: izin.v1.CreateApiKeyRequest
-	(*CreateApiKeyResponse)(nil),   // 16: izin.v1.CreateApiKeyResponse
-	(*ListApiKeysRequest)(nil),     // 17: izin.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),    // 18: izin.v1.ListApiKeysResponse
-	(*RevokeApiKeyRequest)(nil),    // 19: izin.v1.RevokeApiKeyRequest
-	(*RevokeApiKeyResponse)(nil),   // 20: izin.v1.RevokeApiKeyResponse
-	(*IysConfig)(nil),              // 21: izin.v1.IysConfig
-	(*SetIysConfigRequest)(nil),    // 22: izin.v1.SetIysConfigRequest
-	(*SetIysConfigResponse)(nil),   // 23: izin.v1.SetIysConfigResponse
-	(*GetIysStatusRequest)(nil),    // 24: izin.v1.GetIysStatusRequest
-	(*GetIysStatusResponse)(nil),   // 25: izin.v1.GetIysStatusResponse
-	(*IysBrandStatus)(nil),         // 26: izin.v1.IysBrandStatus
-	(*ListIysUploadsRequest)(nil),  // 27: izin.v1.ListIysUploadsRequest
-	(*ListIysUploadsResponse)(nil), // 28: izin.v1.ListIysUploadsResponse
-	(*IysUpload)(nil),              // 29: izin.v1.IysUpload
-	(MessageStatus)(0),             // 30: izin.v1.MessageStatus
-	(*timestamppb.Timestamp)(nil),  // 31: google.protobuf.Timestamp
-	(MessageKind)(0),               // 32: izin.v1.MessageKind
-	(SourceType)(0),                // 33: izin.v1.SourceType
-	(ApiKeyScope)(0),               // 34: izin.v1.ApiKeyScope
-	(RecipientType)(0),             // 35: izin.v1.RecipientType
-	(ConsentType)(0),               // 36: izin.v1.ConsentType
-	(ConsentStatus)(0),             // 37: izin.v1.ConsentStatus
+	(IysUploadState)(0),               // 0: izin.v1.IysUploadState
+	(*CreateConsentTextRequest)(nil),  // 1: izin.v1.CreateConsentTextRequest
+	(*CreateConsentTextResponse)(nil), // 2: izin.v1.CreateConsentTextResponse
+	(*ListConsentTextsRequest)(nil),   // 3: izin.v1.ListConsentTextsRequest
+	(*ListConsentTextsResponse)(nil),  // 4: izin.v1.ListConsentTextsResponse
+	(*GetConsentTextRequest)(nil),     // 5: izin.v1.GetConsentTextRequest
+	(*GetConsentTextResponse)(nil),    // 6: izin.v1.GetConsentTextResponse
+	(*Message)(nil),                   // 7: izin.v1.Message
+	(*ListMessagesRequest)(nil),       // 8: izin.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),      // 9: izin.v1.ListMessagesResponse
+	(*Brand)(nil),                     // 10: izin.v1.Brand
+	(*CreateBrandRequest)(nil),        // 11: izin.v1.CreateBrandRequest
+	(*CreateBrandResponse)(nil),       // 12: izin.v1.CreateBrandResponse
+	(*ListBrandsRequest)(nil),         // 13: izin.v1.ListBrandsRequest
+	(*ListBrandsResponse)(nil),        // 14: izin.v1.ListBrandsResponse
+	(*Source)(nil),                    // 15: izin.v1.Source
+	(*CreateSourceRequest)(nil),       // 16: izin.v1.CreateSourceRequest
+	(*CreateSourceResponse)(nil),      // 17: izin.v1.CreateSourceResponse
+	(*ListSourcesRequest)(nil),        // 18: izin.v1.ListSourcesRequest
+	(*ListSourcesResponse)(nil),       // 19: izin.v1.ListSourcesResponse
+	(*ApiKey)(nil),                    // 20: izin.v1.ApiKey
+	(*CreateApiKeyRequest)(nil),       // 21: izin.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),      // 22: izin.v1.CreateApiKeyResponse
+	(*ListApiKeysRequest)(nil),        // 23: izin.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),       // 24: izin.v1.ListApiKeysResponse
+	(*RevokeApiKeyRequest)(nil),       // 25: izin.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),      // 26: izin.v1.RevokeApiKeyResponse
+	(*IysConfig)(nil),                 // 27: izin.v1.IysConfig
+	(*SetIysConfigRequest)(nil),       // 28: izin.v1.SetIysConfigRequest
+	(*SetIysConfigResponse)(nil),      // 29: izin.v1.SetIysConfigResponse
+	(*GetIysStatusRequest)(nil),       // 30: izin.v1.GetIysStatusRequest
+	(*GetIysStatusResponse)(nil),      // 31: izin.v1.GetIysStatusResponse
+	(*IysBrandStatus)(nil),            // 32: izin.v1.IysBrandStatus
+	(*ListIysUploadsRequest)(nil),     // 33: izin.v1.ListIysUploadsRequest
+	(*ListIysUploadsResponse)(nil),    // 34: izin.v1.ListIysUploadsResponse
+	(*IysUpload)(nil),                 // 35: izin.v1.IysUpload
+	(ConsentTextKind)(0),              // 36: izin.v1.ConsentTextKind
+	(*ConsentText)(nil),               // 37: izin.v1.ConsentText
+	(MessageStatus)(0),                // 38: izin.v1.MessageStatus
+	(*timestamppb.Timestamp)(nil),     // 39: google.protobuf.Timestamp
+	(MessageKind)(0),                  // 40: izin.v1.MessageKind
+	(SourceType)(0),                   // 41: izin.v1.SourceType
+	(ApiKeyScope)(0),                  // 42: izin.v1.ApiKeyScope
+	(RecipientType)(0),                // 43: izin.v1.RecipientType
+	(ConsentType)(0),                  // 44: izin.v1.ConsentType
+	(ConsentStatus)(0),                // 45: izin.v1.ConsentStatus
 }
 var file_izin_v1_admin_service_proto_depIdxs = []int32{
-	30, // 0: izin.v1.Message.status:type_name -> izin.v1.MessageStatus
-	31, // 1: izin.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	32, // 2: izin.v1.Message.kind:type_name -> izin.v1.MessageKind
-	31, // 3: izin.v1.Message.send_time:type_name -> google.protobuf.Timestamp
-	1,  // 4: izin.v1.ListMessagesResponse.messages:type_name -> izin.v1.Message
-	31, // 5: izin.v1.Brand.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 6: izin.v1.CreateBrandRequest.brand:type_name -> izin.v1.Brand
-	4,  // 7: izin.v1.CreateBrandResponse.brand:type_name -> izin.v1.Brand
-	4,  // 8: izin.v1.ListBrandsResponse.brands:type_name -> izin.v1.Brand
-	33, // 9: izin.v1.Source.type:type_name -> izin.v1.SourceType
-	31, // 10: izin.v1.Source.create_time:type_name -> google.protobuf.Timestamp
-	33, // 11: izin.v1.CreateSourceRequest.type:type_name -> izin.v1.SourceType
-	9,  // 12: izin.v1.CreateSourceResponse.source:type_name -> izin.v1.Source
-	14, // 13: izin.v1.CreateSourceResponse.api_key_info:type_name -> izin.v1.ApiKey
-	9,  // 14: izin.v1.ListSourcesResponse.sources:type_name -> izin.v1.Source
-	34, // 15: izin.v1.ApiKey.scopes:type_name -> izin.v1.ApiKeyScope
-	31, // 16: izin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	31, // 17: izin.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
-	34, // 18: izin.v1.CreateApiKeyRequest.scopes:type_name -> izin.v1.ApiKeyScope
-	14, // 19: izin.v1.CreateApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
-	14, // 20: izin.v1.ListApiKeysResponse.api_keys:type_name -> izin.v1.ApiKey
-	14, // 21: izin.v1.RevokeApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
-	31, // 22: izin.v1.IysConfig.update_time:type_name -> google.protobuf.Timestamp
-	21, // 23: izin.v1.SetIysConfigRequest.config:type_name -> izin.v1.IysConfig
-	21, // 24: izin.v1.SetIysConfigResponse.config:type_name -> izin.v1.IysConfig
-	26, // 25: izin.v1.GetIysStatusResponse.brands:type_name -> izin.v1.IysBrandStatus
-	31, // 26: izin.v1.IysBrandStatus.oldest_pending_consent_time:type_name -> google.protobuf.Timestamp
-	31, // 27: izin.v1.IysBrandStatus.nearest_deadline:type_name -> google.protobuf.Timestamp
-	31, // 28: izin.v1.IysBrandStatus.last_pull_time:type_name -> google.protobuf.Timestamp
-	0,  // 29: izin.v1.ListIysUploadsRequest.state:type_name -> izin.v1.IysUploadState
-	29, // 30: izin.v1.ListIysUploadsResponse.uploads:type_name -> izin.v1.IysUpload
-	35, // 31: izin.v1.IysUpload.recipient_type:type_name -> izin.v1.RecipientType
-	36, // 32: izin.v1.IysUpload.type:type_name -> izin.v1.ConsentType
-	37, // 33: izin.v1.IysUpload.status:type_name -> izin.v1.ConsentStatus
-	31, // 34: izin.v1.IysUpload.consent_time:type_name -> google.protobuf.Timestamp
-	0,  // 35: izin.v1.IysUpload.state:type_name -> izin.v1.IysUploadState
-	31, // 36: izin.v1.IysUpload.deadline:type_name -> google.protobuf.Timestamp
-	31, // 37: izin.v1.IysUpload.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 38: izin.v1.AdminService.ListMessages:input_type -> izin.v1.ListMessagesRequest
-	5,  // 39: izin.v1.AdminService.CreateBrand:input_type -> izin.v1.CreateBrandRequest
-	7,  // 40: izin.v1.AdminService.ListBrands:input_type -> izin.v1.ListBrandsRequest
-	10, // 41: izin.v1.AdminService.CreateSource:input_type -> izin.v1.CreateSourceRequest
-	12, // 42: izin.v1.AdminService.ListSources:input_type -> izin.v1.ListSourcesRequest
-	15, // 43: izin.v1.AdminService.CreateApiKey:input_type -> izin.v1.CreateApiKeyRequest
-	17, // 44: izin.v1.AdminService.ListApiKeys:input_type -> izin.v1.ListApiKeysRequest
-	19, // 45: izin.v1.AdminService.RevokeApiKey:input_type -> izin.v1.RevokeApiKeyRequest
-	22, // 46: izin.v1.AdminService.SetIysConfig:input_type -> izin.v1.SetIysConfigRequest
-	24, // 47: izin.v1.AdminService.GetIysStatus:input_type -> izin.v1.GetIysStatusRequest
-	27, // 48: izin.v1.AdminService.ListIysUploads:input_type -> izin.v1.ListIysUploadsRequest
-	3,  // 49: izin.v1.AdminService.ListMessages:output_type -> izin.v1.ListMessagesResponse
-	6,  // 50: izin.v1.AdminService.CreateBrand:output_type -> izin.v1.CreateBrandResponse
-	8,  // 51: izin.v1.AdminService.ListBrands:output_type -> izin.v1.ListBrandsResponse
-	11, // 52: izin.v1.AdminService.CreateSource:output_type -> izin.v1.CreateSourceResponse
-	13, // 53: izin.v1.AdminService.ListSources:output_type -> izin.v1.ListSourcesResponse
-	16, // 54: izin.v1.AdminService.CreateApiKey:output_type -> izin.v1.CreateApiKeyResponse
-	18, // 55: izin.v1.AdminService.ListApiKeys:output_type -> izin.v1.ListApiKeysResponse
-	20, // 56: izin.v1.AdminService.RevokeApiKey:output_type -> izin.v1.RevokeApiKeyResponse
-	23, // 57: izin.v1.AdminService.SetIysConfig:output_type -> izin.v1.SetIysConfigResponse
-	25, // 58: izin.v1.AdminService.GetIysStatus:output_type -> izin.v1.GetIysStatusResponse
-	28, // 59: izin.v1.AdminService.ListIysUploads:output_type -> izin.v1.ListIysUploadsResponse
-	49, // [49:60] is the sub-list for method output_type
-	38, // [38:49] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	36, // 0: izin.v1.CreateConsentTextRequest.kind:type_name -> izin.v1.ConsentTextKind
+	37, // 1: izin.v1.CreateConsentTextResponse.text:type_name -> izin.v1.ConsentText
+	37, // 2: izin.v1.ListConsentTextsResponse.texts:type_name -> izin.v1.ConsentText
+	37, // 3: izin.v1.GetConsentTextResponse.text:type_name -> izin.v1.ConsentText
+	38, // 4: izin.v1.Message.status:type_name -> izin.v1.MessageStatus
+	39, // 5: izin.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	40, // 6: izin.v1.Message.kind:type_name -> izin.v1.MessageKind
+	39, // 7: izin.v1.Message.send_time:type_name -> google.protobuf.Timestamp
+	7,  // 8: izin.v1.ListMessagesResponse.messages:type_name -> izin.v1.Message
+	39, // 9: izin.v1.Brand.create_time:type_name -> google.protobuf.Timestamp
+	10, // 10: izin.v1.CreateBrandRequest.brand:type_name -> izin.v1.Brand
+	10, // 11: izin.v1.CreateBrandResponse.brand:type_name -> izin.v1.Brand
+	10, // 12: izin.v1.ListBrandsResponse.brands:type_name -> izin.v1.Brand
+	41, // 13: izin.v1.Source.type:type_name -> izin.v1.SourceType
+	39, // 14: izin.v1.Source.create_time:type_name -> google.protobuf.Timestamp
+	41, // 15: izin.v1.CreateSourceRequest.type:type_name -> izin.v1.SourceType
+	15, // 16: izin.v1.CreateSourceResponse.source:type_name -> izin.v1.Source
+	20, // 17: izin.v1.CreateSourceResponse.api_key_info:type_name -> izin.v1.ApiKey
+	15, // 18: izin.v1.ListSourcesResponse.sources:type_name -> izin.v1.Source
+	42, // 19: izin.v1.ApiKey.scopes:type_name -> izin.v1.ApiKeyScope
+	39, // 20: izin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	39, // 21: izin.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
+	42, // 22: izin.v1.CreateApiKeyRequest.scopes:type_name -> izin.v1.ApiKeyScope
+	20, // 23: izin.v1.CreateApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
+	20, // 24: izin.v1.ListApiKeysResponse.api_keys:type_name -> izin.v1.ApiKey
+	20, // 25: izin.v1.RevokeApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
+	39, // 26: izin.v1.IysConfig.update_time:type_name -> google.protobuf.Timestamp
+	27, // 27: izin.v1.SetIysConfigRequest.config:type_name -> izin.v1.IysConfig
+	27, // 28: izin.v1.SetIysConfigResponse.config:type_name -> izin.v1.IysConfig
+	32, // 29: izin.v1.GetIysStatusResponse.brands:type_name -> izin.v1.IysBrandStatus
+	39, // 30: izin.v1.IysBrandStatus.oldest_pending_consent_time:type_name -> google.protobuf.Timestamp
+	39, // 31: izin.v1.IysBrandStatus.nearest_deadline:type_name -> google.protobuf.Timestamp
+	39, // 32: izin.v1.IysBrandStatus.last_pull_time:type_name -> google.protobuf.Timestamp
+	0,  // 33: izin.v1.ListIysUploadsRequest.state:type_name -> izin.v1.IysUploadState
+	35, // 34: izin.v1.ListIysUploadsResponse.uploads:type_name -> izin.v1.IysUpload
+	43, // 35: izin.v1.IysUpload.recipient_type:type_name -> izin.v1.RecipientType
+	44, // 36: izin.v1.IysUpload.type:type_name -> izin.v1.ConsentType
+	45, // 37: izin.v1.IysUpload.status:type_name -> izin.v1.ConsentStatus
+	39, // 38: izin.v1.IysUpload.consent_time:type_name -> google.protobuf.Timestamp
+	0,  // 39: izin.v1.IysUpload.state:type_name -> izin.v1.IysUploadState
+	39, // 40: izin.v1.IysUpload.deadline:type_name -> google.protobuf.Timestamp
+	39, // 41: izin.v1.IysUpload.update_time:type_name -> google.protobuf.Timestamp
+	8,  // 42: izin.v1.AdminService.ListMessages:input_type -> izin.v1.ListMessagesRequest
+	11, // 43: izin.v1.AdminService.CreateBrand:input_type -> izin.v1.CreateBrandRequest
+	13, // 44: izin.v1.AdminService.ListBrands:input_type -> izin.v1.ListBrandsRequest
+	16, // 45: izin.v1.AdminService.CreateSource:input_type -> izin.v1.CreateSourceRequest
+	18, // 46: izin.v1.AdminService.ListSources:input_type -> izin.v1.ListSourcesRequest
+	21, // 47: izin.v1.AdminService.CreateApiKey:input_type -> izin.v1.CreateApiKeyRequest
+	23, // 48: izin.v1.AdminService.ListApiKeys:input_type -> izin.v1.ListApiKeysRequest
+	25, // 49: izin.v1.AdminService.RevokeApiKey:input_type -> izin.v1.RevokeApiKeyRequest
+	28, // 50: izin.v1.AdminService.SetIysConfig:input_type -> izin.v1.SetIysConfigRequest
+	30, // 51: izin.v1.AdminService.GetIysStatus:input_type -> izin.v1.GetIysStatusRequest
+	33, // 52: izin.v1.AdminService.ListIysUploads:input_type -> izin.v1.ListIysUploadsRequest
+	1,  // 53: izin.v1.AdminService.CreateConsentText:input_type -> izin.v1.CreateConsentTextRequest
+	3,  // 54: izin.v1.AdminService.ListConsentTexts:input_type -> izin.v1.ListConsentTextsRequest
+	5,  // 55: izin.v1.AdminService.GetConsentText:input_type -> izin.v1.GetConsentTextRequest
+	9,  // 56: izin.v1.AdminService.ListMessages:output_type -> izin.v1.ListMessagesResponse
+	12, // 57: izin.v1.AdminService.CreateBrand:output_type -> izin.v1.CreateBrandResponse
+	14, // 58: izin.v1.AdminService.ListBrands:output_type -> izin.v1.ListBrandsResponse
+	17, // 59: izin.v1.AdminService.CreateSource:output_type -> izin.v1.CreateSourceResponse
+	19, // 60: izin.v1.AdminService.ListSources:output_type -> izin.v1.ListSourcesResponse
+	22, // 61: izin.v1.AdminService.CreateApiKey:output_type -> izin.v1.CreateApiKeyResponse
+	24, // 62: izin.v1.AdminService.ListApiKeys:output_type -> izin.v1.ListApiKeysResponse
+	26, // 63: izin.v1.AdminService.RevokeApiKey:output_type -> izin.v1.RevokeApiKeyResponse
+	29, // 64: izin.v1.AdminService.SetIysConfig:output_type -> izin.v1.SetIysConfigResponse
+	31, // 65: izin.v1.AdminService.GetIysStatus:output_type -> izin.v1.GetIysStatusResponse
+	34, // 66: izin.v1.AdminService.ListIysUploads:output_type -> izin.v1.ListIysUploadsResponse
+	2,  // 67: izin.v1.AdminService.CreateConsentText:output_type -> izin.v1.CreateConsentTextResponse
+	4,  // 68: izin.v1.AdminService.ListConsentTexts:output_type -> izin.v1.ListConsentTextsResponse
+	6,  // 69: izin.v1.AdminService.GetConsentText:output_type -> izin.v1.GetConsentTextResponse
+	56, // [56:70] is the sub-list for method output_type
+	42, // [42:56] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_admin_service_proto_init() }
@@ -2262,7 +2611,7 @@ func file_izin_v1_admin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_izin_v1_admin_service_proto_rawDesc), len(file_izin_v1_admin_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   29,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,17 +19,20 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_ListMessages_FullMethodName   = "/izin.v1.AdminService/ListMessages"
-	AdminService_CreateBrand_FullMethodName    = "/izin.v1.AdminService/CreateBrand"
-	AdminService_ListBrands_FullMethodName     = "/izin.v1.AdminService/ListBrands"
-	AdminService_CreateSource_FullMethodName   = "/izin.v1.AdminService/CreateSource"
-	AdminService_ListSources_FullMethodName    = "/izin.v1.AdminService/ListSources"
-	AdminService_CreateApiKey_FullMethodName   = "/izin.v1.AdminService/CreateApiKey"
-	AdminService_ListApiKeys_FullMethodName    = "/izin.v1.AdminService/ListApiKeys"
-	AdminService_RevokeApiKey_FullMethodName   = "/izin.v1.AdminService/RevokeApiKey"
-	AdminService_SetIysConfig_FullMethodName   = "/izin.v1.AdminService/SetIysConfig"
-	AdminService_GetIysStatus_FullMethodName   = "/izin.v1.AdminService/GetIysStatus"
-	AdminService_ListIysUploads_FullMethodName = "/izin.v1.AdminService/ListIysUploads"
+	AdminService_ListMessages_FullMethodName      = "/izin.v1.AdminService/ListMessages"
+	AdminService_CreateBrand_FullMethodName       = "/izin.v1.AdminService/CreateBrand"
+	AdminService_ListBrands_FullMethodName        = "/izin.v1.AdminService/ListBrands"
+	AdminService_CreateSource_FullMethodName      = "/izin.v1.AdminService/CreateSource"
+	AdminService_ListSources_FullMethodName       = "/izin.v1.AdminService/ListSources"
+	AdminService_CreateApiKey_FullMethodName      = "/izin.v1.AdminService/CreateApiKey"
+	AdminService_ListApiKeys_FullMethodName       = "/izin.v1.AdminService/ListApiKeys"
+	AdminService_RevokeApiKey_FullMethodName      = "/izin.v1.AdminService/RevokeApiKey"
+	AdminService_SetIysConfig_FullMethodName      = "/izin.v1.AdminService/SetIysConfig"
+	AdminService_GetIysStatus_FullMethodName      = "/izin.v1.AdminService/GetIysStatus"
+	AdminService_ListIysUploads_FullMethodName    = "/izin.v1.AdminService/ListIysUploads"
+	AdminService_CreateConsentText_FullMethodName = "/izin.v1.AdminService/CreateConsentText"
+	AdminService_ListConsentTexts_FullMethodName  = "/izin.v1.AdminService/ListConsentTexts"
+	AdminService_GetConsentText_FullMethodName    = "/izin.v1.AdminService/GetConsentText"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -59,6 +62,14 @@ type AdminServiceClient interface {
 	// ListIysUploads lists consent changes on their way to İYS, oldest
 	// consent first (nearest deadline first).
 	ListIysUploads(ctx context.Context, in *ListIysUploadsRequest, opts ...grpc.CallOption) (*ListIysUploadsResponse, error)
+	// CreateConsentText publishes a new version of a brand's legal text in one
+	// language; the consent page shows the newest version from then on.
+	CreateConsentText(ctx context.Context, in *CreateConsentTextRequest, opts ...grpc.CallOption) (*CreateConsentTextResponse, error)
+	// ListConsentTexts lists a tenant's texts: the current version of each,
+	// or every version.
+	ListConsentTexts(ctx context.Context, in *ListConsentTextsRequest, opts ...grpc.CallOption) (*ListConsentTextsResponse, error)
+	// GetConsentText returns one version, e.g. the one an event refers to.
+	GetConsentText(ctx context.Context, in *GetConsentTextRequest, opts ...grpc.CallOption) (*GetConsentTextResponse, error)
 }
 
 type adminServiceClient struct {
@@ -179,6 +190,36 @@ func (c *adminServiceClient) ListIysUploads(ctx context.Context, in *ListIysUplo
 	return out, nil
 }
 
+func (c *adminServiceClient) CreateConsentText(ctx context.Context, in *CreateConsentTextRequest, opts ...grpc.CallOption) (*CreateConsentTextResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateConsentTextResponse)
+	err := c.cc.Invoke(ctx, AdminService_CreateConsentText_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListConsentTexts(ctx context.Context, in *ListConsentTextsRequest, opts ...grpc.CallOption) (*ListConsentTextsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListConsentTextsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListConsentTexts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetConsentText(ctx context.Context, in *GetConsentTextRequest, opts ...grpc.CallOption) (*GetConsentTextResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetConsentTextResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetConsentText_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -206,6 +247,14 @@ type AdminServiceServer interface {
 	// ListIysUploads lists consent changes on their way to İYS, oldest
 	// consent first (nearest deadline first).
 	ListIysUploads(context.Context, *ListIysUploadsRequest) (*ListIysUploadsResponse, error)
+	// CreateConsentText publishes a new version of a brand's legal text in one
+	// language; the consent page shows the newest version from then on.
+	CreateConsentText(context.Context, *CreateConsentTextRequest) (*CreateConsentTextResponse, error)
+	// ListConsentTexts lists a tenant's texts: the current version of each,
+	// or every version.
+	ListConsentTexts(context.Context, *ListConsentTextsRequest) (*ListConsentTextsResponse, error)
+	// GetConsentText returns one version, e.g. the one an event refers to.
+	GetConsentText(context.Context, *GetConsentTextRequest) (*GetConsentTextResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -248,6 +297,15 @@ func (UnimplementedAdminServiceServer) GetIysStatus(context.Context, *GetIysStat
 }
 func (UnimplementedAdminServiceServer) ListIysUploads(context.Context, *ListIysUploadsRequest) (*ListIysUploadsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListIysUploads not implemented")
+}
+func (UnimplementedAdminServiceServer) CreateConsentText(context.Context, *CreateConsentTextRequest) (*CreateConsentTextResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateConsentText not implemented")
+}
+func (UnimplementedAdminServiceServer) ListConsentTexts(context.Context, *ListConsentTextsRequest) (*ListConsentTextsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListConsentTexts not implemented")
+}
+func (UnimplementedAdminServiceServer) GetConsentText(context.Context, *GetConsentTextRequest) (*GetConsentTextResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetConsentText not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -468,6 +526,60 @@ func _AdminService_ListIysUploads_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_CreateConsentText_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateConsentTextRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CreateConsentText(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CreateConsentText_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CreateConsentText(ctx, req.(*CreateConsentTextRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListConsentTexts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListConsentTextsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListConsentTexts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListConsentTexts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListConsentTexts(ctx, req.(*ListConsentTextsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetConsentText_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetConsentTextRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetConsentText(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetConsentText_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetConsentText(ctx, req.(*GetConsentTextRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -518,6 +630,18 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListIysUploads",
 			Handler:    _AdminService_ListIysUploads_Handler,
+		},
+		{
+			MethodName: "CreateConsentText",
+			Handler:    _AdminService_CreateConsentText_Handler,
+		},
+		{
+			MethodName: "ListConsentTexts",
+			Handler:    _AdminService_ListConsentTexts_Handler,
+		},
+		{
+			MethodName: "GetConsentText",
+			Handler:    _AdminService_GetConsentText_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

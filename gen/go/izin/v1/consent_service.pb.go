@@ -181,7 +181,9 @@ type ConsentResult struct {
 	// The İYS consent source code of the current status.
 	IysSource string `protobuf:"bytes,6,opt,name=iys_source,json=iysSource,proto3" json:"iys_source,omitempty"`
 	// The event that set the current status.
-	EventId       string `protobuf:"bytes,7,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	EventId string `protobuf:"bytes,7,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// The KVKK explicit consent given with the current status, if it was asked.
+	Kvkk          KvkkStatus `protobuf:"varint,8,opt,name=kvkk,proto3,enum=izin.v1.KvkkStatus" json:"kvkk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -263,6 +265,13 @@ func (x *ConsentResult) GetEventId() string {
 		return x.EventId
 	}
 	return ""
+}
+
+func (x *ConsentResult) GetKvkk() KvkkStatus {
+	if x != nil {
+		return x.Kvkk
+	}
+	return KvkkStatus_KVKK_STATUS_UNSPECIFIED
 }
 
 type BatchCheckConsentsRequest struct {
@@ -1341,7 +1350,7 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"\trecipient\x18\x01 \x01(\tR\trecipient\x12=\n" +
 	"\x0erecipient_type\x18\x02 \x01(\x0e2\x16.izin.v1.RecipientTypeR\rrecipientType\x12\x14\n" +
 	"\x05brand\x18\x03 \x01(\tR\x05brand\x120\n" +
-	"\aresults\x18\x04 \x03(\v2\x16.izin.v1.ConsentResultR\aresults\"\x99\x02\n" +
+	"\aresults\x18\x04 \x03(\v2\x16.izin.v1.ConsentResultR\aresults\"\xc2\x02\n" +
 	"\rConsentResult\x12(\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x14.izin.v1.ConsentTypeR\x04type\x12.\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x16.izin.v1.ConsentStatusR\x06status\x12\x18\n" +
@@ -1350,7 +1359,8 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"\tsource_id\x18\x05 \x01(\tR\bsourceId\x12\x1d\n" +
 	"\n" +
 	"iys_source\x18\x06 \x01(\tR\tiysSource\x12\x19\n" +
-	"\bevent_id\x18\a \x01(\tR\aeventId\"^\n" +
+	"\bevent_id\x18\a \x01(\tR\aeventId\x12'\n" +
+	"\x04kvkk\x18\b \x01(\x0e2\x13.izin.v1.KvkkStatusR\x04kvkk\"^\n" +
 	"\x19BatchCheckConsentsRequest\x12A\n" +
 	"\x06checks\x18\x01 \x03(\v2\x1c.izin.v1.CheckConsentRequestB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\x06checks\"M\n" +
 	"\x1aBatchCheckConsentsResponse\x12/\n" +
@@ -1482,8 +1492,9 @@ var file_izin_v1_consent_service_proto_goTypes = []any{
 	(ConsentType)(0),                    // 19: izin.v1.ConsentType
 	(ConsentStatus)(0),                  // 20: izin.v1.ConsentStatus
 	(*timestamppb.Timestamp)(nil),       // 21: google.protobuf.Timestamp
-	(*status.Status)(nil),               // 22: google.rpc.Status
-	(*ConsentEvent)(nil),                // 23: izin.v1.ConsentEvent
+	(KvkkStatus)(0),                     // 22: izin.v1.KvkkStatus
+	(*status.Status)(nil),               // 23: google.rpc.Status
+	(*ConsentEvent)(nil),                // 24: izin.v1.ConsentEvent
 }
 var file_izin_v1_consent_service_proto_depIdxs = []int32{
 	18, // 0: izin.v1.CheckConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
@@ -1493,49 +1504,50 @@ var file_izin_v1_consent_service_proto_depIdxs = []int32{
 	19, // 4: izin.v1.ConsentResult.type:type_name -> izin.v1.ConsentType
 	20, // 5: izin.v1.ConsentResult.status:type_name -> izin.v1.ConsentStatus
 	21, // 6: izin.v1.ConsentResult.consent_time:type_name -> google.protobuf.Timestamp
-	0,  // 7: izin.v1.BatchCheckConsentsRequest.checks:type_name -> izin.v1.CheckConsentRequest
-	5,  // 8: izin.v1.BatchCheckConsentsResponse.items:type_name -> izin.v1.CheckConsentItem
-	1,  // 9: izin.v1.CheckConsentItem.result:type_name -> izin.v1.CheckConsentResponse
-	22, // 10: izin.v1.CheckConsentItem.error:type_name -> google.rpc.Status
-	0,  // 11: izin.v1.StreamCheckConsentsRequest.check:type_name -> izin.v1.CheckConsentRequest
-	1,  // 12: izin.v1.StreamCheckConsentsResponse.result:type_name -> izin.v1.CheckConsentResponse
-	22, // 13: izin.v1.StreamCheckConsentsResponse.error:type_name -> google.rpc.Status
-	18, // 14: izin.v1.RecordConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	19, // 15: izin.v1.RecordConsentRequest.types:type_name -> izin.v1.ConsentType
-	21, // 16: izin.v1.RecordConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
-	23, // 17: izin.v1.RecordConsentResponse.events:type_name -> izin.v1.ConsentEvent
-	2,  // 18: izin.v1.RecordConsentResponse.results:type_name -> izin.v1.ConsentResult
-	18, // 19: izin.v1.RejectConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	19, // 20: izin.v1.RejectConsentRequest.types:type_name -> izin.v1.ConsentType
-	21, // 21: izin.v1.RejectConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
-	23, // 22: izin.v1.RejectConsentResponse.events:type_name -> izin.v1.ConsentEvent
-	2,  // 23: izin.v1.RejectConsentResponse.results:type_name -> izin.v1.ConsentResult
-	23, // 24: izin.v1.ListConsentEventsResponse.events:type_name -> izin.v1.ConsentEvent
-	15, // 25: izin.v1.ImportConsentsRequest.rows:type_name -> izin.v1.ImportRow
-	18, // 26: izin.v1.ImportRow.recipient_type:type_name -> izin.v1.RecipientType
-	19, // 27: izin.v1.ImportRow.type:type_name -> izin.v1.ConsentType
-	20, // 28: izin.v1.ImportRow.status:type_name -> izin.v1.ConsentStatus
-	21, // 29: izin.v1.ImportRow.consent_time:type_name -> google.protobuf.Timestamp
-	17, // 30: izin.v1.ImportConsentsResponse.errors:type_name -> izin.v1.ImportRowError
-	0,  // 31: izin.v1.ConsentService.CheckConsent:input_type -> izin.v1.CheckConsentRequest
-	3,  // 32: izin.v1.ConsentService.BatchCheckConsents:input_type -> izin.v1.BatchCheckConsentsRequest
-	6,  // 33: izin.v1.ConsentService.StreamCheckConsents:input_type -> izin.v1.StreamCheckConsentsRequest
-	8,  // 34: izin.v1.ConsentService.RecordConsent:input_type -> izin.v1.RecordConsentRequest
-	10, // 35: izin.v1.ConsentService.RejectConsent:input_type -> izin.v1.RejectConsentRequest
-	12, // 36: izin.v1.ConsentService.ListConsentEvents:input_type -> izin.v1.ListConsentEventsRequest
-	14, // 37: izin.v1.ConsentService.ImportConsents:input_type -> izin.v1.ImportConsentsRequest
-	1,  // 38: izin.v1.ConsentService.CheckConsent:output_type -> izin.v1.CheckConsentResponse
-	4,  // 39: izin.v1.ConsentService.BatchCheckConsents:output_type -> izin.v1.BatchCheckConsentsResponse
-	7,  // 40: izin.v1.ConsentService.StreamCheckConsents:output_type -> izin.v1.StreamCheckConsentsResponse
-	9,  // 41: izin.v1.ConsentService.RecordConsent:output_type -> izin.v1.RecordConsentResponse
-	11, // 42: izin.v1.ConsentService.RejectConsent:output_type -> izin.v1.RejectConsentResponse
-	13, // 43: izin.v1.ConsentService.ListConsentEvents:output_type -> izin.v1.ListConsentEventsResponse
-	16, // 44: izin.v1.ConsentService.ImportConsents:output_type -> izin.v1.ImportConsentsResponse
-	38, // [38:45] is the sub-list for method output_type
-	31, // [31:38] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	22, // 7: izin.v1.ConsentResult.kvkk:type_name -> izin.v1.KvkkStatus
+	0,  // 8: izin.v1.BatchCheckConsentsRequest.checks:type_name -> izin.v1.CheckConsentRequest
+	5,  // 9: izin.v1.BatchCheckConsentsResponse.items:type_name -> izin.v1.CheckConsentItem
+	1,  // 10: izin.v1.CheckConsentItem.result:type_name -> izin.v1.CheckConsentResponse
+	23, // 11: izin.v1.CheckConsentItem.error:type_name -> google.rpc.Status
+	0,  // 12: izin.v1.StreamCheckConsentsRequest.check:type_name -> izin.v1.CheckConsentRequest
+	1,  // 13: izin.v1.StreamCheckConsentsResponse.result:type_name -> izin.v1.CheckConsentResponse
+	23, // 14: izin.v1.StreamCheckConsentsResponse.error:type_name -> google.rpc.Status
+	18, // 15: izin.v1.RecordConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	19, // 16: izin.v1.RecordConsentRequest.types:type_name -> izin.v1.ConsentType
+	21, // 17: izin.v1.RecordConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
+	24, // 18: izin.v1.RecordConsentResponse.events:type_name -> izin.v1.ConsentEvent
+	2,  // 19: izin.v1.RecordConsentResponse.results:type_name -> izin.v1.ConsentResult
+	18, // 20: izin.v1.RejectConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	19, // 21: izin.v1.RejectConsentRequest.types:type_name -> izin.v1.ConsentType
+	21, // 22: izin.v1.RejectConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
+	24, // 23: izin.v1.RejectConsentResponse.events:type_name -> izin.v1.ConsentEvent
+	2,  // 24: izin.v1.RejectConsentResponse.results:type_name -> izin.v1.ConsentResult
+	24, // 25: izin.v1.ListConsentEventsResponse.events:type_name -> izin.v1.ConsentEvent
+	15, // 26: izin.v1.ImportConsentsRequest.rows:type_name -> izin.v1.ImportRow
+	18, // 27: izin.v1.ImportRow.recipient_type:type_name -> izin.v1.RecipientType
+	19, // 28: izin.v1.ImportRow.type:type_name -> izin.v1.ConsentType
+	20, // 29: izin.v1.ImportRow.status:type_name -> izin.v1.ConsentStatus
+	21, // 30: izin.v1.ImportRow.consent_time:type_name -> google.protobuf.Timestamp
+	17, // 31: izin.v1.ImportConsentsResponse.errors:type_name -> izin.v1.ImportRowError
+	0,  // 32: izin.v1.ConsentService.CheckConsent:input_type -> izin.v1.CheckConsentRequest
+	3,  // 33: izin.v1.ConsentService.BatchCheckConsents:input_type -> izin.v1.BatchCheckConsentsRequest
+	6,  // 34: izin.v1.ConsentService.StreamCheckConsents:input_type -> izin.v1.StreamCheckConsentsRequest
+	8,  // 35: izin.v1.ConsentService.RecordConsent:input_type -> izin.v1.RecordConsentRequest
+	10, // 36: izin.v1.ConsentService.RejectConsent:input_type -> izin.v1.RejectConsentRequest
+	12, // 37: izin.v1.ConsentService.ListConsentEvents:input_type -> izin.v1.ListConsentEventsRequest
+	14, // 38: izin.v1.ConsentService.ImportConsents:input_type -> izin.v1.ImportConsentsRequest
+	1,  // 39: izin.v1.ConsentService.CheckConsent:output_type -> izin.v1.CheckConsentResponse
+	4,  // 40: izin.v1.ConsentService.BatchCheckConsents:output_type -> izin.v1.BatchCheckConsentsResponse
+	7,  // 41: izin.v1.ConsentService.StreamCheckConsents:output_type -> izin.v1.StreamCheckConsentsResponse
+	9,  // 42: izin.v1.ConsentService.RecordConsent:output_type -> izin.v1.RecordConsentResponse
+	11, // 43: izin.v1.ConsentService.RejectConsent:output_type -> izin.v1.RejectConsentResponse
+	13, // 44: izin.v1.ConsentService.ListConsentEvents:output_type -> izin.v1.ListConsentEventsResponse
+	16, // 45: izin.v1.ConsentService.ImportConsents:output_type -> izin.v1.ImportConsentsResponse
+	39, // [39:46] is the sub-list for method output_type
+	32, // [32:39] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_consent_service_proto_init() }

@@ -565,6 +565,9 @@ const (
 	ErrorReason_ERROR_REASON_INVALID_API_KEY ErrorReason = 10
 	// The recipient does not fit the consent type or method.
 	ErrorReason_ERROR_REASON_RECIPIENT_MISMATCH ErrorReason = 11
+	// The brand lacks a consent text the flow must show; metadata "kind" and
+	// "language". Add one with AdminService.CreateConsentText.
+	ErrorReason_ERROR_REASON_CONSENT_TEXT_MISSING ErrorReason = 12
 )
 
 // Enum value maps for ErrorReason.
@@ -582,6 +585,7 @@ var (
 		9:  "ERROR_REASON_SCOPE_MISSING",
 		10: "ERROR_REASON_INVALID_API_KEY",
 		11: "ERROR_REASON_RECIPIENT_MISMATCH",
+		12: "ERROR_REASON_CONSENT_TEXT_MISSING",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":            0,
@@ -596,6 +600,7 @@ var (
 		"ERROR_REASON_SCOPE_MISSING":          9,
 		"ERROR_REASON_INVALID_API_KEY":        10,
 		"ERROR_REASON_RECIPIENT_MISMATCH":     11,
+		"ERROR_REASON_CONSENT_TEXT_MISSING":   12,
 	}
 )
 
@@ -626,6 +631,230 @@ func (ErrorReason) EnumDescriptor() ([]byte, []int) {
 	return file_izin_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
+// KvkkStatus is the customer's KVKK explicit consent (açık rıza), asked
+// separately from the ETK consent on the consent page.
+type KvkkStatus int32
+
+const (
+	// Not asked: the consent came by another method.
+	KvkkStatus_KVKK_STATUS_UNSPECIFIED KvkkStatus = 0
+	// The customer ticked the explicit-consent box.
+	KvkkStatus_KVKK_STATUS_GRANTED KvkkStatus = 1
+	// The customer was shown the explicit-consent text and left the box empty.
+	KvkkStatus_KVKK_STATUS_DECLINED KvkkStatus = 2
+)
+
+// Enum value maps for KvkkStatus.
+var (
+	KvkkStatus_name = map[int32]string{
+		0: "KVKK_STATUS_UNSPECIFIED",
+		1: "KVKK_STATUS_GRANTED",
+		2: "KVKK_STATUS_DECLINED",
+	}
+	KvkkStatus_value = map[string]int32{
+		"KVKK_STATUS_UNSPECIFIED": 0,
+		"KVKK_STATUS_GRANTED":     1,
+		"KVKK_STATUS_DECLINED":    2,
+	}
+)
+
+func (x KvkkStatus) Enum() *KvkkStatus {
+	p := new(KvkkStatus)
+	*p = x
+	return p
+}
+
+func (x KvkkStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (KvkkStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_izin_v1_types_proto_enumTypes[10].Descriptor()
+}
+
+func (KvkkStatus) Type() protoreflect.EnumType {
+	return &file_izin_v1_types_proto_enumTypes[10]
+}
+
+func (x KvkkStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use KvkkStatus.Descriptor instead.
+func (KvkkStatus) EnumDescriptor() ([]byte, []int) {
+	return file_izin_v1_types_proto_rawDescGZIP(), []int{10}
+}
+
+// ConsentTextKind is which legal text a ConsentText holds.
+type ConsentTextKind int32
+
+const (
+	ConsentTextKind_CONSENT_TEXT_KIND_UNSPECIFIED ConsentTextKind = 0
+	// The ETK (Law 6563) commercial electronic message consent statement.
+	ConsentTextKind_CONSENT_TEXT_KIND_ETK ConsentTextKind = 1
+	// The KVKK (Law 6698, Art. 10) privacy notice, aydınlatma metni.
+	ConsentTextKind_CONSENT_TEXT_KIND_PRIVACY_NOTICE ConsentTextKind = 2
+	// The KVKK explicit consent text, açık rıza.
+	ConsentTextKind_CONSENT_TEXT_KIND_EXPLICIT_CONSENT ConsentTextKind = 3
+)
+
+// Enum value maps for ConsentTextKind.
+var (
+	ConsentTextKind_name = map[int32]string{
+		0: "CONSENT_TEXT_KIND_UNSPECIFIED",
+		1: "CONSENT_TEXT_KIND_ETK",
+		2: "CONSENT_TEXT_KIND_PRIVACY_NOTICE",
+		3: "CONSENT_TEXT_KIND_EXPLICIT_CONSENT",
+	}
+	ConsentTextKind_value = map[string]int32{
+		"CONSENT_TEXT_KIND_UNSPECIFIED":      0,
+		"CONSENT_TEXT_KIND_ETK":              1,
+		"CONSENT_TEXT_KIND_PRIVACY_NOTICE":   2,
+		"CONSENT_TEXT_KIND_EXPLICIT_CONSENT": 3,
+	}
+)
+
+func (x ConsentTextKind) Enum() *ConsentTextKind {
+	p := new(ConsentTextKind)
+	*p = x
+	return p
+}
+
+func (x ConsentTextKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConsentTextKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_izin_v1_types_proto_enumTypes[11].Descriptor()
+}
+
+func (ConsentTextKind) Type() protoreflect.EnumType {
+	return &file_izin_v1_types_proto_enumTypes[11]
+}
+
+func (x ConsentTextKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConsentTextKind.Descriptor instead.
+func (ConsentTextKind) EnumDescriptor() ([]byte, []int) {
+	return file_izin_v1_types_proto_rawDescGZIP(), []int{11}
+}
+
+// ConsentText is one published version of a brand's legal text in one
+// language. A version is never edited; a change is a new version, and the
+// newest version is the one shown.
+type ConsentText struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	BrandCode string                 `protobuf:"bytes,2,opt,name=brand_code,json=brandCode,proto3" json:"brand_code,omitempty"`
+	Kind      ConsentTextKind        `protobuf:"varint,3,opt,name=kind,proto3,enum=izin.v1.ConsentTextKind" json:"kind,omitempty"`
+	// "tr" or "en".
+	Language string `protobuf:"bytes,4,opt,name=language,proto3" json:"language,omitempty"`
+	// 1, 2, ... per brand, kind and language.
+	Version int32  `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	Title   string `protobuf:"bytes,6,opt,name=title,proto3" json:"title,omitempty"`
+	Body    string `protobuf:"bytes,7,opt,name=body,proto3" json:"body,omitempty"`
+	// Hex SHA-256 of title, a newline and body: what evidence refers to.
+	Sha256        string                 `protobuf:"bytes,8,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsentText) Reset() {
+	*x = ConsentText{}
+	mi := &file_izin_v1_types_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsentText) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsentText) ProtoMessage() {}
+
+func (x *ConsentText) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_types_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsentText.ProtoReflect.Descriptor instead.
+func (*ConsentText) Descriptor() ([]byte, []int) {
+	return file_izin_v1_types_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ConsentText) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ConsentText) GetBrandCode() string {
+	if x != nil {
+		return x.BrandCode
+	}
+	return ""
+}
+
+func (x *ConsentText) GetKind() ConsentTextKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ConsentTextKind_CONSENT_TEXT_KIND_UNSPECIFIED
+}
+
+func (x *ConsentText) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *ConsentText) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ConsentText) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ConsentText) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *ConsentText) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *ConsentText) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 // Evidence describes how a consent change came about.
 type Evidence struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -648,15 +877,23 @@ type Evidence struct {
 	IpAddress string `protobuf:"bytes,9,opt,name=ip_address,json=ipAddress,proto3" json:"ip_address,omitempty"`
 	UserAgent string `protobuf:"bytes,10,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
 	// The exact texts the customer was shown, as "kind:sha256:<hex>", e.g.
-	// the activation SMS without its code.
-	Texts         []string `protobuf:"bytes,11,rep,name=texts,proto3" json:"texts,omitempty"`
+	// the activation SMS without its code, or for a versioned consent text
+	// "kind/<text id>:sha256:<hex>" (see ConsentText).
+	Texts []string `protobuf:"bytes,11,rep,name=texts,proto3" json:"texts,omitempty"`
+	// The consent page: when the customer first opened it and when they sent
+	// it (landing-page method only).
+	PageViewTime   *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=page_view_time,json=pageViewTime,proto3" json:"page_view_time,omitempty"`
+	PageSubmitTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=page_submit_time,json=pageSubmitTime,proto3" json:"page_submit_time,omitempty"`
+	// The boxes the customer ticked on the consent page: "etk", "kvkk".
+	TickedBoxes   []string   `protobuf:"bytes,14,rep,name=ticked_boxes,json=tickedBoxes,proto3" json:"ticked_boxes,omitempty"`
+	Kvkk          KvkkStatus `protobuf:"varint,15,opt,name=kvkk,proto3,enum=izin.v1.KvkkStatus" json:"kvkk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_izin_v1_types_proto_msgTypes[0]
+	mi := &file_izin_v1_types_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +905,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_types_proto_msgTypes[0]
+	mi := &file_izin_v1_types_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +918,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_izin_v1_types_proto_rawDescGZIP(), []int{0}
+	return file_izin_v1_types_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Evidence) GetSourceId() string {
@@ -761,6 +998,34 @@ func (x *Evidence) GetTexts() []string {
 	return nil
 }
 
+func (x *Evidence) GetPageViewTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PageViewTime
+	}
+	return nil
+}
+
+func (x *Evidence) GetPageSubmitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PageSubmitTime
+	}
+	return nil
+}
+
+func (x *Evidence) GetTickedBoxes() []string {
+	if x != nil {
+		return x.TickedBoxes
+	}
+	return nil
+}
+
+func (x *Evidence) GetKvkk() KvkkStatus {
+	if x != nil {
+		return x.Kvkk
+	}
+	return KvkkStatus_KVKK_STATUS_UNSPECIFIED
+}
+
 // ConsentEvent is one append-only, hash-chained change of consent state.
 type ConsentEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -787,7 +1052,7 @@ type ConsentEvent struct {
 
 func (x *ConsentEvent) Reset() {
 	*x = ConsentEvent{}
-	mi := &file_izin_v1_types_proto_msgTypes[1]
+	mi := &file_izin_v1_types_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -799,7 +1064,7 @@ func (x *ConsentEvent) String() string {
 func (*ConsentEvent) ProtoMessage() {}
 
 func (x *ConsentEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_types_proto_msgTypes[1]
+	mi := &file_izin_v1_types_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -812,7 +1077,7 @@ func (x *ConsentEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentEvent.ProtoReflect.Descriptor instead.
 func (*ConsentEvent) Descriptor() ([]byte, []int) {
-	return file_izin_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_izin_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ConsentEvent) GetId() string {
@@ -918,15 +1183,20 @@ type Verification struct {
 	// The consent page link (landing-page method only).
 	LandingUrl string `protobuf:"bytes,12,opt,name=landing_url,json=landingUrl,proto3" json:"landing_url,omitempty"`
 	// The SMS messages sent for this verification, oldest first.
-	MessageIds    []string `protobuf:"bytes,13,rep,name=message_ids,json=messageIds,proto3" json:"message_ids,omitempty"`
-	SourceId      string   `protobuf:"bytes,14,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MessageIds []string `protobuf:"bytes,13,rep,name=message_ids,json=messageIds,proto3" json:"message_ids,omitempty"`
+	SourceId   string   `protobuf:"bytes,14,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	// Landing-page method: when the customer opened and sent the page, and
+	// their KVKK choice. The code is sent once the page is sent.
+	PageViewTime   *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=page_view_time,json=pageViewTime,proto3" json:"page_view_time,omitempty"`
+	PageSubmitTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=page_submit_time,json=pageSubmitTime,proto3" json:"page_submit_time,omitempty"`
+	Kvkk           KvkkStatus             `protobuf:"varint,17,opt,name=kvkk,proto3,enum=izin.v1.KvkkStatus" json:"kvkk,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Verification) Reset() {
 	*x = Verification{}
-	mi := &file_izin_v1_types_proto_msgTypes[2]
+	mi := &file_izin_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -938,7 +1208,7 @@ func (x *Verification) String() string {
 func (*Verification) ProtoMessage() {}
 
 func (x *Verification) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_types_proto_msgTypes[2]
+	mi := &file_izin_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -951,7 +1221,7 @@ func (x *Verification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verification.ProtoReflect.Descriptor instead.
 func (*Verification) Descriptor() ([]byte, []int) {
-	return file_izin_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_izin_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Verification) GetId() string {
@@ -1052,11 +1322,44 @@ func (x *Verification) GetSourceId() string {
 	return ""
 }
 
+func (x *Verification) GetPageViewTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PageViewTime
+	}
+	return nil
+}
+
+func (x *Verification) GetPageSubmitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PageSubmitTime
+	}
+	return nil
+}
+
+func (x *Verification) GetKvkk() KvkkStatus {
+	if x != nil {
+		return x.Kvkk
+	}
+	return KvkkStatus_KVKK_STATUS_UNSPECIFIED
+}
+
 var File_izin_v1_types_proto protoreflect.FileDescriptor
 
 const file_izin_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x13izin/v1/types.proto\x12\aizin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf6\x02\n" +
+	"\x13izin/v1/types.proto\x12\aizin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x02\n" +
+	"\vConsentText\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"brand_code\x18\x02 \x01(\tR\tbrandCode\x12,\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x18.izin.v1.ConsentTextKindR\x04kind\x12\x1a\n" +
+	"\blanguage\x18\x04 \x01(\tR\blanguage\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\x05R\aversion\x12\x14\n" +
+	"\x05title\x18\x06 \x01(\tR\x05title\x12\x12\n" +
+	"\x04body\x18\a \x01(\tR\x04body\x12\x16\n" +
+	"\x06sha256\x18\b \x01(\tR\x06sha256\x12;\n" +
+	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\xca\x04\n" +
 	"\bEvidence\x12\x1b\n" +
 	"\tsource_id\x18\x01 \x01(\tR\bsourceId\x12\x1c\n" +
 	"\n" +
@@ -1075,7 +1378,11 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"user_agent\x18\n" +
 	" \x01(\tR\tuserAgent\x12\x14\n" +
-	"\x05texts\x18\v \x03(\tR\x05texts\"\xf4\x03\n" +
+	"\x05texts\x18\v \x03(\tR\x05texts\x12@\n" +
+	"\x0epage_view_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\fpageViewTime\x12D\n" +
+	"\x10page_submit_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x0epageSubmitTime\x12!\n" +
+	"\fticked_boxes\x18\x0e \x03(\tR\vtickedBoxes\x12'\n" +
+	"\x04kvkk\x18\x0f \x01(\x0e2\x13.izin.v1.KvkkStatusR\x04kvkk\"\xf4\x03\n" +
 	"\fConsentEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12\x1d\n" +
@@ -1091,7 +1398,7 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"\bevidence\x18\n" +
 	" \x01(\v2\x11.izin.v1.EvidenceR\bevidence\x12#\n" +
 	"\rprevious_hash\x18\v \x01(\tR\fpreviousHash\x12\x12\n" +
-	"\x04hash\x18\f \x01(\tR\x04hash\"\xeb\x04\n" +
+	"\x04hash\x18\f \x01(\tR\x04hash\"\x9c\x06\n" +
 	"\fVerification\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x123\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1b.izin.v1.VerificationStatusR\x06status\x123\n" +
@@ -1113,7 +1420,10 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"landingUrl\x12\x1f\n" +
 	"\vmessage_ids\x18\r \x03(\tR\n" +
 	"messageIds\x12\x1b\n" +
-	"\tsource_id\x18\x0e \x01(\tR\bsourceId*p\n" +
+	"\tsource_id\x18\x0e \x01(\tR\bsourceId\x12@\n" +
+	"\x0epage_view_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\fpageViewTime\x12D\n" +
+	"\x10page_submit_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x0epageSubmitTime\x12'\n" +
+	"\x04kvkk\x18\x11 \x01(\x0e2\x13.izin.v1.KvkkStatusR\x04kvkk*p\n" +
 	"\vConsentType\x12\x1c\n" +
 	"\x18CONSENT_TYPE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10CONSENT_TYPE_SMS\x10\x01\x12\x15\n" +
@@ -1164,7 +1474,7 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17MESSAGE_KIND_ACTIVATION\x10\x01\x12\x1d\n" +
 	"\x19MESSAGE_KIND_CONFIRMATION\x10\x02\x12\x1d\n" +
-	"\x19MESSAGE_KIND_LANDING_LINK\x10\x03*\xb9\x03\n" +
+	"\x19MESSAGE_KIND_LANDING_LINK\x10\x03*\xe0\x03\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ERROR_REASON_INVALID_CODE\x10\x01\x12%\n" +
@@ -1178,7 +1488,18 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"\x1aERROR_REASON_SCOPE_MISSING\x10\t\x12 \n" +
 	"\x1cERROR_REASON_INVALID_API_KEY\x10\n" +
 	"\x12#\n" +
-	"\x1fERROR_REASON_RECIPIENT_MISMATCH\x10\vB.Z,github.com/izinhq/izin/gen/go/izin/v1;izinv1b\x06proto3"
+	"\x1fERROR_REASON_RECIPIENT_MISMATCH\x10\v\x12%\n" +
+	"!ERROR_REASON_CONSENT_TEXT_MISSING\x10\f*\\\n" +
+	"\n" +
+	"KvkkStatus\x12\x1b\n" +
+	"\x17KVKK_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13KVKK_STATUS_GRANTED\x10\x01\x12\x18\n" +
+	"\x14KVKK_STATUS_DECLINED\x10\x02*\x9d\x01\n" +
+	"\x0fConsentTextKind\x12!\n" +
+	"\x1dCONSENT_TEXT_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15CONSENT_TEXT_KIND_ETK\x10\x01\x12$\n" +
+	" CONSENT_TEXT_KIND_PRIVACY_NOTICE\x10\x02\x12&\n" +
+	"\"CONSENT_TEXT_KIND_EXPLICIT_CONSENT\x10\x03B.Z,github.com/izinhq/izin/gen/go/izin/v1;izinv1b\x06proto3"
 
 var (
 	file_izin_v1_types_proto_rawDescOnce sync.Once
@@ -1192,8 +1513,8 @@ func file_izin_v1_types_proto_rawDescGZIP() []byte {
 	return file_izin_v1_types_proto_rawDescData
 }
 
-var file_izin_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_izin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_izin_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
+var file_izin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_izin_v1_types_proto_goTypes = []any{
 	(ConsentType)(0),              // 0: izin.v1.ConsentType
 	(ConsentStatus)(0),            // 1: izin.v1.ConsentStatus
@@ -1205,31 +1526,42 @@ var file_izin_v1_types_proto_goTypes = []any{
 	(MessageStatus)(0),            // 7: izin.v1.MessageStatus
 	(MessageKind)(0),              // 8: izin.v1.MessageKind
 	(ErrorReason)(0),              // 9: izin.v1.ErrorReason
-	(*Evidence)(nil),              // 10: izin.v1.Evidence
-	(*ConsentEvent)(nil),          // 11: izin.v1.ConsentEvent
-	(*Verification)(nil),          // 12: izin.v1.Verification
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(KvkkStatus)(0),               // 10: izin.v1.KvkkStatus
+	(ConsentTextKind)(0),          // 11: izin.v1.ConsentTextKind
+	(*ConsentText)(nil),           // 12: izin.v1.ConsentText
+	(*Evidence)(nil),              // 13: izin.v1.Evidence
+	(*ConsentEvent)(nil),          // 14: izin.v1.ConsentEvent
+	(*Verification)(nil),          // 15: izin.v1.Verification
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
 }
 var file_izin_v1_types_proto_depIdxs = []int32{
-	3,  // 0: izin.v1.Evidence.method:type_name -> izin.v1.VerificationMethod
-	2,  // 1: izin.v1.ConsentEvent.recipient_type:type_name -> izin.v1.RecipientType
-	0,  // 2: izin.v1.ConsentEvent.type:type_name -> izin.v1.ConsentType
-	1,  // 3: izin.v1.ConsentEvent.status:type_name -> izin.v1.ConsentStatus
-	13, // 4: izin.v1.ConsentEvent.consent_time:type_name -> google.protobuf.Timestamp
-	13, // 5: izin.v1.ConsentEvent.create_time:type_name -> google.protobuf.Timestamp
-	10, // 6: izin.v1.ConsentEvent.evidence:type_name -> izin.v1.Evidence
-	4,  // 7: izin.v1.Verification.status:type_name -> izin.v1.VerificationStatus
-	3,  // 8: izin.v1.Verification.method:type_name -> izin.v1.VerificationMethod
-	2,  // 9: izin.v1.Verification.recipient_type:type_name -> izin.v1.RecipientType
-	0,  // 10: izin.v1.Verification.types:type_name -> izin.v1.ConsentType
-	13, // 11: izin.v1.Verification.expire_time:type_name -> google.protobuf.Timestamp
-	13, // 12: izin.v1.Verification.create_time:type_name -> google.protobuf.Timestamp
-	13, // 13: izin.v1.Verification.verify_time:type_name -> google.protobuf.Timestamp
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	11, // 0: izin.v1.ConsentText.kind:type_name -> izin.v1.ConsentTextKind
+	16, // 1: izin.v1.ConsentText.create_time:type_name -> google.protobuf.Timestamp
+	3,  // 2: izin.v1.Evidence.method:type_name -> izin.v1.VerificationMethod
+	16, // 3: izin.v1.Evidence.page_view_time:type_name -> google.protobuf.Timestamp
+	16, // 4: izin.v1.Evidence.page_submit_time:type_name -> google.protobuf.Timestamp
+	10, // 5: izin.v1.Evidence.kvkk:type_name -> izin.v1.KvkkStatus
+	2,  // 6: izin.v1.ConsentEvent.recipient_type:type_name -> izin.v1.RecipientType
+	0,  // 7: izin.v1.ConsentEvent.type:type_name -> izin.v1.ConsentType
+	1,  // 8: izin.v1.ConsentEvent.status:type_name -> izin.v1.ConsentStatus
+	16, // 9: izin.v1.ConsentEvent.consent_time:type_name -> google.protobuf.Timestamp
+	16, // 10: izin.v1.ConsentEvent.create_time:type_name -> google.protobuf.Timestamp
+	13, // 11: izin.v1.ConsentEvent.evidence:type_name -> izin.v1.Evidence
+	4,  // 12: izin.v1.Verification.status:type_name -> izin.v1.VerificationStatus
+	3,  // 13: izin.v1.Verification.method:type_name -> izin.v1.VerificationMethod
+	2,  // 14: izin.v1.Verification.recipient_type:type_name -> izin.v1.RecipientType
+	0,  // 15: izin.v1.Verification.types:type_name -> izin.v1.ConsentType
+	16, // 16: izin.v1.Verification.expire_time:type_name -> google.protobuf.Timestamp
+	16, // 17: izin.v1.Verification.create_time:type_name -> google.protobuf.Timestamp
+	16, // 18: izin.v1.Verification.verify_time:type_name -> google.protobuf.Timestamp
+	16, // 19: izin.v1.Verification.page_view_time:type_name -> google.protobuf.Timestamp
+	16, // 20: izin.v1.Verification.page_submit_time:type_name -> google.protobuf.Timestamp
+	10, // 21: izin.v1.Verification.kvkk:type_name -> izin.v1.KvkkStatus
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_types_proto_init() }
@@ -1242,8 +1574,8 @@ func file_izin_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_izin_v1_types_proto_rawDesc), len(file_izin_v1_types_proto_rawDesc)),
-			NumEnums:      10,
-			NumMessages:   3,
+			NumEnums:      12,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -487,7 +487,7 @@ func (t *txStore) ConsentStates(ctx context.Context, tenantID, brandID, recipien
 // and the columns a put replaces.
 var (
 	consentStateKey     = []clause.Column{{Name: "tenant_id"}, {Name: "brand_id"}, {Name: "recipient"}, {Name: "recipient_type"}, {Name: "type"}}
-	consentStateColumns = []string{"status", "consent_time", "source_id", "iys_source", "event_id", "updated_at"}
+	consentStateColumns = []string{"status", "consent_time", "source_id", "iys_source", "event_id", "kvkk", "updated_at"}
 )
 
 func (t *txStore) PutConsentState(ctx context.Context, s *store.ConsentState) error {
