@@ -40,6 +40,8 @@ const (
 	ReasonScopeMissing         Reason = "SCOPE_MISSING"
 	ReasonInvalidAPIKey        Reason = "INVALID_API_KEY"
 	ReasonRecipientMismatch    Reason = "RECIPIENT_MISMATCH"
+	ReasonConsentTextMissing   Reason = "CONSENT_TEXT_MISSING"
+	ReasonPageNotSubmitted     Reason = "PAGE_NOT_SUBMITTED"
 )
 
 // Error is a domain error with what a client needs to act on it.

@@ -568,6 +568,9 @@ const (
 	// The brand lacks a consent text the flow must show; metadata "kind" and
 	// "language". Add one with AdminService.CreateConsentText.
 	ErrorReason_ERROR_REASON_CONSENT_TEXT_MISSING ErrorReason = 12
+	// A landing-page verification has no code yet: the customer has not sent
+	// the consent page.
+	ErrorReason_ERROR_REASON_PAGE_NOT_SUBMITTED ErrorReason = 13
 )
 
 // Enum value maps for ErrorReason.
@@ -586,6 +589,7 @@ var (
 		10: "ERROR_REASON_INVALID_API_KEY",
 		11: "ERROR_REASON_RECIPIENT_MISMATCH",
 		12: "ERROR_REASON_CONSENT_TEXT_MISSING",
+		13: "ERROR_REASON_PAGE_NOT_SUBMITTED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":            0,
@@ -601,6 +605,7 @@ var (
 		"ERROR_REASON_INVALID_API_KEY":        10,
 		"ERROR_REASON_RECIPIENT_MISMATCH":     11,
 		"ERROR_REASON_CONSENT_TEXT_MISSING":   12,
+		"ERROR_REASON_PAGE_NOT_SUBMITTED":     13,
 	}
 )
 
@@ -1474,7 +1479,7 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17MESSAGE_KIND_ACTIVATION\x10\x01\x12\x1d\n" +
 	"\x19MESSAGE_KIND_CONFIRMATION\x10\x02\x12\x1d\n" +
-	"\x19MESSAGE_KIND_LANDING_LINK\x10\x03*\xe0\x03\n" +
+	"\x19MESSAGE_KIND_LANDING_LINK\x10\x03*\x85\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ERROR_REASON_INVALID_CODE\x10\x01\x12%\n" +
@@ -1489,7 +1494,8 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"\x1cERROR_REASON_INVALID_API_KEY\x10\n" +
 	"\x12#\n" +
 	"\x1fERROR_REASON_RECIPIENT_MISMATCH\x10\v\x12%\n" +
-	"!ERROR_REASON_CONSENT_TEXT_MISSING\x10\f*\\\n" +
+	"!ERROR_REASON_CONSENT_TEXT_MISSING\x10\f\x12#\n" +
+	"\x1fERROR_REASON_PAGE_NOT_SUBMITTED\x10\r*\\\n" +
 	"\n" +
 	"KvkkStatus\x12\x1b\n" +
 	"\x17KVKK_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +

@@ -8,7 +8,7 @@ import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
 import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { ApiKeyScope, ConsentStatus, ConsentType, MessageKind, MessageStatus, RecipientType, SourceType } from "./types_pb.js";
+import type { ApiKeyScope, ConsentStatus, ConsentText, ConsentTextKind, ConsentType, MessageKind, MessageStatus, RecipientType, SourceType } from "./types_pb.js";
 import { file_izin_v1_types } from "./types_pb.js";
 import { file_protoc_gen_openapiv2_options_annotations } from "../../protoc-gen-openapiv2/options/annotations_pb.js";
 import type { Message as Message$1 } from "@bufbuild/protobuf";
@@ -17,7 +17,142 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file izin/v1/admin_service.proto.
  */
 export const file_izin_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("ChtpemluL3YxL2FkbWluX3NlcnZpY2UucHJvdG8SB2l6aW4udjEi4AIKB01lc3NhZ2USCgoCaWQYASABKAkSEQoJcmVjaXBpZW50GAIgASgJEgwKBGJvZHkYAyABKAkSJgoGc3RhdHVzGAQgASgOMhYuaXppbi52MS5NZXNzYWdlU3RhdHVzEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgRraW5kGAYgASgOMhQuaXppbi52MS5NZXNzYWdlS2luZBIOCgZzZW5kZXIYByABKAkSFwoPdmVyaWZpY2F0aW9uX2lkGAggASgJEhAKCHByb3ZpZGVyGAkgASgJEhsKE3Byb3ZpZGVyX21lc3NhZ2VfaWQYCiABKAkSLQoJc2VuZF90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghhdHRlbXB0cxgMIAEoBRISCgpsYXN0X2Vycm9yGA0gASgJIm8KE0xpc3RNZXNzYWdlc1JlcXVlc3QSGwoJcmVjaXBpZW50GAEgASgJQgi6SAVyAxjAAhIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAIiUwoUTGlzdE1lc3NhZ2VzUmVzcG9uc2USIgoIbWVzc2FnZXMYASADKAsyEC5pemluLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIt4BCgVCcmFuZBIpCgRjb2RlGAEgASgJQhu6SBhyFhABGEAyEF5bQS1aYS16MC05Xy1dKyQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIsCgZzZW5kZXIYAyABKAlCHLpIGXIXEAIYCzIRXltBLVphLXowLTkgLi1dKyQSHQoMcmVqZWN0X3JvdXRlGAQgASgJQge6SARyAhg8EhIKCmlzX2RlZmF1bHQYBSABKAgSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjsKEkNyZWF0ZUJyYW5kUmVxdWVzdBIlCgVicmFuZBgBIAEoCzIOLml6aW4udjEuQnJhbmRCBrpIA8gBASI0ChNDcmVhdGVCcmFuZFJlc3BvbnNlEh0KBWJyYW5kGAEgASgLMg4uaXppbi52MS5CcmFuZCITChFMaXN0QnJhbmRzUmVxdWVzdCI0ChJMaXN0QnJhbmRzUmVzcG9uc2USHgoGYnJhbmRzGAEgAygLMg4uaXppbi52MS5CcmFuZCJ2CgZTb3VyY2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIhCgR0eXBlGAMgASgOMhMuaXppbi52MS5Tb3VyY2VUeXBlEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJeChNDcmVhdGVTb3VyY2VSZXF1ZXN0EhgKBG5hbWUYASABKAlCCrpIB3IFEAEYyAESLQoEdHlwZRgCIAEoDjITLml6aW4udjEuU291cmNlVHlwZUIKukgHggEEEAEgACJvChRDcmVhdGVTb3VyY2VSZXNwb25zZRIfCgZzb3VyY2UYASABKAsyDy5pemluLnYxLlNvdXJjZRIPCgdhcGlfa2V5GAIgASgJEiUKDGFwaV9rZXlfaW5mbxgDIAEoCzIPLml6aW4udjEuQXBpS2V5IhQKEkxpc3RTb3VyY2VzUmVxdWVzdCI3ChNMaXN0U291cmNlc1Jlc3BvbnNlEiAKB3NvdXJjZXMYASADKAsyDy5pemluLnYxLlNvdXJjZSLNAQoGQXBpS2V5EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGcHJlZml4GAMgASgJEiQKBnNjb3BlcxgEIAMoDjIULml6aW4udjEuQXBpS2V5U2NvcGUSEQoJc291cmNlX2lkGAUgASgJEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXZva2VfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimgEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSGAoEbmFtZRgBIAEoCUIKukgHcgUQARjIARI5CgZzY29wZXMYAiADKA4yFC5pemluLnYxLkFwaUtleVNjb3BlQhO6SBCSAQ0IARgBIgeCAQQQASAAEi4KCXNvdXJjZV9pZBgDIAEoCUIbukgYchYYJDISXiR8XlswLTlhLWYtXXszNn0kIkgKFENyZWF0ZUFwaUtleVJlc3BvbnNlEiAKB2FwaV9rZXkYASABKAsyDy5pemluLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkiFAoSTGlzdEFwaUtleXNSZXF1ZXN0IjgKE0xpc3RBcGlLZXlzUmVzcG9uc2USIQoIYXBpX2tleXMYASADKAsyDy5pemluLnYxLkFwaUtleSIrChNSZXZva2VBcGlLZXlSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI4ChRSZXZva2VBcGlLZXlSZXNwb25zZRIgCgdhcGlfa2V5GAEgASgLMg8uaXppbi52MS5BcGlLZXkiqQIKCUl5c0NvbmZpZxINCgVicmFuZBgBIAEoCRImCghpeXNfY29kZRgCIAEoCUIUukgRcg8yDV5bMC05XXsxLDEyfSQSKAoKYnJhbmRfY29kZRgDIAEoCUIUukgRcg8yDV5bMC05XXsxLDEyfSQSHAoIdXNlcm5hbWUYBCABKAlCCrpIB3IFEAEYyAESGgoIcGFzc3dvcmQYBSABKAlCCLpIBXIDGMgBEg8KB2VuYWJsZWQYBiABKAgSKQoIYmFzZV91cmwYByABKAlCF7pIFHISGPQDMg1eJHxeaHR0cHM/Oi8vEhQKDGhhc19wYXNzd29yZBgIIAEoCBIvCgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWwoTU2V0SXlzQ29uZmlnUmVxdWVzdBIYCgVicmFuZBgBIAEoCUIJukgGcgQQARhAEioKBmNvbmZpZxgCIAEoCzISLml6aW4udjEuSXlzQ29uZmlnQga6SAPIAQEiOgoUU2V0SXlzQ29uZmlnUmVzcG9uc2USIgoGY29uZmlnGAEgASgLMhIuaXppbi52MS5JeXNDb25maWciFQoTR2V0SXlzU3RhdHVzUmVxdWVzdCI/ChRHZXRJeXNTdGF0dXNSZXNwb25zZRInCgZicmFuZHMYASADKAsyFy5pemluLnYxLkl5c0JyYW5kU3RhdHVzIt4CCg5JeXNCcmFuZFN0YXR1cxINCgVicmFuZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIEg8KB3BlbmRpbmcYAyABKAMSEQoJc3VibWl0dGVkGAQgASgDEhAKCGFjY2VwdGVkGAUgASgDEg8KB3JlZnVzZWQYBiABKAMSPwobb2xkZXN0X3BlbmRpbmdfY29uc2VudF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI0ChBuZWFyZXN0X2RlYWRsaW5lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1uZWFyX2RlYWRsaW5lGAkgASgDEg8KB292ZXJkdWUYCiABKAMSMgoObGFzdF9wdWxsX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYDCABKAkingEKFUxpc3RJeXNVcGxvYWRzUmVxdWVzdBIwCgVzdGF0ZRgBIAEoDjIXLml6aW4udjEuSXlzVXBsb2FkU3RhdGVCCLpIBYIBAhABEhYKBWJyYW5kGAIgASgJQge6SARyAhhAEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiAAiJWChZMaXN0SXlzVXBsb2Fkc1Jlc3BvbnNlEiMKB3VwbG9hZHMYASADKAsyEi5pemluLnYxLkl5c1VwbG9hZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki7QMKCUl5c1VwbG9hZBIQCghldmVudF9pZBgBIAEoCRINCgVicmFuZBgCIAEoCRIRCglyZWNpcGllbnQYAyABKAkSLgoOcmVjaXBpZW50X3R5cGUYBCABKA4yFi5pemluLnYxLlJlY2lwaWVudFR5cGUSIgoEdHlwZRgFIAEoDjIULml6aW4udjEuQ29uc2VudFR5cGUSJgoGc3RhdHVzGAYgASgOMhYuaXppbi52MS5Db25zZW50U3RhdHVzEg4KBnNvdXJjZRgHIAEoCRIwCgxjb25zZW50X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBXN0YXRlGAkgASgOMhcuaXppbi52MS5JeXNVcGxvYWRTdGF0ZRIsCghkZWFkbGluZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgLIAEoCRIWCg50cmFuc2FjdGlvbl9pZBgMIAEoCRISCgplcnJvcl9jb2RlGA0gASgJEhUKDWVycm9yX21lc3NhZ2UYDiABKAkSEAoIYXR0ZW1wdHMYDyABKAUSLwoLdXBkYXRlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKq0BCg5JeXNVcGxvYWRTdGF0ZRIgChxJWVNfVVBMT0FEX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYSVlTX1VQTE9BRF9TVEFURV9QRU5ESU5HEAESHgoaSVlTX1VQTE9BRF9TVEFURV9TVUJNSVRURUQQAhIdChlJWVNfVVBMT0FEX1NUQVRFX0FDQ0VQVEVEEAMSHAoYSVlTX1VQTE9BRF9TVEFURV9SRUZVU0VEEAQy6wgKDEFkbWluU2VydmljZRJhCgxMaXN0TWVzc2FnZXMSHC5pemluLnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaHS5pemluLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlIhSC0+STAg4SDC92MS9tZXNzYWdlcxJjCgtDcmVhdGVCcmFuZBIbLml6aW4udjEuQ3JlYXRlQnJhbmRSZXF1ZXN0GhwuaXppbi52MS5DcmVhdGVCcmFuZFJlc3BvbnNlIhmC0+STAhM6BWJyYW5kIgovdjEvYnJhbmRzElkKCkxpc3RCcmFuZHMSGi5pemluLnYxLkxpc3RCcmFuZHNSZXF1ZXN0GhsuaXppbi52MS5MaXN0QnJhbmRzUmVzcG9uc2UiEoLT5JMCDBIKL3YxL2JyYW5kcxJjCgxDcmVhdGVTb3VyY2USHC5pemluLnYxLkNyZWF0ZVNvdXJjZVJlcXVlc3QaHS5pemluLnYxLkNyZWF0ZVNvdXJjZVJlc3BvbnNlIhaC0+STAhA6ASoiCy92MS9zb3VyY2VzEl0KC0xpc3RTb3VyY2VzEhsuaXppbi52MS5MaXN0U291cmNlc1JlcXVlc3QaHC5pemluLnYxLkxpc3RTb3VyY2VzUmVzcG9uc2UiE4LT5JMCDRILL3YxL3NvdXJjZXMSYwoMQ3JlYXRlQXBpS2V5EhwuaXppbi52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Gh0uaXppbi52MS5DcmVhdGVBcGlLZXlSZXNwb25zZSIWgtPkkwIQOgEqIgsvdjEvYXBpS2V5cxJdCgtMaXN0QXBpS2V5cxIbLml6aW4udjEuTGlzdEFwaUtleXNSZXF1ZXN0GhwuaXppbi52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIhOC0+STAg0SCy92MS9hcGlLZXlzEm8KDFJldm9rZUFwaUtleRIcLml6aW4udjEuUmV2b2tlQXBpS2V5UmVxdWVzdBodLml6aW4udjEuUmV2b2tlQXBpS2V5UmVzcG9uc2UiIoLT5JMCHDoBKiIXL3YxL2FwaUtleXMve2lkfTpyZXZva2USbgoMU2V0SXlzQ29uZmlnEhwuaXppbi52MS5TZXRJeXNDb25maWdSZXF1ZXN0Gh0uaXppbi52MS5TZXRJeXNDb25maWdSZXNwb25zZSIhgtPkkwIbOgEqIhYvdjEvYnJhbmRzL3ticmFuZH0vaXlzEmMKDEdldEl5c1N0YXR1cxIcLml6aW4udjEuR2V0SXlzU3RhdHVzUmVxdWVzdBodLml6aW4udjEuR2V0SXlzU3RhdHVzUmVzcG9uc2UiFoLT5JMCEBIOL3YxL2l5cy9zdGF0dXMSagoOTGlzdEl5c1VwbG9hZHMSHi5pemluLnYxLkxpc3RJeXNVcGxvYWRzUmVxdWVzdBofLml6aW4udjEuTGlzdEl5c1VwbG9hZHNSZXNwb25zZSIXgtPkkwIREg8vdjEvaXlzL3VwbG9hZHNClAJaLGdpdGh1Yi5jb20vaXppbmhxL2l6aW4vZ2VuL2dvL2l6aW4vdjE7aXppbnYxkkHiARKeAQoIaXppbiBBUEkSjQFDb25zZW50IHNlcnZlciBmb3IgY29tbWVyY2lhbCBlbGVjdHJvbmljIG1lc3NhZ2VzIGluIFR1cmtleSAoRVRLIDY1NjMsIEtWS0sgNjY5OCwgxLBZUykuIEF1dGhlbnRpY2F0ZSB3aXRoIGBBdXRob3JpemF0aW9uOiBCZWFyZXIgPGFwaSBrZXk+YC4yAnYxWjEKLwoGYmVhcmVyEiUIAhIQQmVhcmVyIDxhcGkga2V5PhoNQXV0aG9yaXphdGlvbiACYgwKCgoGYmVhcmVyEgBiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_izin_v1_types, file_protoc_gen_openapiv2_options_annotations]);
+  fileDesc("ChtpemluL3YxL2FkbWluX3NlcnZpY2UucHJvdG8SB2l6aW4udjEivQEKGENyZWF0ZUNvbnNlbnRUZXh0UmVxdWVzdBIWCgVicmFuZBgBIAEoCUIHukgEcgIYQBIyCgRraW5kGAIgASgOMhguaXppbi52MS5Db25zZW50VGV4dEtpbmRCCrpIB4IBBBABIAASHwoIbGFuZ3VhZ2UYAyABKAlCDbpICnIIUgJ0clICZW4SGQoFdGl0bGUYBCABKAlCCrpIB3IFEAEYyAESGQoEYm9keRgFIAEoCUILukgIcgYQARjQhgMiPwoZQ3JlYXRlQ29uc2VudFRleHRSZXNwb25zZRIiCgR0ZXh0GAEgASgLMhQuaXppbi52MS5Db25zZW50VGV4dCJHChdMaXN0Q29uc2VudFRleHRzUmVxdWVzdBIWCgVicmFuZBgBIAEoCUIHukgEcgIYQBIUCgxhbGxfdmVyc2lvbnMYAiABKAgiPwoYTGlzdENvbnNlbnRUZXh0c1Jlc3BvbnNlEiMKBXRleHRzGAEgAygLMhQuaXppbi52MS5Db25zZW50VGV4dCItChVHZXRDb25zZW50VGV4dFJlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBIjwKFkdldENvbnNlbnRUZXh0UmVzcG9uc2USIgoEdGV4dBgBIAEoCzIULml6aW4udjEuQ29uc2VudFRleHQi4AIKB01lc3NhZ2USCgoCaWQYASABKAkSEQoJcmVjaXBpZW50GAIgASgJEgwKBGJvZHkYAyABKAkSJgoGc3RhdHVzGAQgASgOMhYuaXppbi52MS5NZXNzYWdlU3RhdHVzEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgRraW5kGAYgASgOMhQuaXppbi52MS5NZXNzYWdlS2luZBIOCgZzZW5kZXIYByABKAkSFwoPdmVyaWZpY2F0aW9uX2lkGAggASgJEhAKCHByb3ZpZGVyGAkgASgJEhsKE3Byb3ZpZGVyX21lc3NhZ2VfaWQYCiABKAkSLQoJc2VuZF90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghhdHRlbXB0cxgMIAEoBRISCgpsYXN0X2Vycm9yGA0gASgJIm8KE0xpc3RNZXNzYWdlc1JlcXVlc3QSGwoJcmVjaXBpZW50GAEgASgJQgi6SAVyAxjAAhIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAIiUwoUTGlzdE1lc3NhZ2VzUmVzcG9uc2USIgoIbWVzc2FnZXMYASADKAsyEC5pemluLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIt4BCgVCcmFuZBIpCgRjb2RlGAEgASgJQhu6SBhyFhABGEAyEF5bQS1aYS16MC05Xy1dKyQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIsCgZzZW5kZXIYAyABKAlCHLpIGXIXEAIYCzIRXltBLVphLXowLTkgLi1dKyQSHQoMcmVqZWN0X3JvdXRlGAQgASgJQge6SARyAhg8EhIKCmlzX2RlZmF1bHQYBSABKAgSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjsKEkNyZWF0ZUJyYW5kUmVxdWVzdBIlCgVicmFuZBgBIAEoCzIOLml6aW4udjEuQnJhbmRCBrpIA8gBASI0ChNDcmVhdGVCcmFuZFJlc3BvbnNlEh0KBWJyYW5kGAEgASgLMg4uaXppbi52MS5CcmFuZCITChFMaXN0QnJhbmRzUmVxdWVzdCI0ChJMaXN0QnJhbmRzUmVzcG9uc2USHgoGYnJhbmRzGAEgAygLMg4uaXppbi52MS5CcmFuZCJ2CgZTb3VyY2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIhCgR0eXBlGAMgASgOMhMuaXppbi52MS5Tb3VyY2VUeXBlEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJeChNDcmVhdGVTb3VyY2VSZXF1ZXN0EhgKBG5hbWUYASABKAlCCrpIB3IFEAEYyAESLQoEdHlwZRgCIAEoDjITLml6aW4udjEuU291cmNlVHlwZUIKukgHggEEEAEgACJvChRDcmVhdGVTb3VyY2VSZXNwb25zZRIfCgZzb3VyY2UYASABKAsyDy5pemluLnYxLlNvdXJjZRIPCgdhcGlfa2V5GAIgASgJEiUKDGFwaV9rZXlfaW5mbxgDIAEoCzIPLml6aW4udjEuQXBpS2V5IhQKEkxpc3RTb3VyY2VzUmVxdWVzdCI3ChNMaXN0U291cmNlc1Jlc3BvbnNlEiAKB3NvdXJjZXMYASADKAsyDy5pemluLnYxLlNvdXJjZSLNAQoGQXBpS2V5EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGcHJlZml4GAMgASgJEiQKBnNjb3BlcxgEIAMoDjIULml6aW4udjEuQXBpS2V5U2NvcGUSEQoJc291cmNlX2lkGAUgASgJEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtyZXZva2VfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimgEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSGAoEbmFtZRgBIAEoCUIKukgHcgUQARjIARI5CgZzY29wZXMYAiADKA4yFC5pemluLnYxLkFwaUtleVNjb3BlQhO6SBCSAQ0IARgBIgeCAQQQASAAEi4KCXNvdXJjZV9pZBgDIAEoCUIbukgYchYYJDISXiR8XlswLTlhLWYtXXszNn0kIkgKFENyZWF0ZUFwaUtleVJlc3BvbnNlEiAKB2FwaV9rZXkYASABKAsyDy5pemluLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkiFAoSTGlzdEFwaUtleXNSZXF1ZXN0IjgKE0xpc3RBcGlLZXlzUmVzcG9uc2USIQoIYXBpX2tleXMYASADKAsyDy5pemluLnYxLkFwaUtleSIrChNSZXZva2VBcGlLZXlSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI4ChRSZXZva2VBcGlLZXlSZXNwb25zZRIgCgdhcGlfa2V5GAEgASgLMg8uaXppbi52MS5BcGlLZXkiqQIKCUl5c0NvbmZpZxINCgVicmFuZBgBIAEoCRImCghpeXNfY29kZRgCIAEoCUIUukgRcg8yDV5bMC05XXsxLDEyfSQSKAoKYnJhbmRfY29kZRgDIAEoCUIUukgRcg8yDV5bMC05XXsxLDEyfSQSHAoIdXNlcm5hbWUYBCABKAlCCrpIB3IFEAEYyAESGgoIcGFzc3dvcmQYBSABKAlCCLpIBXIDGMgBEg8KB2VuYWJsZWQYBiABKAgSKQoIYmFzZV91cmwYByABKAlCF7pIFHISGPQDMg1eJHxeaHR0cHM/Oi8vEhQKDGhhc19wYXNzd29yZBgIIAEoCBIvCgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiWwoTU2V0SXlzQ29uZmlnUmVxdWVzdBIYCgVicmFuZBgBIAEoCUIJukgGcgQQARhAEioKBmNvbmZpZxgCIAEoCzISLml6aW4udjEuSXlzQ29uZmlnQga6SAPIAQEiOgoUU2V0SXlzQ29uZmlnUmVzcG9uc2USIgoGY29uZmlnGAEgASgLMhIuaXppbi52MS5JeXNDb25maWciFQoTR2V0SXlzU3RhdHVzUmVxdWVzdCI/ChRHZXRJeXNTdGF0dXNSZXNwb25zZRInCgZicmFuZHMYASADKAsyFy5pemluLnYxLkl5c0JyYW5kU3RhdHVzIt4CCg5JeXNCcmFuZFN0YXR1cxINCgVicmFuZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIEg8KB3BlbmRpbmcYAyABKAMSEQoJc3VibWl0dGVkGAQgASgDEhAKCGFjY2VwdGVkGAUgASgDEg8KB3JlZnVzZWQYBiABKAMSPwobb2xkZXN0X3BlbmRpbmdfY29uc2VudF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI0ChBuZWFyZXN0X2RlYWRsaW5lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1uZWFyX2RlYWRsaW5lGAkgASgDEg8KB292ZXJkdWUYCiABKAMSMgoObGFzdF9wdWxsX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYDCABKAkingEKFUxpc3RJeXNVcGxvYWRzUmVxdWVzdBIwCgVzdGF0ZRgBIAEoDjIXLml6aW4udjEuSXlzVXBsb2FkU3RhdGVCCLpIBYIBAhABEhYKBWJyYW5kGAIgASgJQge6SARyAhhAEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiAAiJWChZMaXN0SXlzVXBsb2Fkc1Jlc3BvbnNlEiMKB3VwbG9hZHMYASADKAsyEi5pemluLnYxLkl5c1VwbG9hZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki7QMKCUl5c1VwbG9hZBIQCghldmVudF9pZBgBIAEoCRINCgVicmFuZBgCIAEoCRIRCglyZWNpcGllbnQYAyABKAkSLgoOcmVjaXBpZW50X3R5cGUYBCABKA4yFi5pemluLnYxLlJlY2lwaWVudFR5cGUSIgoEdHlwZRgFIAEoDjIULml6aW4udjEuQ29uc2VudFR5cGUSJgoGc3RhdHVzGAYgASgOMhYuaXppbi52MS5Db25zZW50U3RhdHVzEg4KBnNvdXJjZRgHIAEoCRIwCgxjb25zZW50X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBXN0YXRlGAkgASgOMhcuaXppbi52MS5JeXNVcGxvYWRTdGF0ZRIsCghkZWFkbGluZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgLIAEoCRIWCg50cmFuc2FjdGlvbl9pZBgMIAEoCRISCgplcnJvcl9jb2RlGA0gASgJEhUKDWVycm9yX21lc3NhZ2UYDiABKAkSEAoIYXR0ZW1wdHMYDyABKAUSLwoLdXBkYXRlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKq0BCg5JeXNVcGxvYWRTdGF0ZRIgChxJWVNfVVBMT0FEX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYSVlTX1VQTE9BRF9TVEFURV9QRU5ESU5HEAESHgoaSVlTX1VQTE9BRF9TVEFURV9TVUJNSVRURUQQAhIdChlJWVNfVVBMT0FEX1NUQVRFX0FDQ0VQVEVEEAMSHAoYSVlTX1VQTE9BRF9TVEFURV9SRUZVU0VEEAQyyQsKDEFkbWluU2VydmljZRJhCgxMaXN0TWVzc2FnZXMSHC5pemluLnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaHS5pemluLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlIhSC0+STAg4SDC92MS9tZXNzYWdlcxJjCgtDcmVhdGVCcmFuZBIbLml6aW4udjEuQ3JlYXRlQnJhbmRSZXF1ZXN0GhwuaXppbi52MS5DcmVhdGVCcmFuZFJlc3BvbnNlIhmC0+STAhM6BWJyYW5kIgovdjEvYnJhbmRzElkKCkxpc3RCcmFuZHMSGi5pemluLnYxLkxpc3RCcmFuZHNSZXF1ZXN0GhsuaXppbi52MS5MaXN0QnJhbmRzUmVzcG9uc2UiEoLT5JMCDBIKL3YxL2JyYW5kcxJjCgxDcmVhdGVTb3VyY2USHC5pemluLnYxLkNyZWF0ZVNvdXJjZVJlcXVlc3QaHS5pemluLnYxLkNyZWF0ZVNvdXJjZVJlc3BvbnNlIhaC0+STAhA6ASoiCy92MS9zb3VyY2VzEl0KC0xpc3RTb3VyY2VzEhsuaXppbi52MS5MaXN0U291cmNlc1JlcXVlc3QaHC5pemluLnYxLkxpc3RTb3VyY2VzUmVzcG9uc2UiE4LT5JMCDRILL3YxL3NvdXJjZXMSYwoMQ3JlYXRlQXBpS2V5EhwuaXppbi52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Gh0uaXppbi52MS5DcmVhdGVBcGlLZXlSZXNwb25zZSIWgtPkkwIQOgEqIgsvdjEvYXBpS2V5cxJdCgtMaXN0QXBpS2V5cxIbLml6aW4udjEuTGlzdEFwaUtleXNSZXF1ZXN0GhwuaXppbi52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIhOC0+STAg0SCy92MS9hcGlLZXlzEm8KDFJldm9rZUFwaUtleRIcLml6aW4udjEuUmV2b2tlQXBpS2V5UmVxdWVzdBodLml6aW4udjEuUmV2b2tlQXBpS2V5UmVzcG9uc2UiIoLT5JMCHDoBKiIXL3YxL2FwaUtleXMve2lkfTpyZXZva2USbgoMU2V0SXlzQ29uZmlnEhwuaXppbi52MS5TZXRJeXNDb25maWdSZXF1ZXN0Gh0uaXppbi52MS5TZXRJeXNDb25maWdSZXNwb25zZSIhgtPkkwIbOgEqIhYvdjEvYnJhbmRzL3ticmFuZH0vaXlzEmMKDEdldEl5c1N0YXR1cxIcLml6aW4udjEuR2V0SXlzU3RhdHVzUmVxdWVzdBodLml6aW4udjEuR2V0SXlzU3RhdHVzUmVzcG9uc2UiFoLT5JMCEBIOL3YxL2l5cy9zdGF0dXMSagoOTGlzdEl5c1VwbG9hZHMSHi5pemluLnYxLkxpc3RJeXNVcGxvYWRzUmVxdWVzdBofLml6aW4udjEuTGlzdEl5c1VwbG9hZHNSZXNwb25zZSIXgtPkkwIREg8vdjEvaXlzL3VwbG9hZHMSdwoRQ3JlYXRlQ29uc2VudFRleHQSIS5pemluLnYxLkNyZWF0ZUNvbnNlbnRUZXh0UmVxdWVzdBoiLml6aW4udjEuQ3JlYXRlQ29uc2VudFRleHRSZXNwb25zZSIbgtPkkwIVOgEqIhAvdjEvY29uc2VudFRleHRzEnEKEExpc3RDb25zZW50VGV4dHMSIC5pemluLnYxLkxpc3RDb25zZW50VGV4dHNSZXF1ZXN0GiEuaXppbi52MS5MaXN0Q29uc2VudFRleHRzUmVzcG9uc2UiGILT5JMCEhIQL3YxL2NvbnNlbnRUZXh0cxJwCg5HZXRDb25zZW50VGV4dBIeLml6aW4udjEuR2V0Q29uc2VudFRleHRSZXF1ZXN0Gh8uaXppbi52MS5HZXRDb25zZW50VGV4dFJlc3BvbnNlIh2C0+STAhcSFS92MS9jb25zZW50VGV4dHMve2lkfUKUAlosZ2l0aHViLmNvbS9pemluaHEvaXppbi9nZW4vZ28vaXppbi92MTtpemludjGSQeIBEp4BCghpemluIEFQSRKNAUNvbnNlbnQgc2VydmVyIGZvciBjb21tZXJjaWFsIGVsZWN0cm9uaWMgbWVzc2FnZXMgaW4gVHVya2V5IChFVEsgNjU2MywgS1ZLSyA2Njk4LCDEsFlTKS4gQXV0aGVudGljYXRlIHdpdGggYEF1dGhvcml6YXRpb246IEJlYXJlciA8YXBpIGtleT5gLjICdjFaMQovCgZiZWFyZXISJQgCEhBCZWFyZXIgPGFwaSBrZXk+Gg1BdXRob3JpemF0aW9uIAJiDAoKCgZiZWFyZXISAGIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_izin_v1_types, file_protoc_gen_openapiv2_options_annotations]);
+
+/**
+ * @generated from message izin.v1.CreateConsentTextRequest
+ */
+export type CreateConsentTextRequest = Message$1<"izin.v1.CreateConsentTextRequest"> & {
+  /**
+   * Brand code; empty means the default brand.
+   *
+   * @generated from field: string brand = 1;
+   */
+  brand: string;
+
+  /**
+   * @generated from field: izin.v1.ConsentTextKind kind = 2;
+   */
+  kind: ConsentTextKind;
+
+  /**
+   * @generated from field: string language = 3;
+   */
+  language: string;
+
+  /**
+   * @generated from field: string title = 4;
+   */
+  title: string;
+
+  /**
+   * Plain text; blank lines separate paragraphs.
+   *
+   * @generated from field: string body = 5;
+   */
+  body: string;
+};
+
+/**
+ * Describes the message izin.v1.CreateConsentTextRequest.
+ * Use `create(CreateConsentTextRequestSchema)` to create a new message.
+ */
+export const CreateConsentTextRequestSchema: GenMessage<CreateConsentTextRequest> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 0);
+
+/**
+ * @generated from message izin.v1.CreateConsentTextResponse
+ */
+export type CreateConsentTextResponse = Message$1<"izin.v1.CreateConsentTextResponse"> & {
+  /**
+   * @generated from field: izin.v1.ConsentText text = 1;
+   */
+  text?: ConsentText | undefined;
+};
+
+/**
+ * Describes the message izin.v1.CreateConsentTextResponse.
+ * Use `create(CreateConsentTextResponseSchema)` to create a new message.
+ */
+export const CreateConsentTextResponseSchema: GenMessage<CreateConsentTextResponse> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 1);
+
+/**
+ * @generated from message izin.v1.ListConsentTextsRequest
+ */
+export type ListConsentTextsRequest = Message$1<"izin.v1.ListConsentTextsRequest"> & {
+  /**
+   * Only this brand's texts; empty means every brand.
+   *
+   * @generated from field: string brand = 1;
+   */
+  brand: string;
+
+  /**
+   * Every version, newest first, instead of only the current ones.
+   *
+   * @generated from field: bool all_versions = 2;
+   */
+  allVersions: boolean;
+};
+
+/**
+ * Describes the message izin.v1.ListConsentTextsRequest.
+ * Use `create(ListConsentTextsRequestSchema)` to create a new message.
+ */
+export const ListConsentTextsRequestSchema: GenMessage<ListConsentTextsRequest> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 2);
+
+/**
+ * @generated from message izin.v1.ListConsentTextsResponse
+ */
+export type ListConsentTextsResponse = Message$1<"izin.v1.ListConsentTextsResponse"> & {
+  /**
+   * @generated from field: repeated izin.v1.ConsentText texts = 1;
+   */
+  texts: ConsentText[];
+};
+
+/**
+ * Describes the message izin.v1.ListConsentTextsResponse.
+ * Use `create(ListConsentTextsResponseSchema)` to create a new message.
+ */
+export const ListConsentTextsResponseSchema: GenMessage<ListConsentTextsResponse> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 3);
+
+/**
+ * @generated from message izin.v1.GetConsentTextRequest
+ */
+export type GetConsentTextRequest = Message$1<"izin.v1.GetConsentTextRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message izin.v1.GetConsentTextRequest.
+ * Use `create(GetConsentTextRequestSchema)` to create a new message.
+ */
+export const GetConsentTextRequestSchema: GenMessage<GetConsentTextRequest> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 4);
+
+/**
+ * @generated from message izin.v1.GetConsentTextResponse
+ */
+export type GetConsentTextResponse = Message$1<"izin.v1.GetConsentTextResponse"> & {
+  /**
+   * @generated from field: izin.v1.ConsentText text = 1;
+   */
+  text?: ConsentText | undefined;
+};
+
+/**
+ * Describes the message izin.v1.GetConsentTextResponse.
+ * Use `create(GetConsentTextResponseSchema)` to create a new message.
+ */
+export const GetConsentTextResponseSchema: GenMessage<GetConsentTextResponse> = /*@__PURE__*/
+  messageDesc(file_izin_v1_admin_service, 5);
 
 /**
  * @generated from message izin.v1.Message
@@ -98,7 +233,7 @@ export type Message = Message$1<"izin.v1.Message"> & {
  * Use `create(MessageSchema)` to create a new message.
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 0);
+  messageDesc(file_izin_v1_admin_service, 6);
 
 /**
  * @generated from message izin.v1.ListMessagesRequest
@@ -127,7 +262,7 @@ export type ListMessagesRequest = Message$1<"izin.v1.ListMessagesRequest"> & {
  * Use `create(ListMessagesRequestSchema)` to create a new message.
  */
 export const ListMessagesRequestSchema: GenMessage<ListMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 1);
+  messageDesc(file_izin_v1_admin_service, 7);
 
 /**
  * @generated from message izin.v1.ListMessagesResponse
@@ -149,7 +284,7 @@ export type ListMessagesResponse = Message$1<"izin.v1.ListMessagesResponse"> & {
  * Use `create(ListMessagesResponseSchema)` to create a new message.
  */
 export const ListMessagesResponseSchema: GenMessage<ListMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 2);
+  messageDesc(file_izin_v1_admin_service, 8);
 
 /**
  * @generated from message izin.v1.Brand
@@ -198,7 +333,7 @@ export type Brand = Message$1<"izin.v1.Brand"> & {
  * Use `create(BrandSchema)` to create a new message.
  */
 export const BrandSchema: GenMessage<Brand> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 3);
+  messageDesc(file_izin_v1_admin_service, 9);
 
 /**
  * @generated from message izin.v1.CreateBrandRequest
@@ -215,7 +350,7 @@ export type CreateBrandRequest = Message$1<"izin.v1.CreateBrandRequest"> & {
  * Use `create(CreateBrandRequestSchema)` to create a new message.
  */
 export const CreateBrandRequestSchema: GenMessage<CreateBrandRequest> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 4);
+  messageDesc(file_izin_v1_admin_service, 10);
 
 /**
  * @generated from message izin.v1.CreateBrandResponse
@@ -232,7 +367,7 @@ export type CreateBrandResponse = Message$1<"izin.v1.CreateBrandResponse"> & {
  * Use `create(CreateBrandResponseSchema)` to create a new message.
  */
 export const CreateBrandResponseSchema: GenMessage<CreateBrandResponse> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 5);
+  messageDesc(file_izin_v1_admin_service, 11);
 
 /**
  * @generated from message izin.v1.ListBrandsRequest
@@ -245,7 +380,7 @@ export type ListBrandsRequest = Message$1<"izin.v1.ListBrandsRequest"> & {
  * Use `create(ListBrandsRequestSchema)` to create a new message.
  */
 export const ListBrandsRequestSchema: GenMessage<ListBrandsRequest> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 6);
+  messageDesc(file_izin_v1_admin_service, 12);
 
 /**
  * @generated from message izin.v1.ListBrandsResponse
@@ -262,7 +397,7 @@ export type ListBrandsResponse = Message$1<"izin.v1.ListBrandsResponse"> & {
  * Use `create(ListBrandsResponseSchema)` to create a new message.
  */
 export const ListBrandsResponseSchema: GenMessage<ListBrandsResponse> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 7);
+  messageDesc(file_izin_v1_admin_service, 13);
 
 /**
  * @generated from message izin.v1.Source
@@ -294,7 +429,7 @@ export type Source = Message$1<"izin.v1.Source"> & {
  * Use `create(SourceSchema)` to create a new message.
  */
 export const SourceSchema: GenMessage<Source> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 8);
+  messageDesc(file_izin_v1_admin_service, 14);
 
 /**
  * @generated from message izin.v1.CreateSourceRequest
@@ -316,7 +451,7 @@ export type CreateSourceRequest = Message$1<"izin.v1.CreateSourceRequest"> & {
  * Use `create(CreateSourceRequestSchema)` to create a new message.
  */
 export const CreateSourceRequestSchema: GenMessage<CreateSourceRequest> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 9);
+  messageDesc(file_izin_v1_admin_service, 15);
 
 /**
  * @generated from message izin.v1.CreateSourceResponse
@@ -345,7 +480,7 @@ export type CreateSourceResponse = Message$1<"izin.v1.CreateSourceResponse"> & {
  * Use `create(CreateSourceResponseSchema)` to create a new message.
  */
 export const CreateSourceResponseSchema: GenMessage<CreateSourceResponse> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 10);
+  messageDesc(file_izin_v1_admin_service, 16);
 
 /**
  * @generated from message izin.v1.ListSourcesRequest
@@ -358,7 +493,7 @@ export type ListSourcesRequest = Message$1<"izin.v1.ListSourcesRequest"> & {
  * Use `create(ListSourcesRequestSchema)` to create a new message.
  */
 export const ListSourcesRequestSchema: GenMessage<ListSourcesRequest> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 11);
+  messageDesc(file_izin_v1_admin_service, 17);
 
 /**
  * @generated from message izin.v1.ListSourcesResponse
@@ -375,7 +510,7 @@ export type ListSourcesResponse = Message$1<"izin.v1.ListSourcesResponse"> & {
  * Use `create(ListSourcesResponseSchema)` to create a new message.
  */
 export const ListSourcesResponseSchema: GenMessage<ListSourcesResponse> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 12);
+  messageDesc(file_izin_v1_admin_service, 18);
 
 /**
  * @generated from message izin.v1.ApiKey
@@ -424,7 +559,7 @@ export type ApiKey = Message$1<"izin.v1.ApiKey"> & {
  * Use `create(ApiKeySchema)` to create a new message.
  */
 export const ApiKeySchema: GenMessage<ApiKey> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 13);
+  messageDesc(file_izin_v1_admin_service, 19);
 
 /**
  * @generated from message izin.v1.CreateApiKeyRequest
@@ -453,7 +588,7 @@ export type CreateApiKeyRequest = Message$1<"izin.v1.CreateApiKeyRequest"> & {
  * Use `create(CreateApiKeyRequestSchema)` to create a new message.
  */
 export const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 14);
+  messageDesc(file_izin_v1_admin_service, 20);
 
 /**
  * @generated from message izin.v1.CreateApiKeyResponse
@@ -477,7 +612,7 @@ export type CreateApiKeyResponse = Message$1<"izin.v1.CreateApiKeyResponse"> & {
  * Use `create(CreateApiKeyResponseSchema)` to create a new message.
  */
 export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 15);
+  messageDesc(file_izin_v1_admin_service, 21);
 
 /**
  * @generated from message izin.v1.ListApiKeysRequest
@@ -490,7 +625,7 @@ export type ListApiKeysRequest = Message$1<"izin.v1.ListApiKeysRequest"> & {
  * Use `create(ListApiKeysRequestSchema)` to create a new message.
  */
 export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 16);
+  messageDesc(file_izin_v1_admin_service, 22);
 
 /**
  * @generated from message izin.v1.ListApiKeysResponse
@@ -507,7 +642,7 @@ export type ListApiKeysResponse = Message$1<"izin.v1.ListApiKeysResponse"> & {
  * Use `create(ListApiKeysResponseSchema)` to create a new message.
  */
 export const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 17);
+  messageDesc(file_izin_v1_admin_service, 23);
 
 /**
  * @generated from message izin.v1.RevokeApiKeyRequest
@@ -524,7 +659,7 @@ export type RevokeApiKeyRequest = Message$1<"izin.v1.RevokeApiKeyRequest"> & {
  * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
  */
 export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 18);
+  messageDesc(file_izin_v1_admin_service, 24);
 
 /**
  * @generated from message izin.v1.RevokeApiKeyResponse
@@ -541,7 +676,7 @@ export type RevokeApiKeyResponse = Message$1<"izin.v1.RevokeApiKeyResponse"> & {
  * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
  */
 export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 19);
+  messageDesc(file_izin_v1_admin_service, 25);
 
 /**
  * @generated from message izin.v1.IysConfig
@@ -606,7 +741,7 @@ export type IysConfig = Message$1<"izin.v1.IysConfig"> & {
  * Use `create(IysConfigSchema)` to create a new message.
  */
 export const IysConfigSchema: GenMessage<IysConfig> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 20);
+  messageDesc(file_izin_v1_admin_service, 26);
 
 /**
  * @generated from message izin.v1.SetIysConfigRequest
@@ -630,7 +765,7 @@ export type SetIysConfigRequest = Message$1<"izin.v1.SetIysConfigRequest"> & {
  * Use `create(SetIysConfigRequestSchema)` to create a new message.
  */
 export const SetIysConfigRequestSchema: GenMessage<SetIysConfigRequest> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 21);
+  messageDesc(file_izin_v1_admin_service, 27);
 
 /**
  * @generated from message izin.v1.SetIysConfigResponse
@@ -647,7 +782,7 @@ export type SetIysConfigResponse = Message$1<"izin.v1.SetIysConfigResponse"> & {
  * Use `create(SetIysConfigResponseSchema)` to create a new message.
  */
 export const SetIysConfigResponseSchema: GenMessage<SetIysConfigResponse> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 22);
+  messageDesc(file_izin_v1_admin_service, 28);
 
 /**
  * @generated from message izin.v1.GetIysStatusRequest
@@ -660,7 +795,7 @@ export type GetIysStatusRequest = Message$1<"izin.v1.GetIysStatusRequest"> & {
  * Use `create(GetIysStatusRequestSchema)` to create a new message.
  */
 export const GetIysStatusRequestSchema: GenMessage<GetIysStatusRequest> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 23);
+  messageDesc(file_izin_v1_admin_service, 29);
 
 /**
  * @generated from message izin.v1.GetIysStatusResponse
@@ -677,7 +812,7 @@ export type GetIysStatusResponse = Message$1<"izin.v1.GetIysStatusResponse"> & {
  * Use `create(GetIysStatusResponseSchema)` to create a new message.
  */
 export const GetIysStatusResponseSchema: GenMessage<GetIysStatusResponse> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 24);
+  messageDesc(file_izin_v1_admin_service, 30);
 
 /**
  * @generated from message izin.v1.IysBrandStatus
@@ -755,7 +890,7 @@ export type IysBrandStatus = Message$1<"izin.v1.IysBrandStatus"> & {
  * Use `create(IysBrandStatusSchema)` to create a new message.
  */
 export const IysBrandStatusSchema: GenMessage<IysBrandStatus> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 25);
+  messageDesc(file_izin_v1_admin_service, 31);
 
 /**
  * @generated from message izin.v1.ListIysUploadsRequest
@@ -789,7 +924,7 @@ export type ListIysUploadsRequest = Message$1<"izin.v1.ListIysUploadsRequest"> &
  * Use `create(ListIysUploadsRequestSchema)` to create a new message.
  */
 export const ListIysUploadsRequestSchema: GenMessage<ListIysUploadsRequest> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 26);
+  messageDesc(file_izin_v1_admin_service, 32);
 
 /**
  * @generated from message izin.v1.ListIysUploadsResponse
@@ -811,7 +946,7 @@ export type ListIysUploadsResponse = Message$1<"izin.v1.ListIysUploadsResponse">
  * Use `create(ListIysUploadsResponseSchema)` to create a new message.
  */
 export const ListIysUploadsResponseSchema: GenMessage<ListIysUploadsResponse> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 27);
+  messageDesc(file_izin_v1_admin_service, 33);
 
 /**
  * @generated from message izin.v1.IysUpload
@@ -903,7 +1038,7 @@ export type IysUpload = Message$1<"izin.v1.IysUpload"> & {
  * Use `create(IysUploadSchema)` to create a new message.
  */
 export const IysUploadSchema: GenMessage<IysUpload> = /*@__PURE__*/
-  messageDesc(file_izin_v1_admin_service, 28);
+  messageDesc(file_izin_v1_admin_service, 34);
 
 /**
  * IysUploadState is where a consent change stands on its way to İYS.
@@ -1059,6 +1194,38 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ListIysUploadsRequestSchema;
     output: typeof ListIysUploadsResponseSchema;
+  },
+  /**
+   * CreateConsentText publishes a new version of a brand's legal text in one
+   * language; the consent page shows the newest version from then on.
+   *
+   * @generated from rpc izin.v1.AdminService.CreateConsentText
+   */
+  createConsentText: {
+    methodKind: "unary";
+    input: typeof CreateConsentTextRequestSchema;
+    output: typeof CreateConsentTextResponseSchema;
+  },
+  /**
+   * ListConsentTexts lists a tenant's texts: the current version of each,
+   * or every version.
+   *
+   * @generated from rpc izin.v1.AdminService.ListConsentTexts
+   */
+  listConsentTexts: {
+    methodKind: "unary";
+    input: typeof ListConsentTextsRequestSchema;
+    output: typeof ListConsentTextsResponseSchema;
+  },
+  /**
+   * GetConsentText returns one version, e.g. the one an event refers to.
+   *
+   * @generated from rpc izin.v1.AdminService.GetConsentText
+   */
+  getConsentText: {
+    methodKind: "unary";
+    input: typeof GetConsentTextRequestSchema;
+    output: typeof GetConsentTextResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_izin_v1_admin_service, 0);

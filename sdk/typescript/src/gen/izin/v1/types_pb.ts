@@ -12,7 +12,74 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file izin/v1/types.proto.
  */
 export const file_izin_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChNpemluL3YxL3R5cGVzLnByb3RvEgdpemluLnYxIv8BCghFdmlkZW5jZRIRCglzb3VyY2VfaWQYASABKAkSEgoKYXBpX2tleV9pZBgCIAEoCRITCgtvcGVyYXRvcl9pZBgDIAEoCRIXCg92ZXJpZmljYXRpb25faWQYBCABKAkSKwoGbWV0aG9kGAUgASgOMhsuaXppbi52MS5WZXJpZmljYXRpb25NZXRob2QSEwoLbWVzc2FnZV9pZHMYBiADKAkSEgoKaXlzX3NvdXJjZRgHIAEoCRIRCglyZWZlcmVuY2UYCCABKAkSEgoKaXBfYWRkcmVzcxgJIAEoCRISCgp1c2VyX2FnZW50GAogASgJEg0KBXRleHRzGAsgAygJIvwCCgxDb25zZW50RXZlbnQSCgoCaWQYASABKAkSEAoIc2VxdWVuY2UYAiABKAMSEgoKYnJhbmRfY29kZRgDIAEoCRIRCglyZWNpcGllbnQYBCABKAkSLgoOcmVjaXBpZW50X3R5cGUYBSABKA4yFi5pemluLnYxLlJlY2lwaWVudFR5cGUSIgoEdHlwZRgGIAEoDjIULml6aW4udjEuQ29uc2VudFR5cGUSJgoGc3RhdHVzGAcgASgOMhYuaXppbi52MS5Db25zZW50U3RhdHVzEjAKDGNvbnNlbnRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiMKCGV2aWRlbmNlGAogASgLMhEuaXppbi52MS5FdmlkZW5jZRIVCg1wcmV2aW91c19oYXNoGAsgASgJEgwKBGhhc2gYDCABKAki1wMKDFZlcmlmaWNhdGlvbhIKCgJpZBgBIAEoCRIrCgZzdGF0dXMYAiABKA4yGy5pemluLnYxLlZlcmlmaWNhdGlvblN0YXR1cxIrCgZtZXRob2QYAyABKA4yGy5pemluLnYxLlZlcmlmaWNhdGlvbk1ldGhvZBIRCglyZWNpcGllbnQYBCABKAkSLgoOcmVjaXBpZW50X3R5cGUYBSABKA4yFi5pemluLnYxLlJlY2lwaWVudFR5cGUSIwoFdHlwZXMYBiADKA4yFC5pemluLnYxLkNvbnNlbnRUeXBlEhIKCmJyYW5kX2NvZGUYByABKAkSLwoLZXhwaXJlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWF0dGVtcHRzX2xlZnQYCSABKAUSLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3ZlcmlmeV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtsYW5kaW5nX3VybBgMIAEoCRITCgttZXNzYWdlX2lkcxgNIAMoCRIRCglzb3VyY2VfaWQYDiABKAkqcAoLQ29uc2VudFR5cGUSHAoYQ09OU0VOVF9UWVBFX1VOU1BFQ0lGSUVEEAASFAoQQ09OU0VOVF9UWVBFX1NNUxABEhUKEUNPTlNFTlRfVFlQRV9DQUxMEAISFgoSQ09OU0VOVF9UWVBFX0VNQUlMEAMqgQEKDUNvbnNlbnRTdGF0dXMSHgoaQ09OU0VOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZDT05TRU5UX1NUQVRVU19HUkFOVEVEEAESGwoXQ09OU0VOVF9TVEFUVVNfUkVKRUNURUQQAhIXChNDT05TRU5UX1NUQVRVU19OT05FEAMqawoNUmVjaXBpZW50VHlwZRIeChpSRUNJUElFTlRfVFlQRV9VTlNQRUNJRklFRBAAEh0KGVJFQ0lQSUVOVF9UWVBFX0lORElWSURVQUwQARIbChdSRUNJUElFTlRfVFlQRV9NRVJDSEFOVBACKoEBChJWZXJpZmljYXRpb25NZXRob2QSIwofVkVSSUZJQ0FUSU9OX01FVEhPRF9VTlNQRUNJRklFRBAAEiAKHFZFUklGSUNBVElPTl9NRVRIT0RfU01TX0NPREUQARIkCiBWRVJJRklDQVRJT05fTUVUSE9EX0xBTkRJTkdfUEFHRRACKuABChJWZXJpZmljYXRpb25TdGF0dXMSIwofVkVSSUZJQ0FUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh8KG1ZFUklGSUNBVElPTl9TVEFUVVNfUEVORElORxABEiAKHFZFUklGSUNBVElPTl9TVEFUVVNfVkVSSUZJRUQQAhIfChtWRVJJRklDQVRJT05fU1RBVFVTX0VYUElSRUQQAxIeChpWRVJJRklDQVRJT05fU1RBVFVTX0ZBSUxFRBAEEiEKHVZFUklGSUNBVElPTl9TVEFUVVNfQ0FOQ0VMTEVEEAUq7AEKClNvdXJjZVR5cGUSGwoXU09VUkNFX1RZUEVfVU5TUEVDSUZJRUQQABIZChVTT1VSQ0VfVFlQRV9FQ09NTUVSQ0UQARIVChFTT1VSQ0VfVFlQRV9LSU9TSxACEhoKFlNPVVJDRV9UWVBFX01PQklMRV9BUFAQAxITCg9TT1VSQ0VfVFlQRV9DUk0QBBITCg9TT1VSQ0VfVFlQRV9FUlAQBRIbChdTT1VSQ0VfVFlQRV9DQUxMX0NFTlRFUhAGEhUKEVNPVVJDRV9UWVBFX1NUT1JFEAcSFQoRU09VUkNFX1RZUEVfT1RIRVIQCCp3CgtBcGlLZXlTY29wZRIdChlBUElfS0VZX1NDT1BFX1VOU1BFQ0lGSUVEEAASFwoTQVBJX0tFWV9TQ09QRV9DSEVDSxABEhcKE0FQSV9LRVlfU0NPUEVfV1JJVEUQAhIXChNBUElfS0VZX1NDT1BFX0FETUlOEAMqfgoNTWVzc2FnZVN0YXR1cxIeChpNRVNTQUdFX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFU1FU1NBR0VfU1RBVFVTX1FVRVVFRBABEhcKE01FU1NBR0VfU1RBVFVTX1NFTlQQAhIZChVNRVNTQUdFX1NUQVRVU19GQUlMRUQQAyqGAQoLTWVzc2FnZUtpbmQSHAoYTUVTU0FHRV9LSU5EX1VOU1BFQ0lGSUVEEAASGwoXTUVTU0FHRV9LSU5EX0FDVElWQVRJT04QARIdChlNRVNTQUdFX0tJTkRfQ09ORklSTUFUSU9OEAISHQoZTUVTU0FHRV9LSU5EX0xBTkRJTkdfTElOSxADKrkDCgtFcnJvclJlYXNvbhIcChhFUlJPUl9SRUFTT05fVU5TUEVDSUZJRUQQABIdChlFUlJPUl9SRUFTT05fSU5WQUxJRF9DT0RFEAESJQohRVJST1JfUkVBU09OX1ZFUklGSUNBVElPTl9FWFBJUkVEEAISIgoeRVJST1JfUkVBU09OX1RPT19NQU5ZX0FUVEVNUFRTEAMSJAogRVJST1JfUkVBU09OX1ZFUklGSUNBVElPTl9DTE9TRUQQBBIdChlFUlJPUl9SRUFTT05fUkFURV9MSU1JVEVEEAUSJgoiRVJST1JfUkVBU09OX0ZJUlNUX1JFQ09SRF9SRUpFQ1RFRBAGEiUKIUVSUk9SX1JFQVNPTl9JTlZBTElEX0NPTlNFTlRfVElNRRAHEicKI0VSUk9SX1JFQVNPTl9JREVNUE9URU5DWV9LRVlfUkVVU0VEEAgSHgoaRVJST1JfUkVBU09OX1NDT1BFX01JU1NJTkcQCRIgChxFUlJPUl9SRUFTT05fSU5WQUxJRF9BUElfS0VZEAoSIwofRVJST1JfUkVBU09OX1JFQ0lQSUVOVF9NSVNNQVRDSBALQi5aLGdpdGh1Yi5jb20vaXppbmhxL2l6aW4vZ2VuL2dvL2l6aW4vdjE7aXppbnYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChNpemluL3YxL3R5cGVzLnByb3RvEgdpemluLnYxItYBCgtDb25zZW50VGV4dBIKCgJpZBgBIAEoCRISCgpicmFuZF9jb2RlGAIgASgJEiYKBGtpbmQYAyABKA4yGC5pemluLnYxLkNvbnNlbnRUZXh0S2luZBIQCghsYW5ndWFnZRgEIAEoCRIPCgd2ZXJzaW9uGAUgASgFEg0KBXRpdGxlGAYgASgJEgwKBGJvZHkYByABKAkSDgoGc2hhMjU2GAggASgJEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKiAwoIRXZpZGVuY2USEQoJc291cmNlX2lkGAEgASgJEhIKCmFwaV9rZXlfaWQYAiABKAkSEwoLb3BlcmF0b3JfaWQYAyABKAkSFwoPdmVyaWZpY2F0aW9uX2lkGAQgASgJEisKBm1ldGhvZBgFIAEoDjIbLml6aW4udjEuVmVyaWZpY2F0aW9uTWV0aG9kEhMKC21lc3NhZ2VfaWRzGAYgAygJEhIKCml5c19zb3VyY2UYByABKAkSEQoJcmVmZXJlbmNlGAggASgJEhIKCmlwX2FkZHJlc3MYCSABKAkSEgoKdXNlcl9hZ2VudBgKIAEoCRINCgV0ZXh0cxgLIAMoCRIyCg5wYWdlX3ZpZXdfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoQcGFnZV9zdWJtaXRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMdGlja2VkX2JveGVzGA4gAygJEiEKBGt2a2sYDyABKA4yEy5pemluLnYxLkt2a2tTdGF0dXMi/AIKDENvbnNlbnRFdmVudBIKCgJpZBgBIAEoCRIQCghzZXF1ZW5jZRgCIAEoAxISCgpicmFuZF9jb2RlGAMgASgJEhEKCXJlY2lwaWVudBgEIAEoCRIuCg5yZWNpcGllbnRfdHlwZRgFIAEoDjIWLml6aW4udjEuUmVjaXBpZW50VHlwZRIiCgR0eXBlGAYgASgOMhQuaXppbi52MS5Db25zZW50VHlwZRImCgZzdGF0dXMYByABKA4yFi5pemluLnYxLkNvbnNlbnRTdGF0dXMSMAoMY29uc2VudF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjcmVhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIwoIZXZpZGVuY2UYCiABKAsyES5pemluLnYxLkV2aWRlbmNlEhUKDXByZXZpb3VzX2hhc2gYCyABKAkSDAoEaGFzaBgMIAEoCSLkBAoMVmVyaWZpY2F0aW9uEgoKAmlkGAEgASgJEisKBnN0YXR1cxgCIAEoDjIbLml6aW4udjEuVmVyaWZpY2F0aW9uU3RhdHVzEisKBm1ldGhvZBgDIAEoDjIbLml6aW4udjEuVmVyaWZpY2F0aW9uTWV0aG9kEhEKCXJlY2lwaWVudBgEIAEoCRIuCg5yZWNpcGllbnRfdHlwZRgFIAEoDjIWLml6aW4udjEuUmVjaXBpZW50VHlwZRIjCgV0eXBlcxgGIAMoDjIULml6aW4udjEuQ29uc2VudFR5cGUSEgoKYnJhbmRfY29kZRgHIAEoCRIvCgtleHBpcmVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNYXR0ZW1wdHNfbGVmdBgJIAEoBRIvCgtjcmVhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdmVyaWZ5X3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2xhbmRpbmdfdXJsGAwgASgJEhMKC21lc3NhZ2VfaWRzGA0gAygJEhEKCXNvdXJjZV9pZBgOIAEoCRIyCg5wYWdlX3ZpZXdfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoQcGFnZV9zdWJtaXRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIQoEa3ZraxgRIAEoDjITLml6aW4udjEuS3Zra1N0YXR1cypwCgtDb25zZW50VHlwZRIcChhDT05TRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIUChBDT05TRU5UX1RZUEVfU01TEAESFQoRQ09OU0VOVF9UWVBFX0NBTEwQAhIWChJDT05TRU5UX1RZUEVfRU1BSUwQAyqBAQoNQ29uc2VudFN0YXR1cxIeChpDT05TRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFkNPTlNFTlRfU1RBVFVTX0dSQU5URUQQARIbChdDT05TRU5UX1NUQVRVU19SRUpFQ1RFRBACEhcKE0NPTlNFTlRfU1RBVFVTX05PTkUQAyprCg1SZWNpcGllbnRUeXBlEh4KGlJFQ0lQSUVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHQoZUkVDSVBJRU5UX1RZUEVfSU5ESVZJRFVBTBABEhsKF1JFQ0lQSUVOVF9UWVBFX01FUkNIQU5UEAIqgQEKElZlcmlmaWNhdGlvbk1ldGhvZBIjCh9WRVJJRklDQVRJT05fTUVUSE9EX1VOU1BFQ0lGSUVEEAASIAocVkVSSUZJQ0FUSU9OX01FVEhPRF9TTVNfQ09ERRABEiQKIFZFUklGSUNBVElPTl9NRVRIT0RfTEFORElOR19QQUdFEAIq4AEKElZlcmlmaWNhdGlvblN0YXR1cxIjCh9WRVJJRklDQVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHwobVkVSSUZJQ0FUSU9OX1NUQVRVU19QRU5ESU5HEAESIAocVkVSSUZJQ0FUSU9OX1NUQVRVU19WRVJJRklFRBACEh8KG1ZFUklGSUNBVElPTl9TVEFUVVNfRVhQSVJFRBADEh4KGlZFUklGSUNBVElPTl9TVEFUVVNfRkFJTEVEEAQSIQodVkVSSUZJQ0FUSU9OX1NUQVRVU19DQU5DRUxMRUQQBSrsAQoKU291cmNlVHlwZRIbChdTT1VSQ0VfVFlQRV9VTlNQRUNJRklFRBAAEhkKFVNPVVJDRV9UWVBFX0VDT01NRVJDRRABEhUKEVNPVVJDRV9UWVBFX0tJT1NLEAISGgoWU09VUkNFX1RZUEVfTU9CSUxFX0FQUBADEhMKD1NPVVJDRV9UWVBFX0NSTRAEEhMKD1NPVVJDRV9UWVBFX0VSUBAFEhsKF1NPVVJDRV9UWVBFX0NBTExfQ0VOVEVSEAYSFQoRU09VUkNFX1RZUEVfU1RPUkUQBxIVChFTT1VSQ0VfVFlQRV9PVEhFUhAIKncKC0FwaUtleVNjb3BlEh0KGUFQSV9LRVlfU0NPUEVfVU5TUEVDSUZJRUQQABIXChNBUElfS0VZX1NDT1BFX0NIRUNLEAESFwoTQVBJX0tFWV9TQ09QRV9XUklURRACEhcKE0FQSV9LRVlfU0NPUEVfQURNSU4QAyp+Cg1NZXNzYWdlU3RhdHVzEh4KGk1FU1NBR0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVTUVTU0FHRV9TVEFUVVNfUVVFVUVEEAESFwoTTUVTU0FHRV9TVEFUVVNfU0VOVBACEhkKFU1FU1NBR0VfU1RBVFVTX0ZBSUxFRBADKoYBCgtNZXNzYWdlS2luZBIcChhNRVNTQUdFX0tJTkRfVU5TUEVDSUZJRUQQABIbChdNRVNTQUdFX0tJTkRfQUNUSVZBVElPThABEh0KGU1FU1NBR0VfS0lORF9DT05GSVJNQVRJT04QAhIdChlNRVNTQUdFX0tJTkRfTEFORElOR19MSU5LEAMqhQQKC0Vycm9yUmVhc29uEhwKGEVSUk9SX1JFQVNPTl9VTlNQRUNJRklFRBAAEh0KGUVSUk9SX1JFQVNPTl9JTlZBTElEX0NPREUQARIlCiFFUlJPUl9SRUFTT05fVkVSSUZJQ0FUSU9OX0VYUElSRUQQAhIiCh5FUlJPUl9SRUFTT05fVE9PX01BTllfQVRURU1QVFMQAxIkCiBFUlJPUl9SRUFTT05fVkVSSUZJQ0FUSU9OX0NMT1NFRBAEEh0KGUVSUk9SX1JFQVNPTl9SQVRFX0xJTUlURUQQBRImCiJFUlJPUl9SRUFTT05fRklSU1RfUkVDT1JEX1JFSkVDVEVEEAYSJQohRVJST1JfUkVBU09OX0lOVkFMSURfQ09OU0VOVF9USU1FEAcSJwojRVJST1JfUkVBU09OX0lERU1QT1RFTkNZX0tFWV9SRVVTRUQQCBIeChpFUlJPUl9SRUFTT05fU0NPUEVfTUlTU0lORxAJEiAKHEVSUk9SX1JFQVNPTl9JTlZBTElEX0FQSV9LRVkQChIjCh9FUlJPUl9SRUFTT05fUkVDSVBJRU5UX01JU01BVENIEAsSJQohRVJST1JfUkVBU09OX0NPTlNFTlRfVEVYVF9NSVNTSU5HEAwSIwofRVJST1JfUkVBU09OX1BBR0VfTk9UX1NVQk1JVFRFRBANKlwKCkt2a2tTdGF0dXMSGwoXS1ZLS19TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNLVktLX1NUQVRVU19HUkFOVEVEEAESGAoUS1ZLS19TVEFUVVNfREVDTElORUQQAiqdAQoPQ29uc2VudFRleHRLaW5kEiEKHUNPTlNFTlRfVEVYVF9LSU5EX1VOU1BFQ0lGSUVEEAASGQoVQ09OU0VOVF9URVhUX0tJTkRfRVRLEAESJAogQ09OU0VOVF9URVhUX0tJTkRfUFJJVkFDWV9OT1RJQ0UQAhImCiJDT05TRU5UX1RFWFRfS0lORF9FWFBMSUNJVF9DT05TRU5UEANCLlosZ2l0aHViLmNvbS9pemluaHEvaXppbi9nZW4vZ28vaXppbi92MTtpemludjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+
+/**
+ * ConsentText is one published version of a brand's legal text in one
+ * language. A version is never edited; a change is a new version, and the
+ * newest version is the one shown.
+ *
+ * @generated from message izin.v1.ConsentText
+ */
+export type ConsentText = Message<"izin.v1.ConsentText"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string brand_code = 2;
+   */
+  brandCode: string;
+
+  /**
+   * @generated from field: izin.v1.ConsentTextKind kind = 3;
+   */
+  kind: ConsentTextKind;
+
+  /**
+   * "tr" or "en".
+   *
+   * @generated from field: string language = 4;
+   */
+  language: string;
+
+  /**
+   * 1, 2, ... per brand, kind and language.
+   *
+   * @generated from field: int32 version = 5;
+   */
+  version: number;
+
+  /**
+   * @generated from field: string title = 6;
+   */
+  title: string;
+
+  /**
+   * @generated from field: string body = 7;
+   */
+  body: string;
+
+  /**
+   * Hex SHA-256 of title, a newline and body: what evidence refers to.
+   *
+   * @generated from field: string sha256 = 8;
+   */
+  sha256: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 9;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message izin.v1.ConsentText.
+ * Use `create(ConsentTextSchema)` to create a new message.
+ */
+export const ConsentTextSchema: GenMessage<ConsentText> = /*@__PURE__*/
+  messageDesc(file_izin_v1_types, 0);
 
 /**
  * Evidence describes how a consent change came about.
@@ -88,11 +155,37 @@ export type Evidence = Message<"izin.v1.Evidence"> & {
 
   /**
    * The exact texts the customer was shown, as "kind:sha256:<hex>", e.g.
-   * the activation SMS without its code.
+   * the activation SMS without its code, or for a versioned consent text
+   * "kind/<text id>:sha256:<hex>" (see ConsentText).
    *
    * @generated from field: repeated string texts = 11;
    */
   texts: string[];
+
+  /**
+   * The consent page: when the customer first opened it and when they sent
+   * it (landing-page method only).
+   *
+   * @generated from field: google.protobuf.Timestamp page_view_time = 12;
+   */
+  pageViewTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp page_submit_time = 13;
+   */
+  pageSubmitTime?: Timestamp | undefined;
+
+  /**
+   * The boxes the customer ticked on the consent page: "etk", "kvkk".
+   *
+   * @generated from field: repeated string ticked_boxes = 14;
+   */
+  tickedBoxes: string[];
+
+  /**
+   * @generated from field: izin.v1.KvkkStatus kvkk = 15;
+   */
+  kvkk: KvkkStatus;
 };
 
 /**
@@ -100,7 +193,7 @@ export type Evidence = Message<"izin.v1.Evidence"> & {
  * Use `create(EvidenceSchema)` to create a new message.
  */
 export const EvidenceSchema: GenMessage<Evidence> = /*@__PURE__*/
-  messageDesc(file_izin_v1_types, 0);
+  messageDesc(file_izin_v1_types, 1);
 
 /**
  * ConsentEvent is one append-only, hash-chained change of consent state.
@@ -184,7 +277,7 @@ export type ConsentEvent = Message<"izin.v1.ConsentEvent"> & {
  * Use `create(ConsentEventSchema)` to create a new message.
  */
 export const ConsentEventSchema: GenMessage<ConsentEvent> = /*@__PURE__*/
-  messageDesc(file_izin_v1_types, 1);
+  messageDesc(file_izin_v1_types, 2);
 
 /**
  * Verification is one run of the SMS-code or landing-page flow.
@@ -269,6 +362,24 @@ export type Verification = Message<"izin.v1.Verification"> & {
    * @generated from field: string source_id = 14;
    */
   sourceId: string;
+
+  /**
+   * Landing-page method: when the customer opened and sent the page, and
+   * their KVKK choice. The code is sent once the page is sent.
+   *
+   * @generated from field: google.protobuf.Timestamp page_view_time = 15;
+   */
+  pageViewTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp page_submit_time = 16;
+   */
+  pageSubmitTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: izin.v1.KvkkStatus kvkk = 17;
+   */
+  kvkk: KvkkStatus;
 };
 
 /**
@@ -276,7 +387,7 @@ export type Verification = Message<"izin.v1.Verification"> & {
  * Use `create(VerificationSchema)` to create a new message.
  */
 export const VerificationSchema: GenMessage<Verification> = /*@__PURE__*/
-  messageDesc(file_izin_v1_types, 2);
+  messageDesc(file_izin_v1_types, 3);
 
 /**
  * ConsentType is the kind of commercial electronic message a consent covers
@@ -732,6 +843,22 @@ export enum ErrorReason {
    * @generated from enum value: ERROR_REASON_RECIPIENT_MISMATCH = 11;
    */
   RECIPIENT_MISMATCH = 11,
+
+  /**
+   * The brand lacks a consent text the flow must show; metadata "kind" and
+   * "language". Add one with AdminService.CreateConsentText.
+   *
+   * @generated from enum value: ERROR_REASON_CONSENT_TEXT_MISSING = 12;
+   */
+  CONSENT_TEXT_MISSING = 12,
+
+  /**
+   * A landing-page verification has no code yet: the customer has not sent
+   * the consent page.
+   *
+   * @generated from enum value: ERROR_REASON_PAGE_NOT_SUBMITTED = 13;
+   */
+  PAGE_NOT_SUBMITTED = 13,
 }
 
 /**
@@ -739,4 +866,78 @@ export enum ErrorReason {
  */
 export const ErrorReasonSchema: GenEnum<ErrorReason> = /*@__PURE__*/
   enumDesc(file_izin_v1_types, 9);
+
+/**
+ * KvkkStatus is the customer's KVKK explicit consent (açık rıza), asked
+ * separately from the ETK consent on the consent page.
+ *
+ * @generated from enum izin.v1.KvkkStatus
+ */
+export enum KvkkStatus {
+  /**
+   * Not asked: the consent came by another method.
+   *
+   * @generated from enum value: KVKK_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The customer ticked the explicit-consent box.
+   *
+   * @generated from enum value: KVKK_STATUS_GRANTED = 1;
+   */
+  GRANTED = 1,
+
+  /**
+   * The customer was shown the explicit-consent text and left the box empty.
+   *
+   * @generated from enum value: KVKK_STATUS_DECLINED = 2;
+   */
+  DECLINED = 2,
+}
+
+/**
+ * Describes the enum izin.v1.KvkkStatus.
+ */
+export const KvkkStatusSchema: GenEnum<KvkkStatus> = /*@__PURE__*/
+  enumDesc(file_izin_v1_types, 10);
+
+/**
+ * ConsentTextKind is which legal text a ConsentText holds.
+ *
+ * @generated from enum izin.v1.ConsentTextKind
+ */
+export enum ConsentTextKind {
+  /**
+   * @generated from enum value: CONSENT_TEXT_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The ETK (Law 6563) commercial electronic message consent statement.
+   *
+   * @generated from enum value: CONSENT_TEXT_KIND_ETK = 1;
+   */
+  ETK = 1,
+
+  /**
+   * The KVKK (Law 6698, Art. 10) privacy notice, aydınlatma metni.
+   *
+   * @generated from enum value: CONSENT_TEXT_KIND_PRIVACY_NOTICE = 2;
+   */
+  PRIVACY_NOTICE = 2,
+
+  /**
+   * The KVKK explicit consent text, açık rıza.
+   *
+   * @generated from enum value: CONSENT_TEXT_KIND_EXPLICIT_CONSENT = 3;
+   */
+  EXPLICIT_CONSENT = 3,
+}
+
+/**
+ * Describes the enum izin.v1.ConsentTextKind.
+ */
+export const ConsentTextKindSchema: GenEnum<ConsentTextKind> = /*@__PURE__*/
+  enumDesc(file_izin_v1_types, 11);
 

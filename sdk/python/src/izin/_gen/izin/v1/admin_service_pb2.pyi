@@ -28,6 +28,52 @@ IYS_UPLOAD_STATE_SUBMITTED: IysUploadState
 IYS_UPLOAD_STATE_ACCEPTED: IysUploadState
 IYS_UPLOAD_STATE_REFUSED: IysUploadState
 
+class CreateConsentTextRequest(_message.Message):
+    __slots__ = ("brand", "kind", "language", "title", "body")
+    BRAND_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    brand: str
+    kind: _types_pb2.ConsentTextKind
+    language: str
+    title: str
+    body: str
+    def __init__(self, brand: _Optional[str] = ..., kind: _Optional[_Union[_types_pb2.ConsentTextKind, str]] = ..., language: _Optional[str] = ..., title: _Optional[str] = ..., body: _Optional[str] = ...) -> None: ...
+
+class CreateConsentTextResponse(_message.Message):
+    __slots__ = ("text",)
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    text: _types_pb2.ConsentText
+    def __init__(self, text: _Optional[_Union[_types_pb2.ConsentText, _Mapping]] = ...) -> None: ...
+
+class ListConsentTextsRequest(_message.Message):
+    __slots__ = ("brand", "all_versions")
+    BRAND_FIELD_NUMBER: _ClassVar[int]
+    ALL_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    brand: str
+    all_versions: bool
+    def __init__(self, brand: _Optional[str] = ..., all_versions: bool = ...) -> None: ...
+
+class ListConsentTextsResponse(_message.Message):
+    __slots__ = ("texts",)
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    texts: _containers.RepeatedCompositeFieldContainer[_types_pb2.ConsentText]
+    def __init__(self, texts: _Optional[_Iterable[_Union[_types_pb2.ConsentText, _Mapping]]] = ...) -> None: ...
+
+class GetConsentTextRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetConsentTextResponse(_message.Message):
+    __slots__ = ("text",)
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    text: _types_pb2.ConsentText
+    def __init__(self, text: _Optional[_Union[_types_pb2.ConsentText, _Mapping]] = ...) -> None: ...
+
 class Message(_message.Message):
     __slots__ = ("id", "recipient", "body", "status", "create_time", "kind", "sender", "verification_id", "provider", "provider_message_id", "send_time", "attempts", "last_error")
     ID_FIELD_NUMBER: _ClassVar[int]

@@ -92,6 +92,21 @@ class AdminServiceStub(object):
                 request_serializer=izin_dot_v1_dot_admin__service__pb2.ListIysUploadsRequest.SerializeToString,
                 response_deserializer=izin_dot_v1_dot_admin__service__pb2.ListIysUploadsResponse.FromString,
                 _registered_method=True)
+        self.CreateConsentText = channel.unary_unary(
+                '/izin.v1.AdminService/CreateConsentText',
+                request_serializer=izin_dot_v1_dot_admin__service__pb2.CreateConsentTextRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_admin__service__pb2.CreateConsentTextResponse.FromString,
+                _registered_method=True)
+        self.ListConsentTexts = channel.unary_unary(
+                '/izin.v1.AdminService/ListConsentTexts',
+                request_serializer=izin_dot_v1_dot_admin__service__pb2.ListConsentTextsRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_admin__service__pb2.ListConsentTextsResponse.FromString,
+                _registered_method=True)
+        self.GetConsentText = channel.unary_unary(
+                '/izin.v1.AdminService/GetConsentText',
+                request_serializer=izin_dot_v1_dot_admin__service__pb2.GetConsentTextRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_admin__service__pb2.GetConsentTextResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer(object):
@@ -174,6 +189,29 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateConsentText(self, request, context):
+        """CreateConsentText publishes a new version of a brand's legal text in one
+        language; the consent page shows the newest version from then on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListConsentTexts(self, request, context):
+        """ListConsentTexts lists a tenant's texts: the current version of each,
+        or every version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConsentText(self, request, context):
+        """GetConsentText returns one version, e.g. the one an event refers to.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -231,6 +269,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ListIysUploads,
                     request_deserializer=izin_dot_v1_dot_admin__service__pb2.ListIysUploadsRequest.FromString,
                     response_serializer=izin_dot_v1_dot_admin__service__pb2.ListIysUploadsResponse.SerializeToString,
+            ),
+            'CreateConsentText': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateConsentText,
+                    request_deserializer=izin_dot_v1_dot_admin__service__pb2.CreateConsentTextRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_admin__service__pb2.CreateConsentTextResponse.SerializeToString,
+            ),
+            'ListConsentTexts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConsentTexts,
+                    request_deserializer=izin_dot_v1_dot_admin__service__pb2.ListConsentTextsRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_admin__service__pb2.ListConsentTextsResponse.SerializeToString,
+            ),
+            'GetConsentText': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConsentText,
+                    request_deserializer=izin_dot_v1_dot_admin__service__pb2.GetConsentTextRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_admin__service__pb2.GetConsentTextResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -532,6 +585,87 @@ class AdminService(object):
             '/izin.v1.AdminService/ListIysUploads',
             izin_dot_v1_dot_admin__service__pb2.ListIysUploadsRequest.SerializeToString,
             izin_dot_v1_dot_admin__service__pb2.ListIysUploadsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateConsentText(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/CreateConsentText',
+            izin_dot_v1_dot_admin__service__pb2.CreateConsentTextRequest.SerializeToString,
+            izin_dot_v1_dot_admin__service__pb2.CreateConsentTextResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListConsentTexts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/ListConsentTexts',
+            izin_dot_v1_dot_admin__service__pb2.ListConsentTextsRequest.SerializeToString,
+            izin_dot_v1_dot_admin__service__pb2.ListConsentTextsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConsentText(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/GetConsentText',
+            izin_dot_v1_dot_admin__service__pb2.GetConsentTextRequest.SerializeToString,
+            izin_dot_v1_dot_admin__service__pb2.GetConsentTextResponse.FromString,
             options,
             channel_credentials,
             insecure,

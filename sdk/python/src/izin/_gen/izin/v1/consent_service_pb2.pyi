@@ -39,7 +39,7 @@ class CheckConsentResponse(_message.Message):
     def __init__(self, recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[_types_pb2.RecipientType, str]] = ..., brand: _Optional[str] = ..., results: _Optional[_Iterable[_Union[ConsentResult, _Mapping]]] = ...) -> None: ...
 
 class ConsentResult(_message.Message):
-    __slots__ = ("type", "status", "allowed", "consent_time", "source_id", "iys_source", "event_id")
+    __slots__ = ("type", "status", "allowed", "consent_time", "source_id", "iys_source", "event_id", "kvkk")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     ALLOWED_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +47,7 @@ class ConsentResult(_message.Message):
     SOURCE_ID_FIELD_NUMBER: _ClassVar[int]
     IYS_SOURCE_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KVKK_FIELD_NUMBER: _ClassVar[int]
     type: _types_pb2.ConsentType
     status: _types_pb2.ConsentStatus
     allowed: bool
@@ -54,7 +55,8 @@ class ConsentResult(_message.Message):
     source_id: str
     iys_source: str
     event_id: str
-    def __init__(self, type: _Optional[_Union[_types_pb2.ConsentType, str]] = ..., status: _Optional[_Union[_types_pb2.ConsentStatus, str]] = ..., allowed: bool = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_id: _Optional[str] = ..., iys_source: _Optional[str] = ..., event_id: _Optional[str] = ...) -> None: ...
+    kvkk: _types_pb2.KvkkStatus
+    def __init__(self, type: _Optional[_Union[_types_pb2.ConsentType, str]] = ..., status: _Optional[_Union[_types_pb2.ConsentStatus, str]] = ..., allowed: bool = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_id: _Optional[str] = ..., iys_source: _Optional[str] = ..., event_id: _Optional[str] = ..., kvkk: _Optional[_Union[_types_pb2.KvkkStatus, str]] = ...) -> None: ...
 
 class BatchCheckConsentsRequest(_message.Message):
     __slots__ = ("checks",)

@@ -93,6 +93,21 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_REASON_SCOPE_MISSING: _ClassVar[ErrorReason]
     ERROR_REASON_INVALID_API_KEY: _ClassVar[ErrorReason]
     ERROR_REASON_RECIPIENT_MISMATCH: _ClassVar[ErrorReason]
+    ERROR_REASON_CONSENT_TEXT_MISSING: _ClassVar[ErrorReason]
+    ERROR_REASON_PAGE_NOT_SUBMITTED: _ClassVar[ErrorReason]
+
+class KvkkStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    KVKK_STATUS_UNSPECIFIED: _ClassVar[KvkkStatus]
+    KVKK_STATUS_GRANTED: _ClassVar[KvkkStatus]
+    KVKK_STATUS_DECLINED: _ClassVar[KvkkStatus]
+
+class ConsentTextKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONSENT_TEXT_KIND_UNSPECIFIED: _ClassVar[ConsentTextKind]
+    CONSENT_TEXT_KIND_ETK: _ClassVar[ConsentTextKind]
+    CONSENT_TEXT_KIND_PRIVACY_NOTICE: _ClassVar[ConsentTextKind]
+    CONSENT_TEXT_KIND_EXPLICIT_CONSENT: _ClassVar[ConsentTextKind]
 CONSENT_TYPE_UNSPECIFIED: ConsentType
 CONSENT_TYPE_SMS: ConsentType
 CONSENT_TYPE_CALL: ConsentType
@@ -146,9 +161,40 @@ ERROR_REASON_IDEMPOTENCY_KEY_REUSED: ErrorReason
 ERROR_REASON_SCOPE_MISSING: ErrorReason
 ERROR_REASON_INVALID_API_KEY: ErrorReason
 ERROR_REASON_RECIPIENT_MISMATCH: ErrorReason
+ERROR_REASON_CONSENT_TEXT_MISSING: ErrorReason
+ERROR_REASON_PAGE_NOT_SUBMITTED: ErrorReason
+KVKK_STATUS_UNSPECIFIED: KvkkStatus
+KVKK_STATUS_GRANTED: KvkkStatus
+KVKK_STATUS_DECLINED: KvkkStatus
+CONSENT_TEXT_KIND_UNSPECIFIED: ConsentTextKind
+CONSENT_TEXT_KIND_ETK: ConsentTextKind
+CONSENT_TEXT_KIND_PRIVACY_NOTICE: ConsentTextKind
+CONSENT_TEXT_KIND_EXPLICIT_CONSENT: ConsentTextKind
+
+class ConsentText(_message.Message):
+    __slots__ = ("id", "brand_code", "kind", "language", "version", "title", "body", "sha256", "create_time")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BRAND_CODE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    brand_code: str
+    kind: ConsentTextKind
+    language: str
+    version: int
+    title: str
+    body: str
+    sha256: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., brand_code: _Optional[str] = ..., kind: _Optional[_Union[ConsentTextKind, str]] = ..., language: _Optional[str] = ..., version: _Optional[int] = ..., title: _Optional[str] = ..., body: _Optional[str] = ..., sha256: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Evidence(_message.Message):
-    __slots__ = ("source_id", "api_key_id", "operator_id", "verification_id", "method", "message_ids", "iys_source", "reference", "ip_address", "user_agent", "texts")
+    __slots__ = ("source_id", "api_key_id", "operator_id", "verification_id", "method", "message_ids", "iys_source", "reference", "ip_address", "user_agent", "texts", "page_view_time", "page_submit_time", "ticked_boxes", "kvkk")
     SOURCE_ID_FIELD_NUMBER: _ClassVar[int]
     API_KEY_ID_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
@@ -160,6 +206,10 @@ class Evidence(_message.Message):
     IP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     USER_AGENT_FIELD_NUMBER: _ClassVar[int]
     TEXTS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_VIEW_TIME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    TICKED_BOXES_FIELD_NUMBER: _ClassVar[int]
+    KVKK_FIELD_NUMBER: _ClassVar[int]
     source_id: str
     api_key_id: str
     operator_id: str
@@ -171,7 +221,11 @@ class Evidence(_message.Message):
     ip_address: str
     user_agent: str
     texts: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, source_id: _Optional[str] = ..., api_key_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., verification_id: _Optional[str] = ..., method: _Optional[_Union[VerificationMethod, str]] = ..., message_ids: _Optional[_Iterable[str]] = ..., iys_source: _Optional[str] = ..., reference: _Optional[str] = ..., ip_address: _Optional[str] = ..., user_agent: _Optional[str] = ..., texts: _Optional[_Iterable[str]] = ...) -> None: ...
+    page_view_time: _timestamp_pb2.Timestamp
+    page_submit_time: _timestamp_pb2.Timestamp
+    ticked_boxes: _containers.RepeatedScalarFieldContainer[str]
+    kvkk: KvkkStatus
+    def __init__(self, source_id: _Optional[str] = ..., api_key_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., verification_id: _Optional[str] = ..., method: _Optional[_Union[VerificationMethod, str]] = ..., message_ids: _Optional[_Iterable[str]] = ..., iys_source: _Optional[str] = ..., reference: _Optional[str] = ..., ip_address: _Optional[str] = ..., user_agent: _Optional[str] = ..., texts: _Optional[_Iterable[str]] = ..., page_view_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ticked_boxes: _Optional[_Iterable[str]] = ..., kvkk: _Optional[_Union[KvkkStatus, str]] = ...) -> None: ...
 
 class ConsentEvent(_message.Message):
     __slots__ = ("id", "sequence", "brand_code", "recipient", "recipient_type", "type", "status", "consent_time", "create_time", "evidence", "previous_hash", "hash")
@@ -202,7 +256,7 @@ class ConsentEvent(_message.Message):
     def __init__(self, id: _Optional[str] = ..., sequence: _Optional[int] = ..., brand_code: _Optional[str] = ..., recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[RecipientType, str]] = ..., type: _Optional[_Union[ConsentType, str]] = ..., status: _Optional[_Union[ConsentStatus, str]] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ..., previous_hash: _Optional[str] = ..., hash: _Optional[str] = ...) -> None: ...
 
 class Verification(_message.Message):
-    __slots__ = ("id", "status", "method", "recipient", "recipient_type", "types", "brand_code", "expire_time", "attempts_left", "create_time", "verify_time", "landing_url", "message_ids", "source_id")
+    __slots__ = ("id", "status", "method", "recipient", "recipient_type", "types", "brand_code", "expire_time", "attempts_left", "create_time", "verify_time", "landing_url", "message_ids", "source_id", "page_view_time", "page_submit_time", "kvkk")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
@@ -217,6 +271,9 @@ class Verification(_message.Message):
     LANDING_URL_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_IDS_FIELD_NUMBER: _ClassVar[int]
     SOURCE_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_VIEW_TIME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    KVKK_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: VerificationStatus
     method: VerificationMethod
@@ -231,4 +288,7 @@ class Verification(_message.Message):
     landing_url: str
     message_ids: _containers.RepeatedScalarFieldContainer[str]
     source_id: str
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[VerificationStatus, str]] = ..., method: _Optional[_Union[VerificationMethod, str]] = ..., recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[RecipientType, str]] = ..., types: _Optional[_Iterable[_Union[ConsentType, str]]] = ..., brand_code: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_left: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verify_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., landing_url: _Optional[str] = ..., message_ids: _Optional[_Iterable[str]] = ..., source_id: _Optional[str] = ...) -> None: ...
+    page_view_time: _timestamp_pb2.Timestamp
+    page_submit_time: _timestamp_pb2.Timestamp
+    kvkk: KvkkStatus
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[VerificationStatus, str]] = ..., method: _Optional[_Union[VerificationMethod, str]] = ..., recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[RecipientType, str]] = ..., types: _Optional[_Iterable[_Union[ConsentType, str]]] = ..., brand_code: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_left: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verify_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., landing_url: _Optional[str] = ..., message_ids: _Optional[_Iterable[str]] = ..., source_id: _Optional[str] = ..., page_view_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kvkk: _Optional[_Union[KvkkStatus, str]] = ...) -> None: ...
