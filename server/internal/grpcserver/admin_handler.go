@@ -8,6 +8,7 @@ import (
 	"github.com/izinhq/izin/server/internal/outbox"
 	"github.com/izinhq/izin/server/internal/store"
 	"github.com/izinhq/izin/server/internal/tenancy"
+	"github.com/izinhq/izin/server/internal/texts"
 )
 
 type adminHandler struct {
@@ -15,6 +16,7 @@ type adminHandler struct {
 	tenancy  *tenancy.Service
 	messages *outbox.Lister
 	iys      *iyssync.Service
+	texts    *texts.Service
 }
 
 func (h *adminHandler) ListMessages(ctx context.Context, req *izinv1.ListMessagesRequest) (*izinv1.ListMessagesResponse, error) {

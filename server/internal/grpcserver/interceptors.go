@@ -44,6 +44,9 @@ var methodScopes = map[string]store.Scope{
 	"/izin.v1.AdminService/SetIysConfig":              store.ScopeAdmin,
 	"/izin.v1.AdminService/GetIysStatus":              store.ScopeAdmin,
 	"/izin.v1.AdminService/ListIysUploads":            store.ScopeAdmin,
+	"/izin.v1.AdminService/CreateConsentText":         store.ScopeAdmin,
+	"/izin.v1.AdminService/ListConsentTexts":          store.ScopeWrite,
+	"/izin.v1.AdminService/GetConsentText":            store.ScopeWrite,
 }
 
 // public methods need no key: health checks and reflection.

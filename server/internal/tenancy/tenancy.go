@@ -16,6 +16,7 @@ import (
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/sms"
 	"github.com/izinhq/izin/server/internal/store"
+	"github.com/izinhq/izin/server/internal/texts"
 )
 
 // Store is what tenancy reads and writes.
@@ -31,6 +32,8 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, k *store.APIKey) error
 	ListAPIKeys(ctx context.Context, tenantID string) ([]store.APIKey, error)
 	RevokeAPIKey(ctx context.Context, tenantID, id string, at time.Time) (*store.APIKey, error)
+	// Publisher publishes a new brand's default consent texts.
+	texts.Publisher
 }
 
 // Service manages tenancy records.
@@ -78,7 +81,8 @@ type Created struct {
 	KeyInfo  *store.APIKey
 }
 
-// CreateTenant creates a tenant, its default brand and an admin API key.
+// CreateTenant creates a tenant, its default brand with version 1 of its
+// consent texts (texts.Defaults) and an admin API key.
 func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (*Created, error) {
 	switch {
 	case strings.TrimSpace(in.Name) == "":
@@ -98,6 +102,9 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (*Created, err
 	}
 	if err := s.store.CreateTenant(ctx, t, &b); err != nil {
 		return nil, errs.Internal(err, "create tenant")
+	}
+	if err := s.seedTexts(ctx, t, &b); err != nil {
+		return nil, err
 	}
 	secret, info, err := s.createKey(ctx, t.ID, "admin", store.ScopeAdmin, nil)
 	if err != nil {
@@ -135,7 +142,8 @@ func (s *Service) prepareBrand(b *store.Brand, now time.Time) error {
 	return nil
 }
 
-// CreateBrand adds a brand to a tenant.
+// CreateBrand adds a brand to a tenant, with version 1 of its consent
+// texts (texts.Defaults).
 func (s *Service) CreateBrand(ctx context.Context, tenantID string, b store.Brand) (*store.Brand, error) {
 	b.TenantID = tenantID
 	if err := s.prepareBrand(&b, s.now().UTC()); err != nil {
@@ -151,7 +159,25 @@ func (s *Service) CreateBrand(ctx context.Context, tenantID string, b store.Bran
 		return nil, errs.Internal(err, "create brand")
 	}
 	s.forget(tenantID)
+	t, err := s.Tenant(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.seedTexts(ctx, t, &b); err != nil {
+		return nil, err
+	}
 	return &b, nil
+}
+
+// seedTexts publishes a new brand's default consent texts, so that the
+// consent page works for it at once. The brand is already written: a
+// failure here is reported, and texts.Seed, which publishes only what is
+// missing, can be run again (izin text seed).
+func (s *Service) seedTexts(ctx context.Context, t *store.Tenant, b *store.Brand) error {
+	if _, err := texts.Seed(ctx, s.store, t, b, s.now()); err != nil {
+		return errs.Wrap(err, "publish the default consent texts of brand "+b.Code)
+	}
+	return nil
 }
 
 // ListBrands lists a tenant's brands.
