@@ -78,6 +78,7 @@ func (r *root) command() *cobra.Command {
 	cmd.AddCommand(r.serveCmd(), r.migrateCmd(), r.tenantCmd(), r.sourceCmd(), r.keyCmd(), r.auditCmd())
 	cmd.AddCommand(r.importCmd())
 	cmd.AddCommand(r.iysCmd())
+	cmd.AddCommand(r.textCmd())
 	return cmd
 }
 
@@ -177,6 +178,8 @@ func (r *root) serveCmd() *cobra.Command {
 	f.StringVar(&r.cfg.GRPCAddr, "grpc-addr", r.cfg.GRPCAddr, "gRPC listen address [IZIN_GRPC_ADDR]")
 	f.StringVar(&r.cfg.HTTPAddr, "http-addr", r.cfg.HTTPAddr, "REST/HTTP listen address [IZIN_HTTP_ADDR]")
 	f.StringVar(&r.cfg.MetricsAddr, "metrics-addr", r.cfg.MetricsAddr, "Prometheus /metrics listen address; empty turns it off [IZIN_METRICS_ADDR]")
+	f.StringVar(&r.cfg.PublicURL, "public-url", r.cfg.PublicURL, "scheme and host that customers' phones reach izin at, for the consent and rejection links in SMS; empty means http://localhost:<http port> [IZIN_PUBLIC_URL]")
+	f.DurationVar(&r.cfg.LandingTTL, "landing-ttl", r.cfg.LandingTTL, "how long a consent-page link works until the customer sends the page [IZIN_LANDING_TTL]")
 	f.BoolVar(&r.cfg.AutoMigrate, "auto-migrate", r.cfg.AutoMigrate, "apply pending migrations at start [IZIN_AUTO_MIGRATE]")
 	f.DurationVar(&r.cfg.KeyCacheTTL, "key-cache-ttl", r.cfg.KeyCacheTTL, "how long a resolved API key is cached [IZIN_KEY_CACHE_TTL]")
 	f.BoolVar(&demo, "demo", false, "ensure a demo tenant exists and print a fresh admin key for it [IZIN_DEMO]")

@@ -27,6 +27,7 @@ type Store interface {
 	InTx(ctx context.Context, fn func(tx store.Tx) error) error
 	ConsentStates(ctx context.Context, tenantID, brandID, recipient string, rtype store.RecipientType) ([]store.ConsentState, error)
 	ListConsentEvents(ctx context.Context, f store.EventFilter) ([]store.ConsentEvent, error)
+	RejectLinkByToken(ctx context.Context, tokenHash string) (*store.RejectLink, error)
 	idempotency.Reader
 }
 
@@ -34,12 +35,13 @@ type Store interface {
 type Directory interface {
 	Tenant(ctx context.Context, tenantID string) (*store.Tenant, error)
 	Brand(ctx context.Context, tenantID, code string) (*store.Brand, error)
+	BrandByID(ctx context.Context, tenantID, id string) (*store.Brand, error)
 }
 
 // Confirmer queues the confirmation SMS inside the consent's transaction.
 type Confirmer interface {
 	QueueConfirmation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
-		verificationID *string, types []store.ConsentType, at time.Time) (messageID string, err error)
+		rtype store.RecipientType, verificationID *string, types []store.ConsentType, at time.Time) (messageID string, err error)
 }
 
 // Service implements the consent flows.
@@ -74,6 +76,7 @@ type Result struct {
 	SourceID    *string
 	IYSSource   string
 	EventID     string
+	KVKK        store.KVKKStatus
 }
 
 // CheckRequest asks for a recipient's consent state.
@@ -124,7 +127,7 @@ func results(types []store.ConsentType, states []store.ConsentState, rtype store
 			if st := &states[i]; st.Type == t {
 				ct := st.ConsentTime
 				res = Result{Type: t, Status: st.Status, ConsentTime: &ct, SourceID: st.SourceID,
-					IYSSource: st.IYSSource, EventID: st.EventID}
+					IYSSource: st.IYSSource, EventID: st.EventID, KVKK: st.KVKK}
 			}
 		}
 		// TACIR recipients may be messaged until they reject; BIREYSEL
@@ -202,6 +205,11 @@ type Evidence struct {
 	IPAddress      string
 	UserAgent      string
 	Texts          []string
+	// The consent page (landing-page method only).
+	PageViewAt   *time.Time
+	PageSubmitAt *time.Time
+	TickedBoxes  []string
+	KVKK         store.KVKKStatus
 }
 
 // EvidenceOf is the evidence a principal's call carries by itself.
@@ -367,6 +375,7 @@ func (b *Batch) Apply(ctx context.Context, c Change) (*Applied, error) {
 			SourceID: ev.SourceID, APIKeyID: ev.APIKeyID, OperatorID: ev.OperatorID,
 			VerificationID: ev.VerificationID, Method: ev.Method, MessageIDs: strings.Join(ev.MessageIDs, ","),
 			IYSSource: ev.IYSSource, Reference: ev.Reference, IPAddress: ev.IPAddress, UserAgent: ev.UserAgent, Texts: strings.Join(ev.Texts, ","),
+			PageViewAt: ev.PageViewAt, PageSubmitAt: ev.PageSubmitAt, TickedBoxes: strings.Join(ev.TickedBoxes, ","), KVKK: ev.KVKK,
 		})
 	}
 	if none == len(c.Types) {
@@ -380,7 +389,7 @@ func (b *Batch) Apply(ctx context.Context, c Change) (*Applied, error) {
 		k := key(e.Type)
 		b.states[k] = &store.ConsentState{TenantID: c.TenantID, BrandID: c.Brand.ID, Recipient: c.Recipient,
 			RecipientType: c.RecipientType, Type: e.Type, Status: e.Status, ConsentTime: e.ConsentTime,
-			SourceID: e.SourceID, IYSSource: e.IYSSource, EventID: e.ID, UpdatedAt: b.now}
+			SourceID: e.SourceID, IYSSource: e.IYSSource, EventID: e.ID, KVKK: e.KVKK, UpdatedAt: b.now}
 		b.dirty[k] = true
 	}
 	var after []store.ConsentState
@@ -534,7 +543,7 @@ func (s *Service) change(ctx context.Context, p auth.Principal, req ChangeReques
 	var out *ChangeResponse
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		if req.SendConfirmation && s.confirm != nil {
-			id, err := s.confirm.QueueConfirmation(ctx, tx, t, b, r.Value, nil, types, at)
+			id, err := s.confirm.QueueConfirmation(ctx, tx, t, b, r.Value, c.RecipientType, nil, types, at)
 			if err != nil {
 				return err
 			}

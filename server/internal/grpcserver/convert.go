@@ -65,6 +65,7 @@ func resultsPB(in []consent.Result) []*izinv1.ConsentResult {
 		out[i] = &izinv1.ConsentResult{
 			Type: izinv1.ConsentType(r.Type), Status: izinv1.ConsentStatus(r.Status), Allowed: r.Allowed,
 			ConsentTime: tsPtr(r.ConsentTime), SourceId: str(r.SourceID), IysSource: r.IYSSource, EventId: r.EventID,
+			Kvkk: izinv1.KvkkStatus(r.KVKK),
 		}
 	}
 	return out
@@ -84,6 +85,8 @@ func eventPB(e *store.ConsentEvent) *izinv1.ConsentEvent {
 			VerificationId: str(e.VerificationID), Method: izinv1.VerificationMethod(e.Method),
 			MessageIds: msgIDs, IysSource: e.IYSSource, Reference: e.Reference,
 			IpAddress: e.IPAddress, UserAgent: e.UserAgent, Texts: splitComma(e.Texts),
+			PageViewTime: tsPtr(e.PageViewAt), PageSubmitTime: tsPtr(e.PageSubmitAt),
+			TickedBoxes: splitComma(e.TickedBoxes), Kvkk: izinv1.KvkkStatus(e.KVKK),
 		},
 		PreviousHash: e.PrevHash, Hash: e.Hash,
 	}
@@ -117,6 +120,8 @@ func verificationPB(v *verify.View) *izinv1.Verification {
 		Recipient: v.Recipient, RecipientType: izinv1.RecipientType(v.RecipientType), Types: consentTypesPB(v.Types),
 		BrandCode: v.BrandCode, ExpireTime: ts(v.ExpireAt), AttemptsLeft: int32(v.AttemptsLeft),
 		CreateTime: ts(v.CreatedAt), VerifyTime: tsPtr(v.VerifiedAt), MessageIds: v.MessageIDs, SourceId: str(v.SourceID),
+		LandingUrl: v.LandingURL, PageViewTime: tsPtr(v.PageViewedAt), PageSubmitTime: tsPtr(v.PageSubmittedAt),
+		Kvkk: izinv1.KvkkStatus(v.KVKK),
 	}
 }
 

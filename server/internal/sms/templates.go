@@ -14,9 +14,20 @@ import (
 const (
 	DefaultActivationTemplate = "{{.Code}} kodunu ileterek {{.Types}} ile ticari ileti izni verirsiniz. " +
 		"Ret: {{.RejectRoute}}. MERSIS:{{.Mersis}}"
+	// The route is a link in practice (see LinkRoute); no punctuation follows
+	// it, so no phone takes a full stop for part of the address.
 	DefaultConfirmationTemplate = "{{.Brand}}: {{.Types}} izniniz {{.Time}} kaydedildi. " +
-		"Her an ret: {{.RejectRoute}}. MERSIS:{{.Mersis}}"
+		"Ret: {{.RejectRoute}} MERSIS:{{.Mersis}}"
+	// DefaultLandingTemplate invites the customer to the consent page. It
+	// records nothing, so it carries no rejection route; the page and the
+	// activation SMS that follows do.
+	DefaultLandingTemplate = "{{.Brand}}: {{.Types}} izni vermek için formu doldurun: {{.Link}} MERSIS:{{.Mersis}}"
 )
+
+// MaxLinkBaseLen is the longest public URL (scheme and host) whose links fit
+// the default templates for every sender and type combination; see
+// ValidateLinkBase.
+const MaxLinkBaseLen = 35
 
 // CodeLength is the number of digits in an activation code.
 const CodeLength = 6
@@ -56,11 +67,24 @@ type confirmationView struct {
 	Brand, Types, Time, RejectRoute, Mersis string
 }
 
+type landingView struct {
+	Brand, Types, Link, Mersis string
+}
+
+// LandingData fills the SMS that carries a consent-page link.
+type LandingData struct {
+	Brand  string
+	Types  []string
+	Link   string // the page's full URL
+	Mersis string
+}
+
 // Templates renders a brand's activation and confirmation SMS. It is safe
 // for concurrent use.
 type Templates struct {
 	activation   *template.Template
 	confirmation *template.Template
+	landing      *template.Template
 	loc          *time.Location
 }
 
@@ -109,7 +133,56 @@ func NewTemplates(activationTmpl, confirmationTmpl string) (*Templates, error) {
 	if err := requireFields("confirmation", out, []string{mTypes, mTime, mRoute, mMersis}, []string{".Types", ".Time", ".RejectRoute", ".Mersis"}); err != nil {
 		return nil, err
 	}
-	return &Templates{activation: a, confirmation: c, loc: istanbul()}, nil
+	l := template.Must(template.New("landing").Parse(DefaultLandingTemplate))
+	return &Templates{activation: a, confirmation: c, landing: l, loc: istanbul()}, nil
+}
+
+// LandingLink renders the SMS with the consent-page link. It fails, rather
+// than truncating, if the text does not fit in one SMS.
+func (t *Templates) LandingLink(d LandingData) (string, error) {
+	v := landingView{Brand: strings.TrimSpace(d.Brand), Link: strings.TrimSpace(d.Link)}
+	var err error
+	if v.Brand == "" {
+		return "", errors.New("sms: brand is empty")
+	}
+	if v.Link == "" {
+		return "", errors.New("sms: link is empty")
+	}
+	if v.Types, err = TypesText(d.Types); err != nil {
+		return "", err
+	}
+	if v.Mersis, err = mersis(d.Mersis); err != nil {
+		return "", err
+	}
+	return render(t.landing, v)
+}
+
+// LinkRoute is the rejection route of a confirmation SMS when izin serves
+// the rejection page: the link itself.
+func LinkRoute(base, token string) string {
+	return strings.TrimRight(base, "/") + "/r/" + token
+}
+
+// ValidateLinkBase checks that links under base (e.g. https://izin.example)
+// fit the consent-page and confirmation SMS of t for the longest sender
+// title and every type combination, so a server with a long public URL
+// refuses to start instead of failing to send.
+func ValidateLinkBase(t *Templates, base string) error {
+	const (
+		sender = "ABCDEFGHIJK" // the longest title İYS allows
+		token  = "0123456789abcdef"
+		mersis = "0000000000000000"
+	)
+	at := time.Date(2026, time.November, 27, 14, 5, 0, 0, t.loc)
+	for _, types := range [][]string{{TypeSMS, TypeCall, TypeEmail}, {TypeSMS, TypeCall}, {TypeSMS}} {
+		if _, err := t.LandingLink(LandingData{Brand: sender, Types: types, Link: strings.TrimRight(base, "/") + "/l/" + token, Mersis: mersis}); err != nil {
+			return fmt.Errorf("public URL %q is too long for the consent-page SMS: %w", base, err)
+		}
+		if _, err := t.Confirmation(ConfirmationData{Brand: sender, Types: types, Time: at, RejectRoute: LinkRoute(base, token), Mersis: mersis}); err != nil {
+			return fmt.Errorf("public URL %q is too long for the confirmation SMS: %w", base, err)
+		}
+	}
+	return nil
 }
 
 // DefaultTemplates returns the built-in Turkish templates.

@@ -100,7 +100,7 @@ func TestDefaultTemplatesGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantConf := "ACME: SMS ve arama izniniz 27.11.2026 14:05 kaydedildi. " +
-		"Her an ret: RET ACME yazıp 3338'e gönderin. MERSIS:0123456789012345"
+		"Ret: RET ACME yazıp 3338'e gönderin MERSIS:0123456789012345"
 	if conf != wantConf {
 		t.Errorf("confirmation =\n%q\nwant\n%q", conf, wantConf)
 	}
@@ -275,7 +275,7 @@ func TestValidateWorstCase(t *testing.T) {
 	}{
 		{"11-character sender", testBrand, DefaultRejectRoute(testBrand, "3338"), false, false},
 		{"short sender", "ACME", DefaultRejectRoute("ACME", "3338"), false, false},
-		{"long brand", strings.Repeat("B", 30), DefaultRejectRoute("ACME", "3338"), true, true},
+		{"long brand", strings.Repeat("B", 40), DefaultRejectRoute("ACME", "3338"), true, true},
 		{"long route", "ACME", "RET ACME yazıp 3338'e ya da 0850 123 45 67'ye SMS gönderin", true, true},
 		{"typographic apostrophe forces UCS2", "ACME", "RET ACME yazıp 3338’e gönderin", true, true},
 		{"empty route", "ACME", "", false, true},
@@ -349,5 +349,56 @@ func TestConfirmationTimeIsIstanbul(t *testing.T) {
 		if !strings.Contains(body, tt.want) {
 			t.Errorf("time %v: body %q lacks %q", tt.at, body, tt.want)
 		}
+	}
+}
+
+func TestLandingLink(t *testing.T) {
+	tm := DefaultTemplates()
+	body, err := tm.LandingLink(LandingData{Brand: "ACME", Types: []string{TypeSMS, TypeCall},
+		Link: "http://localhost:8080/l/0123456789abcdef", Mersis: "0123456789012345"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ACME", "SMS ve arama", "http://localhost:8080/l/0123456789abcdef ", "MERSIS:0123456789012345"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("landing SMS %q lacks %q", body, want)
+		}
+	}
+	for _, bad := range []LandingData{
+		{Types: []string{TypeSMS}, Link: "x", Mersis: "0123456789012345"},
+		{Brand: "ACME", Types: []string{TypeSMS}, Mersis: "0123456789012345"},
+		{Brand: "ACME", Link: "x", Mersis: "0123456789012345"},
+		{Brand: "ACME", Types: []string{TypeSMS}, Link: "x", Mersis: "12"},
+	} {
+		if _, err := tm.LandingLink(bad); err == nil {
+			t.Errorf("LandingLink(%+v): no error", bad)
+		}
+	}
+}
+
+func TestValidateLinkBase(t *testing.T) {
+	tm := DefaultTemplates()
+	for _, tc := range []struct {
+		base string
+		ok   bool
+	}{
+		{"http://localhost:8080", true},
+		{"https://izin.magazam.com.tr", true},
+		{"https://" + strings.Repeat("x", MaxLinkBaseLen-8), true},
+		{"https://" + strings.Repeat("x", MaxLinkBaseLen-7), false},
+	} {
+		err := ValidateLinkBase(tm, tc.base)
+		if (err == nil) != tc.ok {
+			t.Errorf("ValidateLinkBase(%q) = %v, want ok=%v", tc.base, err, tc.ok)
+		}
+	}
+	// The link survives as one word: nothing but a space follows it.
+	body, err := tm.Confirmation(ConfirmationData{Brand: "ACME", Types: []string{TypeSMS}, Time: time.Now(),
+		RejectRoute: LinkRoute("http://localhost:8080/", "0123456789abcdef"), Mersis: "0123456789012345"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "Ret: http://localhost:8080/r/0123456789abcdef MERSIS:") {
+		t.Errorf("confirmation %q does not carry the link as a word", body)
 	}
 }

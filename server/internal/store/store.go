@@ -6,6 +6,8 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -670,3 +672,24 @@ func (IYSCursor) TableName() string    { return "iys_cursors" }
 func (ImportRow) TableName() string    { return "import_rows" }
 func (ConsentText) TableName() string  { return "consent_texts" }
 func (RejectLink) TableName() string   { return "reject_links" }
+
+// JoinTypes is the column form of a list of consent types: their numbers,
+// comma-separated, in order.
+func JoinTypes(types []ConsentType) string {
+	parts := make([]string, len(types))
+	for i, t := range types {
+		parts[i] = strconv.Itoa(int(t))
+	}
+	return strings.Join(parts, ",")
+}
+
+// SplitTypes reads the column form written by JoinTypes.
+func SplitTypes(s string) []ConsentType {
+	var out []ConsentType
+	for _, p := range strings.Split(s, ",") {
+		if n, err := strconv.Atoi(p); err == nil {
+			out = append(out, ConsentType(n))
+		}
+	}
+	return out
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/evidence"
 	"github.com/izinhq/izin/server/internal/idempotency"
+	"github.com/izinhq/izin/server/internal/linktoken"
 	"github.com/izinhq/izin/server/internal/recipient"
 	"github.com/izinhq/izin/server/internal/store"
 )
@@ -34,19 +35,25 @@ type Store interface {
 	CountRecentVerifications(ctx context.Context, tenantID, sourceID string, since time.Time) (int64, error)
 	CountSends(ctx context.Context, c store.SendCount) (int64, error)
 	MessagesOfVerification(ctx context.Context, tenantID, verificationID string) ([]store.Message, error)
+	ListConsentTexts(ctx context.Context, f store.ConsentTextFilter) ([]store.ConsentText, error)
+	ConsentTexts(ctx context.Context, tenantID string, ids []string) ([]store.ConsentText, error)
+	VerificationByLandingToken(ctx context.Context, tokenHash string) (*store.Verification, error)
+	GetSource(ctx context.Context, tenantID, id string) (*store.Source, error)
 	idempotency.Reader
 }
 
 // Directory resolves tenants and brands.
 type Directory interface {
 	consent.Directory
-	BrandByID(ctx context.Context, tenantID, id string) (*store.Brand, error)
 }
 
 // Messenger queues SMS inside a transaction.
 type Messenger interface {
 	QueueActivation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
 		verificationID string, code string, types []store.ConsentType) (id, textRef string, err error)
+	QueueLandingLink(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+		verificationID, token string, types []store.ConsentType) (id string, err error)
+	LandingURL(token string) string
 	consent.Confirmer
 	Wake()
 }
@@ -58,7 +65,14 @@ type Service struct {
 	msg    Messenger
 	secret []byte
 	now    func() time.Time
+
+	// LandingTTL is how long a consent-page link works until the page is
+	// sent.
+	LandingTTL time.Duration
 }
+
+// DefaultLandingTTL is how long a consent-page link works by default.
+const DefaultLandingTTL = time.Hour
 
 // New returns a verification service. secret keys the code hashes, so a
 // copy of the database alone does not reveal codes.
@@ -66,7 +80,7 @@ func New(s Store, d Directory, m Messenger, secret []byte, now func() time.Time)
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: s, dir: d, msg: m, secret: secret, now: now}
+	return &Service{store: s, dir: d, msg: m, secret: secret, now: now, LandingTTL: DefaultLandingTTL}
 }
 
 // View is a verification as clients see it.
@@ -76,6 +90,9 @@ type View struct {
 	AttemptsLeft int
 	MessageIDs   []string
 	BrandCode    string
+	// LandingURL is the consent-page link; only the answer that created the
+	// link has it, since izin keeps the link's token only as a hash.
+	LandingURL string
 }
 
 // StartRequest starts a verification.
@@ -100,10 +117,7 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, req StartRequest)
 	if out, ok, err := idempotency.Replay[*View](ctx, s.store, p.TenantID, opStart, req.IdempotencyKey, reqHash); err != nil || ok {
 		return out, err
 	}
-	if req.Method == store.MethodLandingPage {
-		return nil, errs.Unimplemented("the landing-page method is not available yet; use VERIFICATION_METHOD_SMS_CODE")
-	}
-	if req.Method != store.MethodSMSCode {
+	if req.Method != store.MethodSMSCode && req.Method != store.MethodLandingPage {
 		return nil, errs.Invalid("method", "must be VERIFICATION_METHOD_SMS_CODE or VERIFICATION_METHOD_LANDING_PAGE")
 	}
 	r, err := recipient.Parse(req.Recipient)
@@ -139,28 +153,49 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, req StartRequest)
 			return nil, errs.RateLimited(time.Minute, "this source started %d verifications in the last minute (limit %d)", n, t.MaxStartsPerSourceMinute)
 		}
 	}
-	code, err := newCode(t.CodeLength)
-	if err != nil {
-		return nil, errs.Internal(err, "generate code")
-	}
 	key := p.KeyID
 	v := &store.Verification{ID: uuid.NewString(), TenantID: t.ID, BrandID: b.ID, SourceID: p.SourceID, APIKeyID: &key,
 		OperatorID: req.OperatorID, Recipient: r.Value, RecipientType: consent.RecipientType(req.RecipientType),
-		Types: joinTypes(types), Method: req.Method, Status: store.VerificationPending,
-		ExpireAt: now.Add(time.Duration(t.CodeTTLSeconds) * time.Second), MaxAttempts: t.MaxAttempts,
-		Sends: 1, LastSentAt: now, FirstName: req.FirstName, LastName: req.LastName, CreatedAt: now, UpdatedAt: now}
-	v.CodeHash = s.hashCode(v.ID, code)
+		Types: store.JoinTypes(types), Method: req.Method, Status: store.VerificationPending,
+		MaxAttempts: t.MaxAttempts, LastSentAt: now, FirstName: req.FirstName, LastName: req.LastName,
+		CreatedAt: now, UpdatedAt: now}
+	// The SMS-code method sends the code now; the landing-page method sends
+	// a link, and the code once the customer has sent the page.
+	var code, token string
+	if req.Method == store.MethodSMSCode {
+		if code, err = newCode(t.CodeLength); err != nil {
+			return nil, errs.Internal(err, "generate code")
+		}
+		v.CodeHash, v.Sends = s.hashCode(v.ID, code), 1
+		v.ExpireAt = now.Add(time.Duration(t.CodeTTLSeconds) * time.Second)
+	} else {
+		if v.LandingTexts, err = s.landingTexts(ctx, t.ID, b); err != nil {
+			return nil, err
+		}
+		if token, v.LandingTokenHash, err = linktoken.New(); err != nil {
+			return nil, errs.Internal(err, "generate link token")
+		}
+		v.ExpireAt, v.Sends = now.Add(s.LandingTTL), 1
+	}
 	var out *View
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
-		id, textRef, err := s.msg.QueueActivation(ctx, tx, t, b, r.Value, v.ID, code, types)
+		var id string
+		var err error
+		if code != "" {
+			id, v.TextRef, err = s.msg.QueueActivation(ctx, tx, t, b, r.Value, v.ID, code, types)
+		} else {
+			id, err = s.msg.QueueLandingLink(ctx, tx, t, b, r.Value, v.ID, token, types)
+		}
 		if err != nil {
 			return err
 		}
-		v.TextRef = textRef
 		if err := tx.InsertVerification(ctx, v); err != nil {
 			return errs.Internal(err, "store verification")
 		}
 		out = s.view(v, b.Code, []string{id}, now)
+		if token != "" {
+			out.LandingURL = s.msg.LandingURL(token)
+		}
 		return idempotency.Save(ctx, tx, t.ID, opStart, req.IdempotencyKey, reqHash, out, now)
 	})
 	if errors.Is(err, store.ErrConflict) && req.IdempotencyKey != "" {
@@ -244,7 +279,13 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id, code string)
 	var res *SubmitResult
 	var failed outcome
 	now := s.now().UTC().Truncate(evidence.Precision)
-	_, t, b, err := s.owner(ctx, p, id)
+	pre, t, b, err := s.owner(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	// Published texts never change, so they are read before the
+	// transaction.
+	shown, err := s.shownTexts(ctx, pre)
 	if err != nil {
 		return nil, err
 	}
@@ -260,6 +301,10 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id, code string)
 			}
 			return err
 		}
+		if v.Method == store.MethodLandingPage && v.PageSubmittedAt == nil {
+			return errs.FailedPrecondition(errs.ReasonPageNotSubmitted,
+				"the customer has not sent the consent page yet, so no code was sent")
+		}
 		if !hmac.Equal([]byte(s.hashCode(v.ID, code)), []byte(v.CodeHash)) {
 			v.Attempts++
 			v.UpdatedAt = now
@@ -274,7 +319,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id, code string)
 			}
 			return tx.UpdateVerification(ctx, v)
 		}
-		r, err := s.verified(ctx, tx, p, v, t, b, now)
+		r, err := s.verified(ctx, tx, p, v, t, b, shown, now)
 		res = r
 		return err
 	})
@@ -289,8 +334,8 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id, code string)
 }
 
 func (s *Service) verified(ctx context.Context, tx store.Tx, p auth.Principal, v *store.Verification,
-	t *store.Tenant, b *store.Brand, now time.Time) (*SubmitResult, error) {
-	types := splitTypes(v.Types)
+	t *store.Tenant, b *store.Brand, shown []string, now time.Time) (*SubmitResult, error) {
+	types := store.SplitTypes(v.Types)
 	// The messages so far (activation, resends) are read before the
 	// confirmation is queued: this transaction sees its own insert, so a
 	// later read would list the confirmation twice.
@@ -298,7 +343,7 @@ func (s *Service) verified(ctx context.Context, tx store.Tx, p auth.Principal, v
 	if err != nil {
 		return nil, err
 	}
-	confID, err := s.msg.QueueConfirmation(ctx, tx, t, b, v.Recipient, &v.ID, types, now)
+	confID, err := s.msg.QueueConfirmation(ctx, tx, t, b, v.Recipient, v.RecipientType, &v.ID, types, now)
 	if err != nil {
 		return nil, err
 	}
@@ -310,6 +355,14 @@ func (s *Service) verified(ctx context.Context, tx store.Tx, p auth.Principal, v
 	ev.OperatorID, ev.VerificationID, ev.Method, ev.MessageIDs = v.OperatorID, &v.ID, v.Method, msgIDs
 	if v.TextRef != "" {
 		ev.Texts = []string{v.TextRef}
+	}
+	if v.Method == store.MethodLandingPage {
+		ev.Texts = append(ev.Texts, shown...)
+		ev.IPAddress, ev.UserAgent, ev.KVKK = v.IPAddress, v.UserAgent, v.KVKK
+		ev.PageViewAt, ev.PageSubmitAt = v.PageViewedAt, v.PageSubmittedAt
+		if v.TickedBoxes != "" {
+			ev.TickedBoxes = strings.Split(v.TickedBoxes, ",")
+		}
 	}
 	applied, err := consent.Apply(ctx, tx, consent.Change{TenantID: v.TenantID, Brand: b, Recipient: v.Recipient,
 		RecipientType: v.RecipientType, Types: types, Status: store.StatusGranted, ConsentTime: now, Evidence: ev}, now)
@@ -368,6 +421,7 @@ func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*Vie
 		return nil, err
 	}
 	var out *View
+	var landingURL string
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		v, err := tx.LockVerification(ctx, p.TenantID, id)
 		if err != nil {
@@ -383,18 +437,30 @@ func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*Vie
 			return errs.RateLimited(wait, "a code was sent %s ago; resend allowed in %s",
 				now.Sub(v.LastSentAt).Round(time.Second), wait.Round(time.Second))
 		}
-		code, err := newCode(t.CodeLength)
-		if err != nil {
-			return errs.Internal(err, "generate code")
+		v.Status, v.Attempts, v.Sends, v.LastSentAt, v.UpdatedAt = store.VerificationPending, 0, v.Sends+1, now, now
+		if v.Method == store.MethodLandingPage && v.PageSubmittedAt == nil {
+			// Before the page is sent there is no code: the customer gets a
+			// fresh link, and the old one stops working.
+			token, hash, err := linktoken.New()
+			if err != nil {
+				return errs.Internal(err, "generate link token")
+			}
+			v.LandingTokenHash, v.ExpireAt = hash, now.Add(s.LandingTTL)
+			if _, err := s.msg.QueueLandingLink(ctx, tx, t, b, v.Recipient, v.ID, token, store.SplitTypes(v.Types)); err != nil {
+				return err
+			}
+			landingURL = s.msg.LandingURL(token)
+		} else {
+			code, err := newCode(t.CodeLength)
+			if err != nil {
+				return errs.Internal(err, "generate code")
+			}
+			v.CodeHash = s.hashCode(v.ID, code)
+			v.ExpireAt = now.Add(time.Duration(t.CodeTTLSeconds) * time.Second)
+			if _, v.TextRef, err = s.msg.QueueActivation(ctx, tx, t, b, v.Recipient, v.ID, code, store.SplitTypes(v.Types)); err != nil {
+				return err
+			}
 		}
-		v.CodeHash = s.hashCode(v.ID, code)
-		v.Status, v.Attempts, v.Sends, v.LastSentAt = store.VerificationPending, 0, v.Sends+1, now
-		v.ExpireAt, v.UpdatedAt = now.Add(time.Duration(t.CodeTTLSeconds)*time.Second), now
-		_, textRef, err := s.msg.QueueActivation(ctx, tx, t, b, v.Recipient, v.ID, code, splitTypes(v.Types))
-		if err != nil {
-			return err
-		}
-		v.TextRef = textRef
 		if err := tx.UpdateVerification(ctx, v); err != nil {
 			return errs.Internal(err, "update verification")
 		}
@@ -405,7 +471,12 @@ func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*Vie
 		return nil, errs.Wrap(err, "resend code")
 	}
 	s.msg.Wake()
-	return s.load(ctx, &out.Verification)
+	view, err := s.load(ctx, &out.Verification)
+	if err != nil {
+		return nil, err
+	}
+	view.LandingURL = landingURL
+	return view, nil
 }
 
 // Cancel stops a pending verification; cancelling twice is not an error.
@@ -477,7 +548,7 @@ func notFound(err error, id string) error {
 }
 
 func (s *Service) view(v *store.Verification, brandCode string, msgIDs []string, now time.Time) *View {
-	out := &View{Verification: *v, Types: splitTypes(v.Types), MessageIDs: msgIDs, BrandCode: brandCode}
+	out := &View{Verification: *v, Types: store.SplitTypes(v.Types), MessageIDs: msgIDs, BrandCode: brandCode}
 	if out.Status == store.VerificationPending && !now.Before(v.ExpireAt) {
 		out.Status = store.VerificationExpired
 	}
@@ -508,22 +579,4 @@ func newCode(digits int) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("%0*d", digits, n), nil
-}
-
-func joinTypes(types []store.ConsentType) string {
-	parts := make([]string, len(types))
-	for i, t := range types {
-		parts[i] = strconv.Itoa(int(t))
-	}
-	return strings.Join(parts, ",")
-}
-
-func splitTypes(s string) []store.ConsentType {
-	var out []store.ConsentType
-	for _, p := range strings.Split(s, ",") {
-		if n, err := strconv.Atoi(p); err == nil {
-			out = append(out, store.ConsentType(n))
-		}
-	}
-	return out
 }

@@ -38,6 +38,7 @@ func (c *clock) add(d time.Duration) {
 }
 
 type env struct {
+	dir   *tenancy.Service
 	st    *sqlstore.Store
 	svc   *verify.Service
 	p     auth.Principal
@@ -56,7 +57,7 @@ func newEnv(t *testing.T, url string) *env {
 		t.Fatal(err)
 	}
 	q := outbox.NewQueue(sms.DefaultTemplates(), "sandbox", c.now)
-	return &env{st: st, clock: c, svc: verify.New(st, ten, q, []byte("0123456789abcdef0123456789abcdef"), c.now),
+	return &env{dir: ten, st: st, clock: c, svc: verify.New(st, ten, q, []byte("0123456789abcdef0123456789abcdef"), c.now),
 		p: auth.Principal{TenantID: created.Tenant.ID, KeyID: created.KeyInfo.ID, Scope: store.ScopeAdmin}}
 }
 
@@ -252,7 +253,6 @@ func TestStartRules(t *testing.T) {
 		{name: "malformed", req: verify.StartRequest{Recipient: "12ab"}, kind: errs.KindInvalid, field: "recipient"},
 		{name: "e-mail consent by SMS", req: verify.StartRequest{Recipient: "05321234567", Types: []store.ConsentType{store.ConsentEmail}}, kind: errs.KindInvalid, field: "types"},
 		{name: "unknown brand", req: verify.StartRequest{Recipient: "05321234567", Brand: "X"}, kind: errs.KindInvalid, field: "brand"},
-		{name: "landing page not yet", req: verify.StartRequest{Recipient: "05321234567", Method: store.MethodLandingPage}, kind: errs.KindUnimplemented},
 		{name: "sixth SMS to one number in an hour", req: verify.StartRequest{Recipient: "05329990000"}, kind: errs.KindResourceExhausted, reason: errs.ReasonRateLimited, preStart: 5},
 	}
 	for _, tt := range tests {

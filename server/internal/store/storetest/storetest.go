@@ -48,6 +48,8 @@ func RunAll(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Imports", testImports},
 		{"Migrations", testMigrations},
 		{"IYS", testIYS},
+		{"Landing", testLanding},
+		{"Texts", testTexts},
 	}
 	for _, c := range categories {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newStore) })
