@@ -23,11 +23,13 @@ import (
 	"github.com/izinhq/izin/server/internal/grpcserver"
 	"github.com/izinhq/izin/server/internal/importer"
 	"github.com/izinhq/izin/server/internal/iyssync"
+	"github.com/izinhq/izin/server/internal/landing"
 	"github.com/izinhq/izin/server/internal/metrics"
 	"github.com/izinhq/izin/server/internal/outbox"
 	"github.com/izinhq/izin/server/internal/sms"
 	"github.com/izinhq/izin/server/internal/store/sqlstore"
 	"github.com/izinhq/izin/server/internal/tenancy"
+	"github.com/izinhq/izin/server/internal/texts"
 	"github.com/izinhq/izin/server/internal/verify"
 )
 
@@ -53,6 +55,19 @@ type Config struct {
 	PublicURL string
 	// LandingTTL is how long a consent-page link works before it is sent.
 	LandingTTL time.Duration
+}
+
+// PublicURL is the base of the links izin sends by SMS: cfg.PublicURL, or
+// for development the local HTTP port.
+func PublicURL(cfg Config) string {
+	if cfg.PublicURL != "" {
+		return cfg.PublicURL
+	}
+	port := "8080"
+	if _, p, err := net.SplitHostPort(cfg.HTTPAddr); err == nil && p != "" && p != "0" {
+		port = p
+	}
+	return "http://localhost:" + port
 }
 
 // Defaults are the settings of a fresh checkout.
@@ -125,6 +140,7 @@ type App struct {
 	Consent  *consent.Service
 	Verify   *verify.Service
 	Import   *importer.Service
+	Texts    *texts.Service
 	Worker   *outbox.Worker
 	Provider sms.Provider
 	// IYS administers the İYS link; IYSWorker synchronises with İYS.
@@ -134,6 +150,7 @@ type App struct {
 	log       *slog.Logger
 	cfg       Config
 	secret    []byte // the server secret; derive purpose-specific keys from it
+	queue     *outbox.Queue
 }
 
 // New wires the services over an open store.
@@ -149,14 +166,21 @@ func New(cfg Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
 	queue := outbox.NewQueue(sms.DefaultTemplates(), provider.Name(), now)
 	worker := outbox.NewWorker(st, provider, log)
 	queue.SetWake(worker.Wake)
+	if err := queue.SetPublicURL(PublicURL(cfg)); err != nil {
+		return nil, err
+	}
 	a := &App{
 		Store: st, Tenancy: ten, Auth: authn,
 		Consent:  consent.New(st, ten, queue, now),
 		Verify:   verify.New(st, ten, queue, secret, now),
 		Import:   importer.New(st, ten, now),
+		Texts:    texts.New(st, ten, now),
 		Worker:   worker,
 		Provider: provider,
-		log:      log, cfg: cfg, secret: secret,
+		log:      log, cfg: cfg, secret: secret, queue: queue,
+	}
+	if cfg.LandingTTL > 0 {
+		a.Verify.LandingTTL = cfg.LandingTTL
 	}
 	if err := a.wireIYS(secret); err != nil {
 		return nil, err
@@ -197,14 +221,24 @@ func (a *App) Listen() (*Listeners, error) {
 // Serve runs the servers and the outbox worker until ctx ends, then shuts
 // down gracefully: in-flight calls finish, the worker stops between sends.
 func (a *App) Serve(ctx context.Context, l *Listeners) error {
+	if a.cfg.PublicURL == "" {
+		// Development: links point at the port actually bound (":0" in tests).
+		if _, port, err := net.SplitHostPort(l.HTTP.Addr().String()); err == nil {
+			if err := a.queue.SetPublicURL("http://localhost:" + port); err != nil {
+				return err
+			}
+		}
+	}
 	gsrv, hs, err := grpcserver.NewGRPC(grpcserver.Services{Log: a.log, Auth: a.Auth, Consent: a.Consent,
-		Verify: a.Verify, Tenancy: a.Tenancy, Messages: outbox.NewLister(a.Store), Import: a.Import, IYS: a.IYS})
+		Verify: a.Verify, Tenancy: a.Tenancy, Messages: outbox.NewLister(a.Store), Import: a.Import, IYS: a.IYS,
+		Texts: a.Texts})
 	if err != nil {
 		return err
 	}
 	gwCtx, cancelGW := context.WithCancel(context.Background())
 	defer cancelGW()
-	handler, closeGW, err := grpcserver.NewGateway(gwCtx, grpcserver.DialTarget(l.GRPC.Addr().String()), openapi.Spec)
+	handler, closeGW, err := grpcserver.NewGateway(gwCtx, grpcserver.DialTarget(l.GRPC.Addr().String()), openapi.Spec,
+		landing.New(a.Verify, a.Consent, landing.DeriveKey(a.secret), a.log, landing.SecureCookies(strings.HasPrefix(a.cfg.PublicURL, "https://"))))
 	if err != nil {
 		return err
 	}

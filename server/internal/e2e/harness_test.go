@@ -64,16 +64,17 @@ type server struct {
 	conn     *grpc.ClientConn
 }
 
-// startServer starts izin on a fresh database of engine e.
-func startServer(t *testing.T, e engine) *server {
+// startServer starts izin on a fresh database of engine e. Each configure
+// func may change the configuration before the server starts.
+func startServer(t *testing.T, e engine, configure ...func(*app.Config)) *server {
 	t.Helper()
-	return startServerAt(t, e, databaseURL(t, e))
+	return startServerAt(t, e, databaseURL(t, e), configure...)
 }
 
 // startServerAt starts izin in-process over databaseURL, on 127.0.0.1 ports
 // the kernel picks, and stops it (waiting for Serve to return) when t ends.
 // Every ERROR the server logs fails t: no input may end in an internal error.
-func startServerAt(t *testing.T, e engine, databaseURL string) *server {
+func startServerAt(t *testing.T, e engine, databaseURL string, configure ...func(*app.Config)) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := app.Config{
@@ -83,6 +84,9 @@ func startServerAt(t *testing.T, e engine, databaseURL string) *server {
 		Secret:      testSecret,
 		AutoMigrate: true,
 		KeyCacheTTL: 200 * time.Millisecond,
+	}
+	for _, f := range configure {
+		f(&cfg)
 	}
 	st, err := app.OpenStore(ctx, cfg, true)
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/izinhq/izin/server/internal/iyssync"
 	"github.com/izinhq/izin/server/internal/outbox"
 	"github.com/izinhq/izin/server/internal/tenancy"
+	"github.com/izinhq/izin/server/internal/texts"
 	"github.com/izinhq/izin/server/internal/verify"
 )
 
@@ -42,6 +43,8 @@ type Services struct {
 	// Import imports historic consents (ConsentService.ImportConsents).
 	Import *importer.Service
 	IYS    *iyssync.Service
+	// Texts publishes and reads consent texts (AdminService.*ConsentText*).
+	Texts *texts.Service
 }
 
 // NewGRPC returns a gRPC server with every izin service, health and
@@ -59,7 +62,7 @@ func NewGRPC(s Services) (*grpc.Server, *health.Server, error) {
 	)
 	izinv1.RegisterConsentServiceServer(srv, &consentHandler{svc: s.Consent, importer: s.Import, validator: v, ic: ic})
 	izinv1.RegisterVerificationServiceServer(srv, &verificationHandler{svc: s.Verify})
-	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages, iys: s.IYS})
+	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages, iys: s.IYS, texts: s.Texts})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
@@ -80,8 +83,9 @@ func DialTarget(listen string) string {
 
 // NewGateway returns the HTTP handler: the REST gateway (dialing the gRPC
 // server at grpcTarget), the OpenAPI spec, the REST reference page rendered
-// from it (/docs) and a health probe.
-func NewGateway(ctx context.Context, grpcTarget string, openapi []byte) (http.Handler, func() error, error) {
+// from it (/docs), a health probe and, when pages is not nil, the customer
+// pages it serves under /l/ (consent), /r/ (rejection) and /static/.
+func NewGateway(ctx context.Context, grpcTarget string, openapi []byte, pages http.Handler) (http.Handler, func() error, error) {
 	conn, err := grpc.NewClient(grpcTarget, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial gRPC for the gateway: %w", err)
@@ -120,6 +124,11 @@ func NewGateway(ctx context.Context, grpcTarget string, openapi []byte) (http.Ha
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi)
 	})
+	if pages != nil {
+		for _, prefix := range []string{"/l/", "/r/", "/static/"} {
+			mux.Handle(prefix, pages)
+		}
+	}
 	mux.Handle("/", gw)
 	return securityHeaders(mux), conn.Close, nil
 }
