@@ -17,8 +17,10 @@ func (c *Client) StartSMSVerification(ctx context.Context, recipient string, typ
 }
 
 // StartLandingPageVerification sends recipient an SMS with a link to a
-// consent page (the verification's LandingUrl). Servers that do not offer
-// the landing page yet answer UNIMPLEMENTED.
+// consent page (also in the verification's LandingUrl, e.g. for a QR code).
+// When the customer sends the page, izin texts them the activation code;
+// pass it to SubmitCode. SubmitCode before that fails with
+// FAILED_PRECONDITION, reason ERROR_REASON_PAGE_NOT_SUBMITTED.
 func (c *Client) StartLandingPageVerification(ctx context.Context, recipient string, types ...izinv1.ConsentType) (*izinv1.Verification, error) {
 	return c.startVerification(ctx, recipient, izinv1.VerificationMethod_VERIFICATION_METHOD_LANDING_PAGE, types)
 }

@@ -354,6 +354,43 @@ export class IzinClient {
     return res.verification;
   }
 
+  /**
+   * Starts a landing-page verification: the customer gets an SMS with a link
+   * to a consent page (also in the answer's `landingUrl`, e.g. for a QR
+   * code), ticks the ETK box (and, freely, the KVKK box), and receives the
+   * activation code, which you pass to {@link submitCode}.
+   */
+  async startLandingPageVerification(
+    recipient: string,
+    types: ConsentTypeLike[],
+    options?: CallOptions & {
+      brand?: string;
+      idempotencyKey?: string;
+      operatorId?: string;
+      firstName?: string;
+      lastName?: string;
+    },
+  ): Promise<Verification> {
+    const res = await this.startVerification(
+      {
+        recipient,
+        types: consentTypes(types),
+        method: VerificationMethod.LANDING_PAGE,
+        brand: options?.brand ?? "",
+        idempotencyKey: options?.idempotencyKey ?? "",
+        operatorId: options?.operatorId ?? "",
+        ...(options?.firstName || options?.lastName
+          ? { customer: { firstName: options.firstName ?? "", lastName: options.lastName ?? "" } }
+          : {}),
+      },
+      options,
+    );
+    if (!res.verification) {
+      throw new IzinError({ code: "INTERNAL", message: "StartVerification answered without a verification" });
+    }
+    return res.verification;
+  }
+
   /** Records the recipient's rejection (RET) of the given types (all types when empty). */
   reject(recipient: string, types: ConsentTypeLike[], options?: CallOptions): Promise<RejectConsentResponse> {
     return this.rejectConsent({ recipient, types: consentTypes(types) }, options);

@@ -82,6 +82,21 @@ describe("requests", () => {
     assert.equal(VerificationMethod.SMS_CODE, 1);
   });
 
+  test("startLandingPageVerification sends the LANDING_PAGE method and the customer's name", async () => {
+    const body = verification("VERIFICATION_STATUS_PENDING");
+    const f = fakeFetch({ status: 200, body: { verification: { ...body.verification, landing_url: "https://izin.example/l/abc" } } });
+    const v = await client(f).startLandingPageVerification("05321234567", ["SMS", "CALL"], { firstName: "Ayşe" });
+    assert.deepEqual(f.calls[0]!.body, {
+      recipient: "05321234567",
+      types: ["CONSENT_TYPE_SMS", "CONSENT_TYPE_CALL"],
+      method: "VERIFICATION_METHOD_LANDING_PAGE",
+      customer: { first_name: "Ayşe" },
+    });
+    assert.equal(v.landingUrl, "https://izin.example/l/abc");
+    await client(f).startLandingPageVerification("05321234567", ["SMS"]);
+    assert.equal(f.calls[1]!.body.customer, undefined, "no empty customer object");
+  });
+
   test("path ids: submitCode, getVerification, resendCode, cancelVerification", async () => {
     const f = fakeFetch({ status: 200, body: verification("VERIFICATION_STATUS_VERIFIED") });
     const c = client(f);
