@@ -94,7 +94,7 @@ describe("requests", () => {
     });
     assert.equal(v.landingUrl, "https://izin.example/l/abc");
     await client(f).startLandingPageVerification("05321234567", ["SMS"]);
-    assert.equal(f.calls[1]!.body.customer, undefined, "no empty customer object");
+    assert.equal((f.calls[1]!.body as Record<string, unknown>).customer, undefined, "no empty customer object");
   });
 
   test("path ids: submitCode, getVerification, resendCode, cancelVerification", async () => {
