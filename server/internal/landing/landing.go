@@ -181,6 +181,26 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// acceptPost is the start of both forms' POST: a well-formed token, a
+// parsable body of bounded size and a valid CSRF field for this form kind
+// and token. On false the answer has been written.
+func (h *Handler) acceptPost(w http.ResponseWriter, r *http.Request, kind string) (token, lang string, ok bool) {
+	token = r.PathValue("token")
+	if !linktoken.Valid(token) {
+		h.problem(w, r, pickLang(r), http.StatusNotFound, probNotFound, nil)
+		return "", "", false
+	}
+	if !h.readForm(w, r) {
+		return "", "", false
+	}
+	lang = pickLang(r, r.PostForm.Get("lang"))
+	if !h.csrfOK(r, kind, token) {
+		h.problem(w, r, lang, http.StatusForbidden, probCSRF, nil)
+		return "", "", false
+	}
+	return token, lang, true
+}
+
 // openConsent shows the consent page.
 func (h *Handler) openConsent(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
@@ -199,17 +219,8 @@ func (h *Handler) openConsent(w http.ResponseWriter, r *http.Request) {
 
 // submitConsent takes the consent form.
 func (h *Handler) submitConsent(w http.ResponseWriter, r *http.Request) {
-	token := r.PathValue("token")
-	if !linktoken.Valid(token) {
-		h.problem(w, r, pickLang(r), http.StatusNotFound, probNotFound, nil)
-		return
-	}
-	if !h.readForm(w, r) {
-		return
-	}
-	lang := pickLang(r, r.PostForm.Get("lang"))
-	if !h.csrfOK(r, "l", token) {
-		h.problem(w, r, lang, http.StatusForbidden, probCSRF, nil)
+	token, lang, ok := h.acceptPost(w, r, "l")
+	if !ok {
 		return
 	}
 	textLang := r.PostForm.Get("text_lang")
@@ -314,17 +325,8 @@ func (h *Handler) openReject(w http.ResponseWriter, r *http.Request) {
 
 // submitReject rejects.
 func (h *Handler) submitReject(w http.ResponseWriter, r *http.Request) {
-	token := r.PathValue("token")
-	if !linktoken.Valid(token) {
-		h.problem(w, r, pickLang(r), http.StatusNotFound, probNotFound, nil)
-		return
-	}
-	if !h.readForm(w, r) {
-		return
-	}
-	lang := pickLang(r, r.PostForm.Get("lang"))
-	if !h.csrfOK(r, "r", token) {
-		h.problem(w, r, lang, http.StatusForbidden, probCSRF, nil)
+	token, lang, ok := h.acceptPost(w, r, "r")
+	if !ok {
 		return
 	}
 	p, err := h.rejects.RejectByLink(r.Context(), token, h.client(r))
