@@ -1185,7 +1185,9 @@ type Verification struct {
 	AttemptsLeft int32                  `protobuf:"varint,9,opt,name=attempts_left,json=attemptsLeft,proto3" json:"attempts_left,omitempty"`
 	CreateTime   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	VerifyTime   *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=verify_time,json=verifyTime,proto3" json:"verify_time,omitempty"`
-	// The consent page link (landing-page method only).
+	// The consent page link (landing-page method only). Only the answers of
+	// StartVerification and ResendCode carry it: izin keeps the link's token
+	// as a hash, so GetVerification cannot show it again.
 	LandingUrl string `protobuf:"bytes,12,opt,name=landing_url,json=landingUrl,proto3" json:"landing_url,omitempty"`
 	// The SMS messages sent for this verification, oldest first.
 	MessageIds []string `protobuf:"bytes,13,rep,name=message_ids,json=messageIds,proto3" json:"message_ids,omitempty"`

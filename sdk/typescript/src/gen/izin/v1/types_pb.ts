@@ -345,7 +345,9 @@ export type Verification = Message<"izin.v1.Verification"> & {
   verifyTime?: Timestamp | undefined;
 
   /**
-   * The consent page link (landing-page method only).
+   * The consent page link (landing-page method only). Only the answers of
+   * StartVerification and ResendCode carry it: izin keeps the link's token
+   * as a hash, so GetVerification cannot show it again.
    *
    * @generated from field: string landing_url = 12;
    */
