@@ -54,6 +54,7 @@ func (s *Service) RejectByLink(ctx context.Context, token string, c evidence.Cli
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(evidence.Precision)
+	c = c.Clean()
 	ev := Evidence{MessageIDs: []string{l.MessageID}, IYSSource: RejectLinkSource, Reference: "reject_link",
 		IPAddress: c.IP, UserAgent: c.UserAgent}
 	err = s.store.InTx(ctx, func(tx store.Tx) error {

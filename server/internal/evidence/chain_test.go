@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,5 +115,21 @@ func TestPageFieldsAreHashed(t *testing.T) {
 				t.Fatalf("got %v, want a break at 2", err)
 			}
 		})
+	}
+}
+
+func TestClientClean(t *testing.T) {
+	long := strings.Repeat("a", MaxUserAgent-1) + "ş" // the last character straddles the limit
+	for _, tc := range []struct {
+		in, want Client
+	}{
+		{Client{IP: "203.0.113.7", UserAgent: "Mozilla/5.0"}, Client{IP: "203.0.113.7", UserAgent: "Mozilla/5.0"}},
+		{Client{UserAgent: long}, Client{UserAgent: strings.Repeat("a", MaxUserAgent-1)}},
+		{Client{UserAgent: "bad\xffbyte"}, Client{UserAgent: "bad\uFFFDbyte"}},
+		{Client{IP: strings.Repeat("1", 100)}, Client{IP: strings.Repeat("1", MaxIP)}},
+	} {
+		if got := tc.in.Clean(); got != tc.want {
+			t.Errorf("Clean(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/izinhq/izin/server/internal/consent"
 	"github.com/izinhq/izin/server/internal/errs"
@@ -44,11 +43,8 @@ type Rejects interface {
 	RejectByLink(ctx context.Context, token string, c evidence.Client) (*consent.RejectPage, error)
 }
 
-// Limits of what a client may send.
-const (
-	maxBody      = 16 << 10
-	maxUserAgent = 512
-)
+// maxBody is the largest form a client may send.
+const maxBody = 16 << 10
 
 // Handler serves the pages. Make one with New.
 type Handler struct {
@@ -146,24 +142,12 @@ func (h *Handler) client(r *http.Request) evidence.Client {
 			}
 		}
 	}
-	return evidence.Client{IP: ip, UserAgent: truncate(r.UserAgent(), maxUserAgent)}
+	return evidence.Client{IP: ip, UserAgent: r.UserAgent()}.Clean()
 }
 
 // nowrap keeps a masked number on one line ("+90 532 *** ** 67"), also
 // inside a sentence, by joining its groups with no-break spaces.
 func nowrap(s string) string { return strings.ReplaceAll(s, " ", "\u00a0") }
-
-// truncate cuts s to at most n bytes without splitting a character.
-func truncate(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
 
 // readForm parses a posted form of at most maxBody bytes; on failure it
 // has answered.

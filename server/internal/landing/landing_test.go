@@ -523,9 +523,9 @@ func TestSubmit(t *testing.T) {
 	if !f.ETK || !f.KVKK || f.Language != "tr" || f.Client.IP != "192.0.2.1" {
 		t.Errorf("SubmitPage got %+v, want ETK, KVKK, texts in tr, IP 192.0.2.1", f)
 	}
-	if len(f.Client.UserAgent) > maxUserAgent || !strings.HasPrefix(long, f.Client.UserAgent) ||
-		len(f.Client.UserAgent) < maxUserAgent-1 {
-		t.Errorf("user agent of %d bytes, want the first %d bytes whole characters", len(f.Client.UserAgent), maxUserAgent)
+	if len(f.Client.UserAgent) > evidence.MaxUserAgent || !strings.HasPrefix(long, f.Client.UserAgent) ||
+		len(f.Client.UserAgent) < evidence.MaxUserAgent-1 {
+		t.Errorf("user agent of %d bytes, want the first %d bytes whole characters", len(f.Client.UserAgent), evidence.MaxUserAgent)
 	}
 
 	// KVKK left unticked is recorded as such; no source names the staff.
@@ -785,9 +785,6 @@ func TestCatalog(t *testing.T) {
 func TestHelpers(t *testing.T) {
 	if got := paragraphs("a\nb\n\n\n  \nc\r\n\r\nd  "); !reflect.DeepEqual(got, []string{"a\nb", "c", "d"}) {
 		t.Errorf("paragraphs: %q", got)
-	}
-	if got := truncate("abcş", 4); got != "abc" {
-		t.Errorf("truncate split a character: %q", got)
 	}
 	m := catalog[langTR]
 	if got := m.typeNames([]store.ConsentType{store.ConsentSMS, store.ConsentCall, store.ConsentEmail}); got != "SMS, telefon araması ve e-posta" {

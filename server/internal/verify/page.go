@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/izinhq/izin/server/internal/errs"
 	"time"
@@ -261,7 +260,8 @@ func (s *Service) SubmitPage(ctx context.Context, token string, f PageForm) (*Pa
 			v.PageViewedAt = &now // sent without a recorded view (e.g. a replayed form)
 		}
 		v.PageSubmittedAt, v.PageLanguage, v.TickedBoxes, v.KVKK = &now, lang, boxes, kvkk
-		v.IPAddress, v.UserAgent = truncate(f.Client.IP, 64), truncate(f.Client.UserAgent, 512)
+		c := f.Client.Clean()
+		v.IPAddress, v.UserAgent = c.IP, c.UserAgent
 		v.CodeHash, v.Attempts, v.Sends, v.LastSentAt = s.hashCode(v.ID, code), 0, v.Sends+1, now
 		v.ExpireAt, v.UpdatedAt = now.Add(time.Duration(t.CodeTTLSeconds)*time.Second), now
 		if _, v.TextRef, err = s.msg.QueueActivation(ctx, tx, t, b, v.Recipient, v.ID, code, store.SplitTypes(v.Types)); err != nil {
@@ -369,15 +369,4 @@ func (s *Service) page(ctx context.Context, v *store.Verification, lang string) 
 		p.State, p.CodeExpireAt = PageCodeSent, v.ExpireAt
 	}
 	return p, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// Cut at a rune boundary so the stored value stays valid UTF-8.
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
