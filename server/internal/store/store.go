@@ -570,6 +570,10 @@ type Store interface {
 
 	CreateBrand(ctx context.Context, b *Brand) error
 	ListBrands(ctx context.Context, tenantID string) ([]Brand, error)
+	// UpdateBrand writes b's name, sender and reject route over the brand
+	// of b.TenantID with b.ID; its code, default flag and creation time
+	// never change. A brand of another tenant is ErrNotFound.
+	UpdateBrand(ctx context.Context, b *Brand) error
 
 	CreateSource(ctx context.Context, s *Source, k *APIKey) error
 	GetSource(ctx context.Context, tenantID, id string) (*Source, error)

@@ -50,6 +50,7 @@ func RunAll(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IYS", testIYS},
 		{"Landing", testLanding},
 		{"Texts", testTexts},
+		{"Brands", testBrandUpdates},
 	}
 	for _, c := range categories {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newStore) })
