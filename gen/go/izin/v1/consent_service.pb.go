@@ -104,7 +104,10 @@ type CheckConsentResponse struct {
 	RecipientType RecipientType `protobuf:"varint,2,opt,name=recipient_type,json=recipientType,proto3,enum=izin.v1.RecipientType" json:"recipient_type,omitempty"`
 	Brand         string        `protobuf:"bytes,3,opt,name=brand,proto3" json:"brand,omitempty"`
 	// One result per type asked, in the order asked.
-	Results       []*ConsentResult `protobuf:"bytes,4,rep,name=results,proto3" json:"results,omitempty"`
+	Results []*ConsentResult `protobuf:"bytes,4,rep,name=results,proto3" json:"results,omitempty"`
+	// The recipient's KVKK explicit consent for the brand, with when and by
+	// which event it was recorded.
+	Kvkk          *KvkkState `protobuf:"bytes,5,opt,name=kvkk,proto3" json:"kvkk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -167,6 +170,13 @@ func (x *CheckConsentResponse) GetResults() []*ConsentResult {
 	return nil
 }
 
+func (x *CheckConsentResponse) GetKvkk() *KvkkState {
+	if x != nil {
+		return x.Kvkk
+	}
+	return nil
+}
+
 type ConsentResult struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Type   ConsentType            `protobuf:"varint,1,opt,name=type,proto3,enum=izin.v1.ConsentType" json:"type,omitempty"`
@@ -182,7 +192,9 @@ type ConsentResult struct {
 	IysSource string `protobuf:"bytes,6,opt,name=iys_source,json=iysSource,proto3" json:"iys_source,omitempty"`
 	// The event that set the current status.
 	EventId string `protobuf:"bytes,7,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	// The KVKK explicit consent given with the current status, if it was asked.
+	// The recipient's KVKK explicit consent for the brand, the same in every
+	// result (see CheckConsentResponse.kvkk). It is a state of its own: a
+	// rejection of this type does not change it.
 	Kvkk          KvkkStatus `protobuf:"varint,8,opt,name=kvkk,proto3,enum=izin.v1.KvkkStatus" json:"kvkk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -533,8 +545,9 @@ type RecordConsentRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Recipient     string                 `protobuf:"bytes,1,opt,name=recipient,proto3" json:"recipient,omitempty"`
 	RecipientType RecipientType          `protobuf:"varint,2,opt,name=recipient_type,json=recipientType,proto3,enum=izin.v1.RecipientType" json:"recipient_type,omitempty"`
-	Types         []ConsentType          `protobuf:"varint,3,rep,packed,name=types,proto3,enum=izin.v1.ConsentType" json:"types,omitempty"`
-	Brand         string                 `protobuf:"bytes,4,opt,name=brand,proto3" json:"brand,omitempty"`
+	// The ETK consent types granted. May be empty only when kvkk is set.
+	Types []ConsentType `protobuf:"varint,3,rep,packed,name=types,proto3,enum=izin.v1.ConsentType" json:"types,omitempty"`
+	Brand string        `protobuf:"bytes,4,opt,name=brand,proto3" json:"brand,omitempty"`
 	// When the customer gave the consent; defaults to now. Not before
 	// 2015-05-01, not in the future, not older than the current record.
 	ConsentTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=consent_time,json=consentTime,proto3" json:"consent_time,omitempty"`
@@ -545,10 +558,20 @@ type RecordConsentRequest struct {
 	Reference string `protobuf:"bytes,8,opt,name=reference,proto3" json:"reference,omitempty"`
 	// Repeating a request with the same key returns the first answer.
 	IdempotencyKey string `protobuf:"bytes,9,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	// Send the customer a confirmation SMS with the right to reject.
+	// Send the customer a confirmation SMS with the right to reject. It
+	// confirms the ETK types, so it needs at least one.
 	SendConfirmation bool `protobuf:"varint,10,opt,name=send_confirmation,json=sendConfirmation,proto3" json:"send_confirmation,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The customer's KVKK explicit consent, recorded as its own event (never
+	// sent to İYS): GRANTED when they gave it, DECLINED when they were shown
+	// the explicit-consent text and did not. UNSPECIFIED records nothing. To
+	// withdraw it, use RejectConsent withdraw_kvkk.
+	Kvkk KvkkStatus `protobuf:"varint,11,opt,name=kvkk,proto3,enum=izin.v1.KvkkStatus" json:"kvkk,omitempty"`
+	// The explicit-consent text (ConsentText id, kind EXPLICIT_CONSENT, of the
+	// brand) the customer was shown; its version and hash go into the KVKK
+	// event's evidence. Only with kvkk.
+	KvkkTextId    string `protobuf:"bytes,12,opt,name=kvkk_text_id,json=kvkkTextId,proto3" json:"kvkk_text_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecordConsentRequest) Reset() {
@@ -651,13 +674,29 @@ func (x *RecordConsentRequest) GetSendConfirmation() bool {
 	return false
 }
 
+func (x *RecordConsentRequest) GetKvkk() KvkkStatus {
+	if x != nil {
+		return x.Kvkk
+	}
+	return KvkkStatus_KVKK_STATUS_UNSPECIFIED
+}
+
+func (x *RecordConsentRequest) GetKvkkTextId() string {
+	if x != nil {
+		return x.KvkkTextId
+	}
+	return ""
+}
+
 type RecordConsentResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The events written; empty when nothing changed.
 	Events []*ConsentEvent `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
 	// The state after the call, one per type.
-	Results       []*ConsentResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
-	Recipient     string           `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	Results   []*ConsentResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
+	Recipient string           `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	// The KVKK explicit consent after the call.
+	Kvkk          *KvkkState `protobuf:"bytes,4,opt,name=kvkk,proto3" json:"kvkk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -713,17 +752,29 @@ func (x *RecordConsentResponse) GetRecipient() string {
 	return ""
 }
 
+func (x *RecordConsentResponse) GetKvkk() *KvkkState {
+	if x != nil {
+		return x.Kvkk
+	}
+	return nil
+}
+
 type RejectConsentRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Recipient     string                 `protobuf:"bytes,1,opt,name=recipient,proto3" json:"recipient,omitempty"`
 	RecipientType RecipientType          `protobuf:"varint,2,opt,name=recipient_type,json=recipientType,proto3,enum=izin.v1.RecipientType" json:"recipient_type,omitempty"`
-	// The types to reject; empty means every type that fits the recipient.
-	Types         []ConsentType          `protobuf:"varint,3,rep,packed,name=types,proto3,enum=izin.v1.ConsentType" json:"types,omitempty"`
-	Brand         string                 `protobuf:"bytes,4,opt,name=brand,proto3" json:"brand,omitempty"`
-	ConsentTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=consent_time,json=consentTime,proto3" json:"consent_time,omitempty"`
-	IysSource     string                 `protobuf:"bytes,6,opt,name=iys_source,json=iysSource,proto3" json:"iys_source,omitempty"`
-	OperatorId    string                 `protobuf:"bytes,7,opt,name=operator_id,json=operatorId,proto3" json:"operator_id,omitempty"`
-	Reference     string                 `protobuf:"bytes,8,opt,name=reference,proto3" json:"reference,omitempty"`
+	// The types to reject; empty means every type that fits the recipient,
+	// or none when withdraw_kvkk is set (list them to reject them as well).
+	Types       []ConsentType          `protobuf:"varint,3,rep,packed,name=types,proto3,enum=izin.v1.ConsentType" json:"types,omitempty"`
+	Brand       string                 `protobuf:"bytes,4,opt,name=brand,proto3" json:"brand,omitempty"`
+	ConsentTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=consent_time,json=consentTime,proto3" json:"consent_time,omitempty"`
+	IysSource   string                 `protobuf:"bytes,6,opt,name=iys_source,json=iysSource,proto3" json:"iys_source,omitempty"`
+	OperatorId  string                 `protobuf:"bytes,7,opt,name=operator_id,json=operatorId,proto3" json:"operator_id,omitempty"`
+	Reference   string                 `protobuf:"bytes,8,opt,name=reference,proto3" json:"reference,omitempty"`
+	// Withdraw the customer's KVKK explicit consent: a GRANTED KVKK state
+	// becomes WITHDRAWN, as its own event (never sent to İYS). Any other
+	// KVKK state is left as it is. With types empty, nothing else changes.
+	WithdrawKvkk  bool `protobuf:"varint,9,opt,name=withdraw_kvkk,json=withdrawKvkk,proto3" json:"withdraw_kvkk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -814,11 +865,20 @@ func (x *RejectConsentRequest) GetReference() string {
 	return ""
 }
 
+func (x *RejectConsentRequest) GetWithdrawKvkk() bool {
+	if x != nil {
+		return x.WithdrawKvkk
+	}
+	return false
+}
+
 type RejectConsentResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Events        []*ConsentEvent        `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
-	Results       []*ConsentResult       `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
-	Recipient     string                 `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Events    []*ConsentEvent        `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	Results   []*ConsentResult       `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
+	Recipient string                 `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	// The KVKK explicit consent after the call.
+	Kvkk          *KvkkState `protobuf:"bytes,4,opt,name=kvkk,proto3" json:"kvkk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -872,6 +932,13 @@ func (x *RejectConsentResponse) GetRecipient() string {
 		return x.Recipient
 	}
 	return ""
+}
+
+func (x *RejectConsentResponse) GetKvkk() *KvkkState {
+	if x != nil {
+		return x.Kvkk
+	}
+	return nil
 }
 
 type ListConsentEventsRequest struct {
@@ -1345,12 +1412,13 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\xc0\x02R\trecipient\x12G\n" +
 	"\x0erecipient_type\x18\x02 \x01(\x0e2\x16.izin.v1.RecipientTypeB\b\xbaH\x05\x82\x01\x02\x10\x01R\rrecipientType\x12?\n" +
 	"\x05types\x18\x03 \x03(\x0e2\x14.izin.v1.ConsentTypeB\x13\xbaH\x10\x92\x01\r\x10\x03\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05types\x12\x1d\n" +
-	"\x05brand\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\"\xbb\x01\n" +
+	"\x05brand\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\"\xe3\x01\n" +
 	"\x14CheckConsentResponse\x12\x1c\n" +
 	"\trecipient\x18\x01 \x01(\tR\trecipient\x12=\n" +
 	"\x0erecipient_type\x18\x02 \x01(\x0e2\x16.izin.v1.RecipientTypeR\rrecipientType\x12\x14\n" +
 	"\x05brand\x18\x03 \x01(\tR\x05brand\x120\n" +
-	"\aresults\x18\x04 \x03(\v2\x16.izin.v1.ConsentResultR\aresults\"\xc2\x02\n" +
+	"\aresults\x18\x04 \x03(\v2\x16.izin.v1.ConsentResultR\aresults\x12&\n" +
+	"\x04kvkk\x18\x05 \x01(\v2\x12.izin.v1.KvkkStateR\x04kvkk\"\xc2\x02\n" +
 	"\rConsentResult\x12(\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x14.izin.v1.ConsentTypeR\x04type\x12.\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x16.izin.v1.ConsentStatusR\x06status\x12\x18\n" +
@@ -1374,12 +1442,12 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"\x1bStreamCheckConsentsResponse\x12%\n" +
 	"\x0ecorrelation_id\x18\x01 \x01(\tR\rcorrelationId\x125\n" +
 	"\x06result\x18\x02 \x01(\v2\x1d.izin.v1.CheckConsentResponseR\x06result\x12(\n" +
-	"\x05error\x18\x03 \x01(\v2\x12.google.rpc.StatusR\x05error\"\x9f\x04\n" +
+	"\x05error\x18\x03 \x01(\v2\x12.google.rpc.StatusR\x05error\"\x83\x05\n" +
 	"\x14RecordConsentRequest\x12(\n" +
 	"\trecipient\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc0\x02R\trecipient\x12G\n" +
-	"\x0erecipient_type\x18\x02 \x01(\x0e2\x16.izin.v1.RecipientTypeB\b\xbaH\x05\x82\x01\x02\x10\x01R\rrecipientType\x12A\n" +
-	"\x05types\x18\x03 \x03(\x0e2\x14.izin.v1.ConsentTypeB\x15\xbaH\x12\x92\x01\x0f\b\x01\x10\x03\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05types\x12\x1d\n" +
+	"\x0erecipient_type\x18\x02 \x01(\x0e2\x16.izin.v1.RecipientTypeB\b\xbaH\x05\x82\x01\x02\x10\x01R\rrecipientType\x12?\n" +
+	"\x05types\x18\x03 \x03(\x0e2\x14.izin.v1.ConsentTypeB\x13\xbaH\x10\x92\x01\r\x10\x03\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05types\x12\x1d\n" +
 	"\x05brand\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x12=\n" +
 	"\fconsent_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vconsentTime\x12@\n" +
 	"\n" +
@@ -1389,11 +1457,15 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"\treference\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\treference\x121\n" +
 	"\x0fidempotency_key\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x0eidempotencyKey\x12+\n" +
 	"\x11send_confirmation\x18\n" +
-	" \x01(\bR\x10sendConfirmation\"\x96\x01\n" +
+	" \x01(\bR\x10sendConfirmation\x125\n" +
+	"\x04kvkk\x18\v \x01(\x0e2\x13.izin.v1.KvkkStatusB\f\xbaH\t\x82\x01\x06\x18\x00\x18\x01\x18\x02R\x04kvkk\x12-\n" +
+	"\fkvkk_text_id\x18\f \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
+	"kvkkTextId\"\xbe\x01\n" +
 	"\x15RecordConsentResponse\x12-\n" +
 	"\x06events\x18\x01 \x03(\v2\x15.izin.v1.ConsentEventR\x06events\x120\n" +
 	"\aresults\x18\x02 \x03(\v2\x16.izin.v1.ConsentResultR\aresults\x12\x1c\n" +
-	"\trecipient\x18\x03 \x01(\tR\trecipient\"\xbd\x03\n" +
+	"\trecipient\x18\x03 \x01(\tR\trecipient\x12&\n" +
+	"\x04kvkk\x18\x04 \x01(\v2\x12.izin.v1.KvkkStateR\x04kvkk\"\xe2\x03\n" +
 	"\x14RejectConsentRequest\x12(\n" +
 	"\trecipient\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc0\x02R\trecipient\x12G\n" +
@@ -1405,11 +1477,13 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"iys_source\x18\x06 \x01(\tB!\xbaH\x1er\x1c\x18@2\x18^$|^(HS|IYS)_[A-Z0-9_]+$R\tiysSource\x12)\n" +
 	"\voperator_id\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\n" +
 	"operatorId\x12&\n" +
-	"\treference\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\treference\"\x96\x01\n" +
+	"\treference\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\treference\x12#\n" +
+	"\rwithdraw_kvkk\x18\t \x01(\bR\fwithdrawKvkk\"\xbe\x01\n" +
 	"\x15RejectConsentResponse\x12-\n" +
 	"\x06events\x18\x01 \x03(\v2\x15.izin.v1.ConsentEventR\x06events\x120\n" +
 	"\aresults\x18\x02 \x03(\v2\x16.izin.v1.ConsentResultR\aresults\x12\x1c\n" +
-	"\trecipient\x18\x03 \x01(\tR\trecipient\"\xb3\x01\n" +
+	"\trecipient\x18\x03 \x01(\tR\trecipient\x12&\n" +
+	"\x04kvkk\x18\x04 \x01(\v2\x12.izin.v1.KvkkStateR\x04kvkk\"\xb3\x01\n" +
 	"\x18ListConsentEventsRequest\x12&\n" +
 	"\trecipient\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xc0\x02R\trecipient\x12\x1d\n" +
 	"\x05brand\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x12'\n" +
@@ -1490,64 +1564,69 @@ var file_izin_v1_consent_service_proto_goTypes = []any{
 	(*ImportRowError)(nil),              // 17: izin.v1.ImportRowError
 	(RecipientType)(0),                  // 18: izin.v1.RecipientType
 	(ConsentType)(0),                    // 19: izin.v1.ConsentType
-	(ConsentStatus)(0),                  // 20: izin.v1.ConsentStatus
-	(*timestamppb.Timestamp)(nil),       // 21: google.protobuf.Timestamp
-	(KvkkStatus)(0),                     // 22: izin.v1.KvkkStatus
-	(*status.Status)(nil),               // 23: google.rpc.Status
-	(*ConsentEvent)(nil),                // 24: izin.v1.ConsentEvent
+	(*KvkkState)(nil),                   // 20: izin.v1.KvkkState
+	(ConsentStatus)(0),                  // 21: izin.v1.ConsentStatus
+	(*timestamppb.Timestamp)(nil),       // 22: google.protobuf.Timestamp
+	(KvkkStatus)(0),                     // 23: izin.v1.KvkkStatus
+	(*status.Status)(nil),               // 24: google.rpc.Status
+	(*ConsentEvent)(nil),                // 25: izin.v1.ConsentEvent
 }
 var file_izin_v1_consent_service_proto_depIdxs = []int32{
 	18, // 0: izin.v1.CheckConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
 	19, // 1: izin.v1.CheckConsentRequest.types:type_name -> izin.v1.ConsentType
 	18, // 2: izin.v1.CheckConsentResponse.recipient_type:type_name -> izin.v1.RecipientType
 	2,  // 3: izin.v1.CheckConsentResponse.results:type_name -> izin.v1.ConsentResult
-	19, // 4: izin.v1.ConsentResult.type:type_name -> izin.v1.ConsentType
-	20, // 5: izin.v1.ConsentResult.status:type_name -> izin.v1.ConsentStatus
-	21, // 6: izin.v1.ConsentResult.consent_time:type_name -> google.protobuf.Timestamp
-	22, // 7: izin.v1.ConsentResult.kvkk:type_name -> izin.v1.KvkkStatus
-	0,  // 8: izin.v1.BatchCheckConsentsRequest.checks:type_name -> izin.v1.CheckConsentRequest
-	5,  // 9: izin.v1.BatchCheckConsentsResponse.items:type_name -> izin.v1.CheckConsentItem
-	1,  // 10: izin.v1.CheckConsentItem.result:type_name -> izin.v1.CheckConsentResponse
-	23, // 11: izin.v1.CheckConsentItem.error:type_name -> google.rpc.Status
-	0,  // 12: izin.v1.StreamCheckConsentsRequest.check:type_name -> izin.v1.CheckConsentRequest
-	1,  // 13: izin.v1.StreamCheckConsentsResponse.result:type_name -> izin.v1.CheckConsentResponse
-	23, // 14: izin.v1.StreamCheckConsentsResponse.error:type_name -> google.rpc.Status
-	18, // 15: izin.v1.RecordConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	19, // 16: izin.v1.RecordConsentRequest.types:type_name -> izin.v1.ConsentType
-	21, // 17: izin.v1.RecordConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
-	24, // 18: izin.v1.RecordConsentResponse.events:type_name -> izin.v1.ConsentEvent
-	2,  // 19: izin.v1.RecordConsentResponse.results:type_name -> izin.v1.ConsentResult
-	18, // 20: izin.v1.RejectConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	19, // 21: izin.v1.RejectConsentRequest.types:type_name -> izin.v1.ConsentType
-	21, // 22: izin.v1.RejectConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
-	24, // 23: izin.v1.RejectConsentResponse.events:type_name -> izin.v1.ConsentEvent
-	2,  // 24: izin.v1.RejectConsentResponse.results:type_name -> izin.v1.ConsentResult
-	24, // 25: izin.v1.ListConsentEventsResponse.events:type_name -> izin.v1.ConsentEvent
-	15, // 26: izin.v1.ImportConsentsRequest.rows:type_name -> izin.v1.ImportRow
-	18, // 27: izin.v1.ImportRow.recipient_type:type_name -> izin.v1.RecipientType
-	19, // 28: izin.v1.ImportRow.type:type_name -> izin.v1.ConsentType
-	20, // 29: izin.v1.ImportRow.status:type_name -> izin.v1.ConsentStatus
-	21, // 30: izin.v1.ImportRow.consent_time:type_name -> google.protobuf.Timestamp
-	17, // 31: izin.v1.ImportConsentsResponse.errors:type_name -> izin.v1.ImportRowError
-	0,  // 32: izin.v1.ConsentService.CheckConsent:input_type -> izin.v1.CheckConsentRequest
-	3,  // 33: izin.v1.ConsentService.BatchCheckConsents:input_type -> izin.v1.BatchCheckConsentsRequest
-	6,  // 34: izin.v1.ConsentService.StreamCheckConsents:input_type -> izin.v1.StreamCheckConsentsRequest
-	8,  // 35: izin.v1.ConsentService.RecordConsent:input_type -> izin.v1.RecordConsentRequest
-	10, // 36: izin.v1.ConsentService.RejectConsent:input_type -> izin.v1.RejectConsentRequest
-	12, // 37: izin.v1.ConsentService.ListConsentEvents:input_type -> izin.v1.ListConsentEventsRequest
-	14, // 38: izin.v1.ConsentService.ImportConsents:input_type -> izin.v1.ImportConsentsRequest
-	1,  // 39: izin.v1.ConsentService.CheckConsent:output_type -> izin.v1.CheckConsentResponse
-	4,  // 40: izin.v1.ConsentService.BatchCheckConsents:output_type -> izin.v1.BatchCheckConsentsResponse
-	7,  // 41: izin.v1.ConsentService.StreamCheckConsents:output_type -> izin.v1.StreamCheckConsentsResponse
-	9,  // 42: izin.v1.ConsentService.RecordConsent:output_type -> izin.v1.RecordConsentResponse
-	11, // 43: izin.v1.ConsentService.RejectConsent:output_type -> izin.v1.RejectConsentResponse
-	13, // 44: izin.v1.ConsentService.ListConsentEvents:output_type -> izin.v1.ListConsentEventsResponse
-	16, // 45: izin.v1.ConsentService.ImportConsents:output_type -> izin.v1.ImportConsentsResponse
-	39, // [39:46] is the sub-list for method output_type
-	32, // [32:39] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	20, // 4: izin.v1.CheckConsentResponse.kvkk:type_name -> izin.v1.KvkkState
+	19, // 5: izin.v1.ConsentResult.type:type_name -> izin.v1.ConsentType
+	21, // 6: izin.v1.ConsentResult.status:type_name -> izin.v1.ConsentStatus
+	22, // 7: izin.v1.ConsentResult.consent_time:type_name -> google.protobuf.Timestamp
+	23, // 8: izin.v1.ConsentResult.kvkk:type_name -> izin.v1.KvkkStatus
+	0,  // 9: izin.v1.BatchCheckConsentsRequest.checks:type_name -> izin.v1.CheckConsentRequest
+	5,  // 10: izin.v1.BatchCheckConsentsResponse.items:type_name -> izin.v1.CheckConsentItem
+	1,  // 11: izin.v1.CheckConsentItem.result:type_name -> izin.v1.CheckConsentResponse
+	24, // 12: izin.v1.CheckConsentItem.error:type_name -> google.rpc.Status
+	0,  // 13: izin.v1.StreamCheckConsentsRequest.check:type_name -> izin.v1.CheckConsentRequest
+	1,  // 14: izin.v1.StreamCheckConsentsResponse.result:type_name -> izin.v1.CheckConsentResponse
+	24, // 15: izin.v1.StreamCheckConsentsResponse.error:type_name -> google.rpc.Status
+	18, // 16: izin.v1.RecordConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	19, // 17: izin.v1.RecordConsentRequest.types:type_name -> izin.v1.ConsentType
+	22, // 18: izin.v1.RecordConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
+	23, // 19: izin.v1.RecordConsentRequest.kvkk:type_name -> izin.v1.KvkkStatus
+	25, // 20: izin.v1.RecordConsentResponse.events:type_name -> izin.v1.ConsentEvent
+	2,  // 21: izin.v1.RecordConsentResponse.results:type_name -> izin.v1.ConsentResult
+	20, // 22: izin.v1.RecordConsentResponse.kvkk:type_name -> izin.v1.KvkkState
+	18, // 23: izin.v1.RejectConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	19, // 24: izin.v1.RejectConsentRequest.types:type_name -> izin.v1.ConsentType
+	22, // 25: izin.v1.RejectConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
+	25, // 26: izin.v1.RejectConsentResponse.events:type_name -> izin.v1.ConsentEvent
+	2,  // 27: izin.v1.RejectConsentResponse.results:type_name -> izin.v1.ConsentResult
+	20, // 28: izin.v1.RejectConsentResponse.kvkk:type_name -> izin.v1.KvkkState
+	25, // 29: izin.v1.ListConsentEventsResponse.events:type_name -> izin.v1.ConsentEvent
+	15, // 30: izin.v1.ImportConsentsRequest.rows:type_name -> izin.v1.ImportRow
+	18, // 31: izin.v1.ImportRow.recipient_type:type_name -> izin.v1.RecipientType
+	19, // 32: izin.v1.ImportRow.type:type_name -> izin.v1.ConsentType
+	21, // 33: izin.v1.ImportRow.status:type_name -> izin.v1.ConsentStatus
+	22, // 34: izin.v1.ImportRow.consent_time:type_name -> google.protobuf.Timestamp
+	17, // 35: izin.v1.ImportConsentsResponse.errors:type_name -> izin.v1.ImportRowError
+	0,  // 36: izin.v1.ConsentService.CheckConsent:input_type -> izin.v1.CheckConsentRequest
+	3,  // 37: izin.v1.ConsentService.BatchCheckConsents:input_type -> izin.v1.BatchCheckConsentsRequest
+	6,  // 38: izin.v1.ConsentService.StreamCheckConsents:input_type -> izin.v1.StreamCheckConsentsRequest
+	8,  // 39: izin.v1.ConsentService.RecordConsent:input_type -> izin.v1.RecordConsentRequest
+	10, // 40: izin.v1.ConsentService.RejectConsent:input_type -> izin.v1.RejectConsentRequest
+	12, // 41: izin.v1.ConsentService.ListConsentEvents:input_type -> izin.v1.ListConsentEventsRequest
+	14, // 42: izin.v1.ConsentService.ImportConsents:input_type -> izin.v1.ImportConsentsRequest
+	1,  // 43: izin.v1.ConsentService.CheckConsent:output_type -> izin.v1.CheckConsentResponse
+	4,  // 44: izin.v1.ConsentService.BatchCheckConsents:output_type -> izin.v1.BatchCheckConsentsResponse
+	7,  // 45: izin.v1.ConsentService.StreamCheckConsents:output_type -> izin.v1.StreamCheckConsentsResponse
+	9,  // 46: izin.v1.ConsentService.RecordConsent:output_type -> izin.v1.RecordConsentResponse
+	11, // 47: izin.v1.ConsentService.RejectConsent:output_type -> izin.v1.RejectConsentResponse
+	13, // 48: izin.v1.ConsentService.ListConsentEvents:output_type -> izin.v1.ListConsentEventsResponse
+	16, // 49: izin.v1.ConsentService.ImportConsents:output_type -> izin.v1.ImportConsentsResponse
+	43, // [43:50] is the sub-list for method output_type
+	36, // [36:43] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_consent_service_proto_init() }

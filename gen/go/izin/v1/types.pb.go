@@ -637,16 +637,24 @@ func (ErrorReason) EnumDescriptor() ([]byte, []int) {
 }
 
 // KvkkStatus is the customer's KVKK explicit consent (açık rıza), asked
-// separately from the ETK consent on the consent page.
+// separately from the ETK consent. It is a state of its own per recipient
+// (and recipient type) and brand: an ETK change, a rejection (RET) included,
+// leaves it as it was.
 type KvkkStatus int32
 
 const (
-	// Not asked: the consent came by another method.
+	// Not asked: no KVKK choice is recorded.
 	KvkkStatus_KVKK_STATUS_UNSPECIFIED KvkkStatus = 0
-	// The customer ticked the explicit-consent box.
+	// The customer gave explicit consent: ticked the box on the consent page,
+	// or a source recorded it (RecordConsent kvkk).
 	KvkkStatus_KVKK_STATUS_GRANTED KvkkStatus = 1
-	// The customer was shown the explicit-consent text and left the box empty.
+	// The customer was shown the explicit-consent text and did not give it
+	// (left the box empty).
 	KvkkStatus_KVKK_STATUS_DECLINED KvkkStatus = 2
+	// The customer withdrew an explicit consent given before (RejectConsent
+	// withdraw_kvkk). As with DECLINED, no processing may rest on explicit
+	// consent; WITHDRAWN also says that there was one.
+	KvkkStatus_KVKK_STATUS_WITHDRAWN KvkkStatus = 3
 )
 
 // Enum value maps for KvkkStatus.
@@ -655,11 +663,13 @@ var (
 		0: "KVKK_STATUS_UNSPECIFIED",
 		1: "KVKK_STATUS_GRANTED",
 		2: "KVKK_STATUS_DECLINED",
+		3: "KVKK_STATUS_WITHDRAWN",
 	}
 	KvkkStatus_value = map[string]int32{
 		"KVKK_STATUS_UNSPECIFIED": 0,
 		"KVKK_STATUS_GRANTED":     1,
 		"KVKK_STATUS_DECLINED":    2,
+		"KVKK_STATUS_WITHDRAWN":   3,
 	}
 )
 
@@ -746,6 +756,80 @@ func (ConsentTextKind) EnumDescriptor() ([]byte, []int) {
 	return file_izin_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
+// KvkkState is a recipient's current KVKK explicit consent for a brand.
+type KvkkState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// UNSPECIFIED when no KVKK choice was ever recorded; the other fields are
+	// then empty.
+	Status KvkkStatus `protobuf:"varint,1,opt,name=status,proto3,enum=izin.v1.KvkkStatus" json:"status,omitempty"`
+	// When the customer made the choice.
+	ConsentTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=consent_time,json=consentTime,proto3" json:"consent_time,omitempty"`
+	// The event that recorded it.
+	EventId string `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// The source that reported it.
+	SourceId      string `protobuf:"bytes,4,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KvkkState) Reset() {
+	*x = KvkkState{}
+	mi := &file_izin_v1_types_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KvkkState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KvkkState) ProtoMessage() {}
+
+func (x *KvkkState) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_types_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KvkkState.ProtoReflect.Descriptor instead.
+func (*KvkkState) Descriptor() ([]byte, []int) {
+	return file_izin_v1_types_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *KvkkState) GetStatus() KvkkStatus {
+	if x != nil {
+		return x.Status
+	}
+	return KvkkStatus_KVKK_STATUS_UNSPECIFIED
+}
+
+func (x *KvkkState) GetConsentTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConsentTime
+	}
+	return nil
+}
+
+func (x *KvkkState) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *KvkkState) GetSourceId() string {
+	if x != nil {
+		return x.SourceId
+	}
+	return ""
+}
+
 // ConsentText is one published version of a brand's legal text in one
 // language. A version is never edited; a change is a new version, and the
 // newest version is the one shown.
@@ -769,7 +853,7 @@ type ConsentText struct {
 
 func (x *ConsentText) Reset() {
 	*x = ConsentText{}
-	mi := &file_izin_v1_types_proto_msgTypes[0]
+	mi := &file_izin_v1_types_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +865,7 @@ func (x *ConsentText) String() string {
 func (*ConsentText) ProtoMessage() {}
 
 func (x *ConsentText) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_types_proto_msgTypes[0]
+	mi := &file_izin_v1_types_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +878,7 @@ func (x *ConsentText) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentText.ProtoReflect.Descriptor instead.
 func (*ConsentText) Descriptor() ([]byte, []int) {
-	return file_izin_v1_types_proto_rawDescGZIP(), []int{0}
+	return file_izin_v1_types_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *ConsentText) GetId() string {
@@ -890,7 +974,11 @@ type Evidence struct {
 	PageViewTime   *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=page_view_time,json=pageViewTime,proto3" json:"page_view_time,omitempty"`
 	PageSubmitTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=page_submit_time,json=pageSubmitTime,proto3" json:"page_submit_time,omitempty"`
 	// The boxes the customer ticked on the consent page: "etk", "kvkk".
-	TickedBoxes   []string   `protobuf:"bytes,14,rep,name=ticked_boxes,json=tickedBoxes,proto3" json:"ticked_boxes,omitempty"`
+	TickedBoxes []string `protobuf:"bytes,14,rep,name=ticked_boxes,json=tickedBoxes,proto3" json:"ticked_boxes,omitempty"`
+	// The KVKK choice this event recorded: on KVKK events the same as
+	// ConsentEvent.kvkk. ETK events written before KVKK became a state of its
+	// own may carry the choice made with them; newer ETK events leave it
+	// unset.
 	Kvkk          KvkkStatus `protobuf:"varint,15,opt,name=kvkk,proto3,enum=izin.v1.KvkkStatus" json:"kvkk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -898,7 +986,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_izin_v1_types_proto_msgTypes[1]
+	mi := &file_izin_v1_types_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -910,7 +998,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_types_proto_msgTypes[1]
+	mi := &file_izin_v1_types_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -923,7 +1011,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_izin_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_izin_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Evidence) GetSourceId() string {
@@ -1050,14 +1138,19 @@ type ConsentEvent struct {
 	// Hex SHA-256 of the previous event of the tenant ("" for the first).
 	PreviousHash string `protobuf:"bytes,11,opt,name=previous_hash,json=previousHash,proto3" json:"previous_hash,omitempty"`
 	// Hex SHA-256 over this event's canonical form and previous_hash.
-	Hash          string `protobuf:"bytes,12,opt,name=hash,proto3" json:"hash,omitempty"`
+	Hash string `protobuf:"bytes,12,opt,name=hash,proto3" json:"hash,omitempty"`
+	// Set on KVKK explicit-consent events only: the KVKK status the event
+	// recorded. Such an event has type CONSENT_TYPE_UNSPECIFIED and status
+	// GRANTED (for KVKK_STATUS_GRANTED) or REJECTED (DECLINED, WITHDRAWN),
+	// and is not sent to İYS, which keeps ETK consents only.
+	Kvkk          KvkkStatus `protobuf:"varint,13,opt,name=kvkk,proto3,enum=izin.v1.KvkkStatus" json:"kvkk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConsentEvent) Reset() {
 	*x = ConsentEvent{}
-	mi := &file_izin_v1_types_proto_msgTypes[2]
+	mi := &file_izin_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1069,7 +1162,7 @@ func (x *ConsentEvent) String() string {
 func (*ConsentEvent) ProtoMessage() {}
 
 func (x *ConsentEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_types_proto_msgTypes[2]
+	mi := &file_izin_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1082,7 +1175,7 @@ func (x *ConsentEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsentEvent.ProtoReflect.Descriptor instead.
 func (*ConsentEvent) Descriptor() ([]byte, []int) {
-	return file_izin_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_izin_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ConsentEvent) GetId() string {
@@ -1169,6 +1262,13 @@ func (x *ConsentEvent) GetHash() string {
 	return ""
 }
 
+func (x *ConsentEvent) GetKvkk() KvkkStatus {
+	if x != nil {
+		return x.Kvkk
+	}
+	return KvkkStatus_KVKK_STATUS_UNSPECIFIED
+}
+
 // Verification is one run of the SMS-code or landing-page flow.
 type Verification struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1203,7 +1303,7 @@ type Verification struct {
 
 func (x *Verification) Reset() {
 	*x = Verification{}
-	mi := &file_izin_v1_types_proto_msgTypes[3]
+	mi := &file_izin_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1215,7 +1315,7 @@ func (x *Verification) String() string {
 func (*Verification) ProtoMessage() {}
 
 func (x *Verification) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_types_proto_msgTypes[3]
+	mi := &file_izin_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1228,7 +1328,7 @@ func (x *Verification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verification.ProtoReflect.Descriptor instead.
 func (*Verification) Descriptor() ([]byte, []int) {
-	return file_izin_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_izin_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Verification) GetId() string {
@@ -1354,7 +1454,12 @@ var File_izin_v1_types_proto protoreflect.FileDescriptor
 
 const file_izin_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x13izin/v1/types.proto\x12\aizin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x02\n" +
+	"\x13izin/v1/types.proto\x12\aizin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x01\n" +
+	"\tKvkkState\x12+\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x13.izin.v1.KvkkStatusR\x06status\x12=\n" +
+	"\fconsent_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vconsentTime\x12\x19\n" +
+	"\bevent_id\x18\x03 \x01(\tR\aeventId\x12\x1b\n" +
+	"\tsource_id\x18\x04 \x01(\tR\bsourceId\"\x9f\x02\n" +
 	"\vConsentText\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1389,7 +1494,7 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"\x0epage_view_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\fpageViewTime\x12D\n" +
 	"\x10page_submit_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x0epageSubmitTime\x12!\n" +
 	"\fticked_boxes\x18\x0e \x03(\tR\vtickedBoxes\x12'\n" +
-	"\x04kvkk\x18\x0f \x01(\x0e2\x13.izin.v1.KvkkStatusR\x04kvkk\"\xf4\x03\n" +
+	"\x04kvkk\x18\x0f \x01(\x0e2\x13.izin.v1.KvkkStatusR\x04kvkk\"\x9d\x04\n" +
 	"\fConsentEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12\x1d\n" +
@@ -1405,7 +1510,8 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"\bevidence\x18\n" +
 	" \x01(\v2\x11.izin.v1.EvidenceR\bevidence\x12#\n" +
 	"\rprevious_hash\x18\v \x01(\tR\fpreviousHash\x12\x12\n" +
-	"\x04hash\x18\f \x01(\tR\x04hash\"\x9c\x06\n" +
+	"\x04hash\x18\f \x01(\tR\x04hash\x12'\n" +
+	"\x04kvkk\x18\r \x01(\x0e2\x13.izin.v1.KvkkStatusR\x04kvkk\"\x9c\x06\n" +
 	"\fVerification\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x123\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1b.izin.v1.VerificationStatusR\x06status\x123\n" +
@@ -1497,12 +1603,13 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"\x12#\n" +
 	"\x1fERROR_REASON_RECIPIENT_MISMATCH\x10\v\x12%\n" +
 	"!ERROR_REASON_CONSENT_TEXT_MISSING\x10\f\x12#\n" +
-	"\x1fERROR_REASON_PAGE_NOT_SUBMITTED\x10\r*\\\n" +
+	"\x1fERROR_REASON_PAGE_NOT_SUBMITTED\x10\r*w\n" +
 	"\n" +
 	"KvkkStatus\x12\x1b\n" +
 	"\x17KVKK_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13KVKK_STATUS_GRANTED\x10\x01\x12\x18\n" +
-	"\x14KVKK_STATUS_DECLINED\x10\x02*\x9d\x01\n" +
+	"\x14KVKK_STATUS_DECLINED\x10\x02\x12\x19\n" +
+	"\x15KVKK_STATUS_WITHDRAWN\x10\x03*\x9d\x01\n" +
 	"\x0fConsentTextKind\x12!\n" +
 	"\x1dCONSENT_TEXT_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15CONSENT_TEXT_KIND_ETK\x10\x01\x12$\n" +
@@ -1522,7 +1629,7 @@ func file_izin_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_izin_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
-var file_izin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_izin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_izin_v1_types_proto_goTypes = []any{
 	(ConsentType)(0),              // 0: izin.v1.ConsentType
 	(ConsentStatus)(0),            // 1: izin.v1.ConsentStatus
@@ -1536,40 +1643,44 @@ var file_izin_v1_types_proto_goTypes = []any{
 	(ErrorReason)(0),              // 9: izin.v1.ErrorReason
 	(KvkkStatus)(0),               // 10: izin.v1.KvkkStatus
 	(ConsentTextKind)(0),          // 11: izin.v1.ConsentTextKind
-	(*ConsentText)(nil),           // 12: izin.v1.ConsentText
-	(*Evidence)(nil),              // 13: izin.v1.Evidence
-	(*ConsentEvent)(nil),          // 14: izin.v1.ConsentEvent
-	(*Verification)(nil),          // 15: izin.v1.Verification
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(*KvkkState)(nil),             // 12: izin.v1.KvkkState
+	(*ConsentText)(nil),           // 13: izin.v1.ConsentText
+	(*Evidence)(nil),              // 14: izin.v1.Evidence
+	(*ConsentEvent)(nil),          // 15: izin.v1.ConsentEvent
+	(*Verification)(nil),          // 16: izin.v1.Verification
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
 }
 var file_izin_v1_types_proto_depIdxs = []int32{
-	11, // 0: izin.v1.ConsentText.kind:type_name -> izin.v1.ConsentTextKind
-	16, // 1: izin.v1.ConsentText.create_time:type_name -> google.protobuf.Timestamp
-	3,  // 2: izin.v1.Evidence.method:type_name -> izin.v1.VerificationMethod
-	16, // 3: izin.v1.Evidence.page_view_time:type_name -> google.protobuf.Timestamp
-	16, // 4: izin.v1.Evidence.page_submit_time:type_name -> google.protobuf.Timestamp
-	10, // 5: izin.v1.Evidence.kvkk:type_name -> izin.v1.KvkkStatus
-	2,  // 6: izin.v1.ConsentEvent.recipient_type:type_name -> izin.v1.RecipientType
-	0,  // 7: izin.v1.ConsentEvent.type:type_name -> izin.v1.ConsentType
-	1,  // 8: izin.v1.ConsentEvent.status:type_name -> izin.v1.ConsentStatus
-	16, // 9: izin.v1.ConsentEvent.consent_time:type_name -> google.protobuf.Timestamp
-	16, // 10: izin.v1.ConsentEvent.create_time:type_name -> google.protobuf.Timestamp
-	13, // 11: izin.v1.ConsentEvent.evidence:type_name -> izin.v1.Evidence
-	4,  // 12: izin.v1.Verification.status:type_name -> izin.v1.VerificationStatus
-	3,  // 13: izin.v1.Verification.method:type_name -> izin.v1.VerificationMethod
-	2,  // 14: izin.v1.Verification.recipient_type:type_name -> izin.v1.RecipientType
-	0,  // 15: izin.v1.Verification.types:type_name -> izin.v1.ConsentType
-	16, // 16: izin.v1.Verification.expire_time:type_name -> google.protobuf.Timestamp
-	16, // 17: izin.v1.Verification.create_time:type_name -> google.protobuf.Timestamp
-	16, // 18: izin.v1.Verification.verify_time:type_name -> google.protobuf.Timestamp
-	16, // 19: izin.v1.Verification.page_view_time:type_name -> google.protobuf.Timestamp
-	16, // 20: izin.v1.Verification.page_submit_time:type_name -> google.protobuf.Timestamp
-	10, // 21: izin.v1.Verification.kvkk:type_name -> izin.v1.KvkkStatus
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	10, // 0: izin.v1.KvkkState.status:type_name -> izin.v1.KvkkStatus
+	17, // 1: izin.v1.KvkkState.consent_time:type_name -> google.protobuf.Timestamp
+	11, // 2: izin.v1.ConsentText.kind:type_name -> izin.v1.ConsentTextKind
+	17, // 3: izin.v1.ConsentText.create_time:type_name -> google.protobuf.Timestamp
+	3,  // 4: izin.v1.Evidence.method:type_name -> izin.v1.VerificationMethod
+	17, // 5: izin.v1.Evidence.page_view_time:type_name -> google.protobuf.Timestamp
+	17, // 6: izin.v1.Evidence.page_submit_time:type_name -> google.protobuf.Timestamp
+	10, // 7: izin.v1.Evidence.kvkk:type_name -> izin.v1.KvkkStatus
+	2,  // 8: izin.v1.ConsentEvent.recipient_type:type_name -> izin.v1.RecipientType
+	0,  // 9: izin.v1.ConsentEvent.type:type_name -> izin.v1.ConsentType
+	1,  // 10: izin.v1.ConsentEvent.status:type_name -> izin.v1.ConsentStatus
+	17, // 11: izin.v1.ConsentEvent.consent_time:type_name -> google.protobuf.Timestamp
+	17, // 12: izin.v1.ConsentEvent.create_time:type_name -> google.protobuf.Timestamp
+	14, // 13: izin.v1.ConsentEvent.evidence:type_name -> izin.v1.Evidence
+	10, // 14: izin.v1.ConsentEvent.kvkk:type_name -> izin.v1.KvkkStatus
+	4,  // 15: izin.v1.Verification.status:type_name -> izin.v1.VerificationStatus
+	3,  // 16: izin.v1.Verification.method:type_name -> izin.v1.VerificationMethod
+	2,  // 17: izin.v1.Verification.recipient_type:type_name -> izin.v1.RecipientType
+	0,  // 18: izin.v1.Verification.types:type_name -> izin.v1.ConsentType
+	17, // 19: izin.v1.Verification.expire_time:type_name -> google.protobuf.Timestamp
+	17, // 20: izin.v1.Verification.create_time:type_name -> google.protobuf.Timestamp
+	17, // 21: izin.v1.Verification.verify_time:type_name -> google.protobuf.Timestamp
+	17, // 22: izin.v1.Verification.page_view_time:type_name -> google.protobuf.Timestamp
+	17, // 23: izin.v1.Verification.page_submit_time:type_name -> google.protobuf.Timestamp
+	10, // 24: izin.v1.Verification.kvkk:type_name -> izin.v1.KvkkStatus
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_types_proto_init() }
@@ -1583,7 +1694,7 @@ func file_izin_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_izin_v1_types_proto_rawDesc), len(file_izin_v1_types_proto_rawDesc)),
 			NumEnums:      12,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -368,8 +368,11 @@ type SubmitCodeResponse struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Verification *Verification          `protobuf:"bytes,1,opt,name=verification,proto3" json:"verification,omitempty"`
 	// The consent state after the code was accepted.
-	Results       []*ConsentResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
-	Events        []*ConsentEvent  `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
+	Results []*ConsentResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
+	Events  []*ConsentEvent  `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
+	// The KVKK explicit consent after the code was accepted: for the
+	// landing-page method, the choice the customer made on the page.
+	Kvkk          *KvkkState `protobuf:"bytes,4,opt,name=kvkk,proto3" json:"kvkk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -421,6 +424,13 @@ func (x *SubmitCodeResponse) GetResults() []*ConsentResult {
 func (x *SubmitCodeResponse) GetEvents() []*ConsentEvent {
 	if x != nil {
 		return x.Events
+	}
+	return nil
+}
+
+func (x *SubmitCodeResponse) GetKvkk() *KvkkState {
+	if x != nil {
+		return x.Kvkk
 	}
 	return nil
 }
@@ -629,11 +639,12 @@ const file_izin_v1_verification_service_proto_rawDesc = "" +
 	"\fverification\x18\x01 \x01(\v2\x15.izin.v1.VerificationR\fverification\"W\n" +
 	"\x11SubmitCodeRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12(\n" +
-	"\x04code\x18\x02 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{4,10}$R\x04code\"\xb0\x01\n" +
+	"\x04code\x18\x02 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{4,10}$R\x04code\"\xd8\x01\n" +
 	"\x12SubmitCodeResponse\x129\n" +
 	"\fverification\x18\x01 \x01(\v2\x15.izin.v1.VerificationR\fverification\x120\n" +
 	"\aresults\x18\x02 \x03(\v2\x16.izin.v1.ConsentResultR\aresults\x12-\n" +
-	"\x06events\x18\x03 \x03(\v2\x15.izin.v1.ConsentEventR\x06events\"-\n" +
+	"\x06events\x18\x03 \x03(\v2\x15.izin.v1.ConsentEventR\x06events\x12&\n" +
+	"\x04kvkk\x18\x04 \x01(\v2\x12.izin.v1.KvkkStateR\x04kvkk\"-\n" +
 	"\x11ResendCodeRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"O\n" +
 	"\x12ResendCodeResponse\x129\n" +
@@ -682,6 +693,7 @@ var file_izin_v1_verification_service_proto_goTypes = []any{
 	(*Verification)(nil),               // 14: izin.v1.Verification
 	(*ConsentResult)(nil),              // 15: izin.v1.ConsentResult
 	(*ConsentEvent)(nil),               // 16: izin.v1.ConsentEvent
+	(*KvkkState)(nil),                  // 17: izin.v1.KvkkState
 }
 var file_izin_v1_verification_service_proto_depIdxs = []int32{
 	11, // 0: izin.v1.StartVerificationRequest.recipient_type:type_name -> izin.v1.RecipientType
@@ -693,23 +705,24 @@ var file_izin_v1_verification_service_proto_depIdxs = []int32{
 	14, // 6: izin.v1.SubmitCodeResponse.verification:type_name -> izin.v1.Verification
 	15, // 7: izin.v1.SubmitCodeResponse.results:type_name -> izin.v1.ConsentResult
 	16, // 8: izin.v1.SubmitCodeResponse.events:type_name -> izin.v1.ConsentEvent
-	14, // 9: izin.v1.ResendCodeResponse.verification:type_name -> izin.v1.Verification
-	14, // 10: izin.v1.CancelVerificationResponse.verification:type_name -> izin.v1.Verification
-	1,  // 11: izin.v1.VerificationService.StartVerification:input_type -> izin.v1.StartVerificationRequest
-	3,  // 12: izin.v1.VerificationService.GetVerification:input_type -> izin.v1.GetVerificationRequest
-	5,  // 13: izin.v1.VerificationService.SubmitCode:input_type -> izin.v1.SubmitCodeRequest
-	7,  // 14: izin.v1.VerificationService.ResendCode:input_type -> izin.v1.ResendCodeRequest
-	9,  // 15: izin.v1.VerificationService.CancelVerification:input_type -> izin.v1.CancelVerificationRequest
-	2,  // 16: izin.v1.VerificationService.StartVerification:output_type -> izin.v1.StartVerificationResponse
-	4,  // 17: izin.v1.VerificationService.GetVerification:output_type -> izin.v1.GetVerificationResponse
-	6,  // 18: izin.v1.VerificationService.SubmitCode:output_type -> izin.v1.SubmitCodeResponse
-	8,  // 19: izin.v1.VerificationService.ResendCode:output_type -> izin.v1.ResendCodeResponse
-	10, // 20: izin.v1.VerificationService.CancelVerification:output_type -> izin.v1.CancelVerificationResponse
-	16, // [16:21] is the sub-list for method output_type
-	11, // [11:16] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	17, // 9: izin.v1.SubmitCodeResponse.kvkk:type_name -> izin.v1.KvkkState
+	14, // 10: izin.v1.ResendCodeResponse.verification:type_name -> izin.v1.Verification
+	14, // 11: izin.v1.CancelVerificationResponse.verification:type_name -> izin.v1.Verification
+	1,  // 12: izin.v1.VerificationService.StartVerification:input_type -> izin.v1.StartVerificationRequest
+	3,  // 13: izin.v1.VerificationService.GetVerification:input_type -> izin.v1.GetVerificationRequest
+	5,  // 14: izin.v1.VerificationService.SubmitCode:input_type -> izin.v1.SubmitCodeRequest
+	7,  // 15: izin.v1.VerificationService.ResendCode:input_type -> izin.v1.ResendCodeRequest
+	9,  // 16: izin.v1.VerificationService.CancelVerification:input_type -> izin.v1.CancelVerificationRequest
+	2,  // 17: izin.v1.VerificationService.StartVerification:output_type -> izin.v1.StartVerificationResponse
+	4,  // 18: izin.v1.VerificationService.GetVerification:output_type -> izin.v1.GetVerificationResponse
+	6,  // 19: izin.v1.VerificationService.SubmitCode:output_type -> izin.v1.SubmitCodeResponse
+	8,  // 20: izin.v1.VerificationService.ResendCode:output_type -> izin.v1.ResendCodeResponse
+	10, // 21: izin.v1.VerificationService.CancelVerification:output_type -> izin.v1.CancelVerificationResponse
+	17, // [17:22] is the sub-list for method output_type
+	12, // [12:17] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_verification_service_proto_init() }

@@ -89,6 +89,7 @@ from izin._gen.izin.v1.types_pb2 import MessageKind as MessageKind
 from izin._gen.izin.v1.types_pb2 import ErrorReason as ErrorReason
 from izin._gen.izin.v1.types_pb2 import KvkkStatus as KvkkStatus
 from izin._gen.izin.v1.types_pb2 import ConsentTextKind as ConsentTextKind
+from izin._gen.izin.v1.types_pb2 import KvkkState as KvkkState
 from izin._gen.izin.v1.types_pb2 import ConsentText as ConsentText
 from izin._gen.izin.v1.types_pb2 import Evidence as Evidence
 from izin._gen.izin.v1.types_pb2 import ConsentEvent as ConsentEvent
@@ -151,6 +152,7 @@ from izin._gen.izin.v1.types_pb2 import ERROR_REASON_PAGE_NOT_SUBMITTED as ERROR
 from izin._gen.izin.v1.types_pb2 import KVKK_STATUS_UNSPECIFIED as KVKK_STATUS_UNSPECIFIED
 from izin._gen.izin.v1.types_pb2 import KVKK_STATUS_GRANTED as KVKK_STATUS_GRANTED
 from izin._gen.izin.v1.types_pb2 import KVKK_STATUS_DECLINED as KVKK_STATUS_DECLINED
+from izin._gen.izin.v1.types_pb2 import KVKK_STATUS_WITHDRAWN as KVKK_STATUS_WITHDRAWN
 from izin._gen.izin.v1.types_pb2 import CONSENT_TEXT_KIND_UNSPECIFIED as CONSENT_TEXT_KIND_UNSPECIFIED
 from izin._gen.izin.v1.types_pb2 import CONSENT_TEXT_KIND_ETK as CONSENT_TEXT_KIND_ETK
 from izin._gen.izin.v1.types_pb2 import CONSENT_TEXT_KIND_PRIVACY_NOTICE as CONSENT_TEXT_KIND_PRIVACY_NOTICE
@@ -256,6 +258,7 @@ __all__ = [
     "ErrorReason",
     "KvkkStatus",
     "ConsentTextKind",
+    "KvkkState",
     "ConsentText",
     "Evidence",
     "ConsentEvent",
@@ -318,6 +321,7 @@ __all__ = [
     "KVKK_STATUS_UNSPECIFIED",
     "KVKK_STATUS_GRANTED",
     "KVKK_STATUS_DECLINED",
+    "KVKK_STATUS_WITHDRAWN",
     "CONSENT_TEXT_KIND_UNSPECIFIED",
     "CONSENT_TEXT_KIND_ETK",
     "CONSENT_TEXT_KIND_PRIVACY_NOTICE",

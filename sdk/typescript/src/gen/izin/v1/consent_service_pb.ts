@@ -10,7 +10,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Status } from "../../google/rpc/status_pb.js";
 import { file_google_rpc_status } from "../../google/rpc/status_pb.js";
-import type { ConsentEvent, ConsentStatus, ConsentType, KvkkStatus, RecipientType } from "./types_pb.js";
+import type { ConsentEvent, ConsentStatus, ConsentType, KvkkState, KvkkStatus, RecipientType } from "./types_pb.js";
 import { file_izin_v1_types } from "./types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file izin/v1/consent_service.proto.
  */
 export const file_izin_v1_consent_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1pemluL3YxL2NvbnNlbnRfc2VydmljZS5wcm90bxIHaXppbi52MSLAAQoTQ2hlY2tDb25zZW50UmVxdWVzdBIdCglyZWNpcGllbnQYASABKAlCCrpIB3IFEAEYwAISOAoOcmVjaXBpZW50X3R5cGUYAiABKA4yFi5pemluLnYxLlJlY2lwaWVudFR5cGVCCLpIBYIBAhABEjgKBXR5cGVzGAMgAygOMhQuaXppbi52MS5Db25zZW50VHlwZUITukgQkgENEAMYASIHggEEEAEgABIWCgVicmFuZBgEIAEoCUIHukgEcgIYQCKRAQoUQ2hlY2tDb25zZW50UmVzcG9uc2USEQoJcmVjaXBpZW50GAEgASgJEi4KDnJlY2lwaWVudF90eXBlGAIgASgOMhYuaXppbi52MS5SZWNpcGllbnRUeXBlEg0KBWJyYW5kGAMgASgJEicKB3Jlc3VsdHMYBCADKAsyFi5pemluLnYxLkNvbnNlbnRSZXN1bHQi+gEKDUNvbnNlbnRSZXN1bHQSIgoEdHlwZRgBIAEoDjIULml6aW4udjEuQ29uc2VudFR5cGUSJgoGc3RhdHVzGAIgASgOMhYuaXppbi52MS5Db25zZW50U3RhdHVzEg8KB2FsbG93ZWQYAyABKAgSMAoMY29uc2VudF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglzb3VyY2VfaWQYBSABKAkSEgoKaXlzX3NvdXJjZRgGIAEoCRIQCghldmVudF9pZBgHIAEoCRIhCgRrdmtrGAggASgOMhMuaXppbi52MS5LdmtrU3RhdHVzIlYKGUJhdGNoQ2hlY2tDb25zZW50c1JlcXVlc3QSOQoGY2hlY2tzGAEgAygLMhwuaXppbi52MS5DaGVja0NvbnNlbnRSZXF1ZXN0Qgu6SAiSAQUIARDoByJGChpCYXRjaENoZWNrQ29uc2VudHNSZXNwb25zZRIoCgVpdGVtcxgBIAMoCzIZLml6aW4udjEuQ2hlY2tDb25zZW50SXRlbSJkChBDaGVja0NvbnNlbnRJdGVtEi0KBnJlc3VsdBgBIAEoCzIdLml6aW4udjEuQ2hlY2tDb25zZW50UmVzcG9uc2USIQoFZXJyb3IYAiABKAsyEi5nb29nbGUucnBjLlN0YXR1cyJzChpTdHJlYW1DaGVja0NvbnNlbnRzUmVxdWVzdBIzCgVjaGVjaxgBIAEoCzIcLml6aW4udjEuQ2hlY2tDb25zZW50UmVxdWVzdEIGukgDyAEBEiAKDmNvcnJlbGF0aW9uX2lkGAIgASgJQgi6SAVyAxiAASKHAQobU3RyZWFtQ2hlY2tDb25zZW50c1Jlc3BvbnNlEhYKDmNvcnJlbGF0aW9uX2lkGAEgASgJEi0KBnJlc3VsdBgCIAEoCzIdLml6aW4udjEuQ2hlY2tDb25zZW50UmVzcG9uc2USIQoFZXJyb3IYAyABKAsyEi5nb29nbGUucnBjLlN0YXR1cyKmAwoUUmVjb3JkQ29uc2VudFJlcXVlc3QSHQoJcmVjaXBpZW50GAEgASgJQgq6SAdyBRABGMACEjgKDnJlY2lwaWVudF90eXBlGAIgASgOMhYuaXppbi52MS5SZWNpcGllbnRUeXBlQgi6SAWCAQIQARI6CgV0eXBlcxgDIAMoDjIULml6aW4udjEuQ29uc2VudFR5cGVCFbpIEpIBDwgBEAMYASIHggEEEAEgABIWCgVicmFuZBgEIAEoCUIHukgEcgIYQBIwCgxjb25zZW50X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKCml5c19zb3VyY2UYBiABKAlCIbpIHnIcGEAyGF4kfF4oSFN8SVlTKV9bQS1aMC05X10rJBIdCgtvcGVyYXRvcl9pZBgHIAEoCUIIukgFcgMYgAESGwoJcmVmZXJlbmNlGAggASgJQgi6SAVyAxiABBIhCg9pZGVtcG90ZW5jeV9rZXkYCSABKAlCCLpIBXIDGIABEhkKEXNlbmRfY29uZmlybWF0aW9uGAogASgIInoKFVJlY29yZENvbnNlbnRSZXNwb25zZRIlCgZldmVudHMYASADKAsyFS5pemluLnYxLkNvbnNlbnRFdmVudBInCgdyZXN1bHRzGAIgAygLMhYuaXppbi52MS5Db25zZW50UmVzdWx0EhEKCXJlY2lwaWVudBgDIAEoCSLmAgoUUmVqZWN0Q29uc2VudFJlcXVlc3QSHQoJcmVjaXBpZW50GAEgASgJQgq6SAdyBRABGMACEjgKDnJlY2lwaWVudF90eXBlGAIgASgOMhYuaXppbi52MS5SZWNpcGllbnRUeXBlQgi6SAWCAQIQARI4CgV0eXBlcxgDIAMoDjIULml6aW4udjEuQ29uc2VudFR5cGVCE7pIEJIBDRADGAEiB4IBBBABIAASFgoFYnJhbmQYBCABKAlCB7pIBHICGEASMAoMY29uc2VudF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1CgppeXNfc291cmNlGAYgASgJQiG6SB5yHBhAMhheJHxeKEhTfElZUylfW0EtWjAtOV9dKyQSHQoLb3BlcmF0b3JfaWQYByABKAlCCLpIBXIDGIABEhsKCXJlZmVyZW5jZRgIIAEoCUIIukgFcgMYgAQiegoVUmVqZWN0Q29uc2VudFJlc3BvbnNlEiUKBmV2ZW50cxgBIAMoCzIVLml6aW4udjEuQ29uc2VudEV2ZW50EicKB3Jlc3VsdHMYAiADKAsyFi5pemluLnYxLkNvbnNlbnRSZXN1bHQSEQoJcmVjaXBpZW50GAMgASgJIowBChhMaXN0Q29uc2VudEV2ZW50c1JlcXVlc3QSGwoJcmVjaXBpZW50GAEgASgJQgi6SAVyAxjAAhIWCgVicmFuZBgCIAEoCUIHukgEcgIYQBIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYgAIiWwoZTGlzdENvbnNlbnRFdmVudHNSZXNwb25zZRIlCgZldmVudHMYASADKAsyFS5pemluLnYxLkNvbnNlbnRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkidAoVSW1wb3J0Q29uc2VudHNSZXF1ZXN0EhYKBWJyYW5kGAEgASgJQge6SARyAhhAEhYKBG5hbWUYAiABKAlCCLpIBXIDGIACEisKBHJvd3MYAyADKAsyEi5pemluLnYxLkltcG9ydFJvd0IJukgGkgEDEJBOIuUCCglJbXBvcnRSb3cSDAoEbGluZRgBIAEoAxIbCglyZWNpcGllbnQYAiABKAlCCLpIBXIDGMACEjgKDnJlY2lwaWVudF90eXBlGAMgASgOMhYuaXppbi52MS5SZWNpcGllbnRUeXBlQgi6SAWCAQIQARIsCgR0eXBlGAQgASgOMhQuaXppbi52MS5Db25zZW50VHlwZUIIukgFggECEAESMAoGc3RhdHVzGAUgASgOMhYuaXppbi52MS5Db25zZW50U3RhdHVzQgi6SAWCAQIQARIbCgppeXNfc291cmNlGAYgASgJQge6SARyAhhAEjAKDGNvbnNlbnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoSZXZpZGVuY2VfcmVmZXJlbmNlGAggASgJQgi6SAVyAxiABBIeCg1yZXRhaWxlcl9jb2RlGAkgASgJQge6SARyAhhAIpgBChZJbXBvcnRDb25zZW50c1Jlc3BvbnNlEhEKCWltcG9ydF9pZBgBIAEoCRIMCgRyb3dzGAIgASgDEhAKCGFjY2VwdGVkGAMgASgDEhEKCXVuY2hhbmdlZBgEIAEoAxIPCgdyZWZ1c2VkGAUgASgDEicKBmVycm9ycxgGIAMoCzIXLml6aW4udjEuSW1wb3J0Um93RXJyb3IiTgoOSW1wb3J0Um93RXJyb3ISDAoEbGluZRgBIAEoAxINCgVmaWVsZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSDwoHbWVzc2FnZRgEIAEoCTKNBgoOQ29uc2VudFNlcnZpY2USagoMQ2hlY2tDb25zZW50EhwuaXppbi52MS5DaGVja0NvbnNlbnRSZXF1ZXN0Gh0uaXppbi52MS5DaGVja0NvbnNlbnRSZXNwb25zZSIdgtPkkwIXOgEqIhIvdjEvY29uc2VudHM6Y2hlY2sSgQEKEkJhdGNoQ2hlY2tDb25zZW50cxIiLml6aW4udjEuQmF0Y2hDaGVja0NvbnNlbnRzUmVxdWVzdBojLml6aW4udjEuQmF0Y2hDaGVja0NvbnNlbnRzUmVzcG9uc2UiIoLT5JMCHDoBKiIXL3YxL2NvbnNlbnRzOmJhdGNoQ2hlY2sSZAoTU3RyZWFtQ2hlY2tDb25zZW50cxIjLml6aW4udjEuU3RyZWFtQ2hlY2tDb25zZW50c1JlcXVlc3QaJC5pemluLnYxLlN0cmVhbUNoZWNrQ29uc2VudHNSZXNwb25zZSgBMAESZwoNUmVjb3JkQ29uc2VudBIdLml6aW4udjEuUmVjb3JkQ29uc2VudFJlcXVlc3QaHi5pemluLnYxLlJlY29yZENvbnNlbnRSZXNwb25zZSIXgtPkkwIROgEqIgwvdjEvY29uc2VudHMSbgoNUmVqZWN0Q29uc2VudBIdLml6aW4udjEuUmVqZWN0Q29uc2VudFJlcXVlc3QaHi5pemluLnYxLlJlamVjdENvbnNlbnRSZXNwb25zZSIegtPkkwIYOgEqIhMvdjEvY29uc2VudHM6cmVqZWN0EncKEUxpc3RDb25zZW50RXZlbnRzEiEuaXppbi52MS5MaXN0Q29uc2VudEV2ZW50c1JlcXVlc3QaIi5pemluLnYxLkxpc3RDb25zZW50RXZlbnRzUmVzcG9uc2UiG4LT5JMCFRITL3YxL2NvbnNlbnRzL2V2ZW50cxJTCg5JbXBvcnRDb25zZW50cxIeLml6aW4udjEuSW1wb3J0Q29uc2VudHNSZXF1ZXN0Gh8uaXppbi52MS5JbXBvcnRDb25zZW50c1Jlc3BvbnNlKAFCLlosZ2l0aHViLmNvbS9pemluaHEvaXppbi9nZW4vZ28vaXppbi92MTtpemludjFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_izin_v1_types]);
+  fileDesc("Ch1pemluL3YxL2NvbnNlbnRfc2VydmljZS5wcm90bxIHaXppbi52MSLAAQoTQ2hlY2tDb25zZW50UmVxdWVzdBIdCglyZWNpcGllbnQYASABKAlCCrpIB3IFEAEYwAISOAoOcmVjaXBpZW50X3R5cGUYAiABKA4yFi5pemluLnYxLlJlY2lwaWVudFR5cGVCCLpIBYIBAhABEjgKBXR5cGVzGAMgAygOMhQuaXppbi52MS5Db25zZW50VHlwZUITukgQkgENEAMYASIHggEEEAEgABIWCgVicmFuZBgEIAEoCUIHukgEcgIYQCKzAQoUQ2hlY2tDb25zZW50UmVzcG9uc2USEQoJcmVjaXBpZW50GAEgASgJEi4KDnJlY2lwaWVudF90eXBlGAIgASgOMhYuaXppbi52MS5SZWNpcGllbnRUeXBlEg0KBWJyYW5kGAMgASgJEicKB3Jlc3VsdHMYBCADKAsyFi5pemluLnYxLkNvbnNlbnRSZXN1bHQSIAoEa3ZraxgFIAEoCzISLml6aW4udjEuS3Zra1N0YXRlIvoBCg1Db25zZW50UmVzdWx0EiIKBHR5cGUYASABKA4yFC5pemluLnYxLkNvbnNlbnRUeXBlEiYKBnN0YXR1cxgCIAEoDjIWLml6aW4udjEuQ29uc2VudFN0YXR1cxIPCgdhbGxvd2VkGAMgASgIEjAKDGNvbnNlbnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJc291cmNlX2lkGAUgASgJEhIKCml5c19zb3VyY2UYBiABKAkSEAoIZXZlbnRfaWQYByABKAkSIQoEa3ZraxgIIAEoDjITLml6aW4udjEuS3Zra1N0YXR1cyJWChlCYXRjaENoZWNrQ29uc2VudHNSZXF1ZXN0EjkKBmNoZWNrcxgBIAMoCzIcLml6aW4udjEuQ2hlY2tDb25zZW50UmVxdWVzdEILukgIkgEFCAEQ6AciRgoaQmF0Y2hDaGVja0NvbnNlbnRzUmVzcG9uc2USKAoFaXRlbXMYASADKAsyGS5pemluLnYxLkNoZWNrQ29uc2VudEl0ZW0iZAoQQ2hlY2tDb25zZW50SXRlbRItCgZyZXN1bHQYASABKAsyHS5pemluLnYxLkNoZWNrQ29uc2VudFJlc3BvbnNlEiEKBWVycm9yGAIgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMicwoaU3RyZWFtQ2hlY2tDb25zZW50c1JlcXVlc3QSMwoFY2hlY2sYASABKAsyHC5pemluLnYxLkNoZWNrQ29uc2VudFJlcXVlc3RCBrpIA8gBARIgCg5jb3JyZWxhdGlvbl9pZBgCIAEoCUIIukgFcgMYgAEihwEKG1N0cmVhbUNoZWNrQ29uc2VudHNSZXNwb25zZRIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoCRItCgZyZXN1bHQYAiABKAsyHS5pemluLnYxLkNoZWNrQ29uc2VudFJlc3BvbnNlEiEKBWVycm9yGAMgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMi+AMKFFJlY29yZENvbnNlbnRSZXF1ZXN0Eh0KCXJlY2lwaWVudBgBIAEoCUIKukgHcgUQARjAAhI4Cg5yZWNpcGllbnRfdHlwZRgCIAEoDjIWLml6aW4udjEuUmVjaXBpZW50VHlwZUIIukgFggECEAESOAoFdHlwZXMYAyADKA4yFC5pemluLnYxLkNvbnNlbnRUeXBlQhO6SBCSAQ0QAxgBIgeCAQQQASAAEhYKBWJyYW5kGAQgASgJQge6SARyAhhAEjAKDGNvbnNlbnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoKaXlzX3NvdXJjZRgGIAEoCUIhukgechwYQDIYXiR8XihIU3xJWVMpX1tBLVowLTlfXSskEh0KC29wZXJhdG9yX2lkGAcgASgJQgi6SAVyAxiAARIbCglyZWZlcmVuY2UYCCABKAlCCLpIBXIDGIAEEiEKD2lkZW1wb3RlbmN5X2tleRgJIAEoCUIIukgFcgMYgAESGQoRc2VuZF9jb25maXJtYXRpb24YCiABKAgSLwoEa3ZraxgLIAEoDjITLml6aW4udjEuS3Zra1N0YXR1c0IMukgJggEGGAAYARgCEiEKDGt2a2tfdGV4dF9pZBgMIAEoCUILukgI2AEBcgOwAQEinAEKFVJlY29yZENvbnNlbnRSZXNwb25zZRIlCgZldmVudHMYASADKAsyFS5pemluLnYxLkNvbnNlbnRFdmVudBInCgdyZXN1bHRzGAIgAygLMhYuaXppbi52MS5Db25zZW50UmVzdWx0EhEKCXJlY2lwaWVudBgDIAEoCRIgCgRrdmtrGAQgASgLMhIuaXppbi52MS5LdmtrU3RhdGUi/QIKFFJlamVjdENvbnNlbnRSZXF1ZXN0Eh0KCXJlY2lwaWVudBgBIAEoCUIKukgHcgUQARjAAhI4Cg5yZWNpcGllbnRfdHlwZRgCIAEoDjIWLml6aW4udjEuUmVjaXBpZW50VHlwZUIIukgFggECEAESOAoFdHlwZXMYAyADKA4yFC5pemluLnYxLkNvbnNlbnRUeXBlQhO6SBCSAQ0QAxgBIgeCAQQQASAAEhYKBWJyYW5kGAQgASgJQge6SARyAhhAEjAKDGNvbnNlbnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoKaXlzX3NvdXJjZRgGIAEoCUIhukgechwYQDIYXiR8XihIU3xJWVMpX1tBLVowLTlfXSskEh0KC29wZXJhdG9yX2lkGAcgASgJQgi6SAVyAxiAARIbCglyZWZlcmVuY2UYCCABKAlCCLpIBXIDGIAEEhUKDXdpdGhkcmF3X2t2a2sYCSABKAginAEKFVJlamVjdENvbnNlbnRSZXNwb25zZRIlCgZldmVudHMYASADKAsyFS5pemluLnYxLkNvbnNlbnRFdmVudBInCgdyZXN1bHRzGAIgAygLMhYuaXppbi52MS5Db25zZW50UmVzdWx0EhEKCXJlY2lwaWVudBgDIAEoCRIgCgRrdmtrGAQgASgLMhIuaXppbi52MS5LdmtrU3RhdGUijAEKGExpc3RDb25zZW50RXZlbnRzUmVxdWVzdBIbCglyZWNpcGllbnQYASABKAlCCLpIBXIDGMACEhYKBWJyYW5kGAIgASgJQge6SARyAhhAEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiAAiJbChlMaXN0Q29uc2VudEV2ZW50c1Jlc3BvbnNlEiUKBmV2ZW50cxgBIAMoCzIVLml6aW4udjEuQ29uc2VudEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ0ChVJbXBvcnRDb25zZW50c1JlcXVlc3QSFgoFYnJhbmQYASABKAlCB7pIBHICGEASFgoEbmFtZRgCIAEoCUIIukgFcgMYgAISKwoEcm93cxgDIAMoCzISLml6aW4udjEuSW1wb3J0Um93Qgm6SAaSAQMQkE4i5QIKCUltcG9ydFJvdxIMCgRsaW5lGAEgASgDEhsKCXJlY2lwaWVudBgCIAEoCUIIukgFcgMYwAISOAoOcmVjaXBpZW50X3R5cGUYAyABKA4yFi5pemluLnYxLlJlY2lwaWVudFR5cGVCCLpIBYIBAhABEiwKBHR5cGUYBCABKA4yFC5pemluLnYxLkNvbnNlbnRUeXBlQgi6SAWCAQIQARIwCgZzdGF0dXMYBSABKA4yFi5pemluLnYxLkNvbnNlbnRTdGF0dXNCCLpIBYIBAhABEhsKCml5c19zb3VyY2UYBiABKAlCB7pIBHICGEASMAoMY29uc2VudF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkChJldmlkZW5jZV9yZWZlcmVuY2UYCCABKAlCCLpIBXIDGIAEEh4KDXJldGFpbGVyX2NvZGUYCSABKAlCB7pIBHICGEAimAEKFkltcG9ydENvbnNlbnRzUmVzcG9uc2USEQoJaW1wb3J0X2lkGAEgASgJEgwKBHJvd3MYAiABKAMSEAoIYWNjZXB0ZWQYAyABKAMSEQoJdW5jaGFuZ2VkGAQgASgDEg8KB3JlZnVzZWQYBSABKAMSJwoGZXJyb3JzGAYgAygLMhcuaXppbi52MS5JbXBvcnRSb3dFcnJvciJOCg5JbXBvcnRSb3dFcnJvchIMCgRsaW5lGAEgASgDEg0KBWZpZWxkGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIPCgdtZXNzYWdlGAQgASgJMo0GCg5Db25zZW50U2VydmljZRJqCgxDaGVja0NvbnNlbnQSHC5pemluLnYxLkNoZWNrQ29uc2VudFJlcXVlc3QaHS5pemluLnYxLkNoZWNrQ29uc2VudFJlc3BvbnNlIh2C0+STAhc6ASoiEi92MS9jb25zZW50czpjaGVjaxKBAQoSQmF0Y2hDaGVja0NvbnNlbnRzEiIuaXppbi52MS5CYXRjaENoZWNrQ29uc2VudHNSZXF1ZXN0GiMuaXppbi52MS5CYXRjaENoZWNrQ29uc2VudHNSZXNwb25zZSIigtPkkwIcOgEqIhcvdjEvY29uc2VudHM6YmF0Y2hDaGVjaxJkChNTdHJlYW1DaGVja0NvbnNlbnRzEiMuaXppbi52MS5TdHJlYW1DaGVja0NvbnNlbnRzUmVxdWVzdBokLml6aW4udjEuU3RyZWFtQ2hlY2tDb25zZW50c1Jlc3BvbnNlKAEwARJnCg1SZWNvcmRDb25zZW50Eh0uaXppbi52MS5SZWNvcmRDb25zZW50UmVxdWVzdBoeLml6aW4udjEuUmVjb3JkQ29uc2VudFJlc3BvbnNlIheC0+STAhE6ASoiDC92MS9jb25zZW50cxJuCg1SZWplY3RDb25zZW50Eh0uaXppbi52MS5SZWplY3RDb25zZW50UmVxdWVzdBoeLml6aW4udjEuUmVqZWN0Q29uc2VudFJlc3BvbnNlIh6C0+STAhg6ASoiEy92MS9jb25zZW50czpyZWplY3QSdwoRTGlzdENvbnNlbnRFdmVudHMSIS5pemluLnYxLkxpc3RDb25zZW50RXZlbnRzUmVxdWVzdBoiLml6aW4udjEuTGlzdENvbnNlbnRFdmVudHNSZXNwb25zZSIbgtPkkwIVEhMvdjEvY29uc2VudHMvZXZlbnRzElMKDkltcG9ydENvbnNlbnRzEh4uaXppbi52MS5JbXBvcnRDb25zZW50c1JlcXVlc3QaHy5pemluLnYxLkltcG9ydENvbnNlbnRzUmVzcG9uc2UoAUIuWixnaXRodWIuY29tL2l6aW5ocS9pemluL2dlbi9nby9pemluL3YxO2l6aW52MWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_izin_v1_types]);
 
 /**
  * @generated from message izin.v1.CheckConsentRequest
@@ -86,6 +86,14 @@ export type CheckConsentResponse = Message<"izin.v1.CheckConsentResponse"> & {
    * @generated from field: repeated izin.v1.ConsentResult results = 4;
    */
   results: ConsentResult[];
+
+  /**
+   * The recipient's KVKK explicit consent for the brand, with when and by
+   * which event it was recorded.
+   *
+   * @generated from field: izin.v1.KvkkState kvkk = 5;
+   */
+  kvkk?: KvkkState | undefined;
 };
 
 /**
@@ -146,7 +154,9 @@ export type ConsentResult = Message<"izin.v1.ConsentResult"> & {
   eventId: string;
 
   /**
-   * The KVKK explicit consent given with the current status, if it was asked.
+   * The recipient's KVKK explicit consent for the brand, the same in every
+   * result (see CheckConsentResponse.kvkk). It is a state of its own: a
+   * rejection of this type does not change it.
    *
    * @generated from field: izin.v1.KvkkStatus kvkk = 8;
    */
@@ -286,6 +296,8 @@ export type RecordConsentRequest = Message<"izin.v1.RecordConsentRequest"> & {
   recipientType: RecipientType;
 
   /**
+   * The ETK consent types granted. May be empty only when kvkk is set.
+   *
    * @generated from field: repeated izin.v1.ConsentType types = 3;
    */
   types: ConsentType[];
@@ -330,11 +342,31 @@ export type RecordConsentRequest = Message<"izin.v1.RecordConsentRequest"> & {
   idempotencyKey: string;
 
   /**
-   * Send the customer a confirmation SMS with the right to reject.
+   * Send the customer a confirmation SMS with the right to reject. It
+   * confirms the ETK types, so it needs at least one.
    *
    * @generated from field: bool send_confirmation = 10;
    */
   sendConfirmation: boolean;
+
+  /**
+   * The customer's KVKK explicit consent, recorded as its own event (never
+   * sent to İYS): GRANTED when they gave it, DECLINED when they were shown
+   * the explicit-consent text and did not. UNSPECIFIED records nothing. To
+   * withdraw it, use RejectConsent withdraw_kvkk.
+   *
+   * @generated from field: izin.v1.KvkkStatus kvkk = 11;
+   */
+  kvkk: KvkkStatus;
+
+  /**
+   * The explicit-consent text (ConsentText id, kind EXPLICIT_CONSENT, of the
+   * brand) the customer was shown; its version and hash go into the KVKK
+   * event's evidence. Only with kvkk.
+   *
+   * @generated from field: string kvkk_text_id = 12;
+   */
+  kvkkTextId: string;
 };
 
 /**
@@ -366,6 +398,13 @@ export type RecordConsentResponse = Message<"izin.v1.RecordConsentResponse"> & {
    * @generated from field: string recipient = 3;
    */
   recipient: string;
+
+  /**
+   * The KVKK explicit consent after the call.
+   *
+   * @generated from field: izin.v1.KvkkState kvkk = 4;
+   */
+  kvkk?: KvkkState | undefined;
 };
 
 /**
@@ -390,7 +429,8 @@ export type RejectConsentRequest = Message<"izin.v1.RejectConsentRequest"> & {
   recipientType: RecipientType;
 
   /**
-   * The types to reject; empty means every type that fits the recipient.
+   * The types to reject; empty means every type that fits the recipient,
+   * or none when withdraw_kvkk is set (list them to reject them as well).
    *
    * @generated from field: repeated izin.v1.ConsentType types = 3;
    */
@@ -420,6 +460,15 @@ export type RejectConsentRequest = Message<"izin.v1.RejectConsentRequest"> & {
    * @generated from field: string reference = 8;
    */
   reference: string;
+
+  /**
+   * Withdraw the customer's KVKK explicit consent: a GRANTED KVKK state
+   * becomes WITHDRAWN, as its own event (never sent to İYS). Any other
+   * KVKK state is left as it is. With types empty, nothing else changes.
+   *
+   * @generated from field: bool withdraw_kvkk = 9;
+   */
+  withdrawKvkk: boolean;
 };
 
 /**
@@ -447,6 +496,13 @@ export type RejectConsentResponse = Message<"izin.v1.RejectConsentResponse"> & {
    * @generated from field: string recipient = 3;
    */
   recipient: string;
+
+  /**
+   * The KVKK explicit consent after the call.
+   *
+   * @generated from field: izin.v1.KvkkState kvkk = 4;
+   */
+  kvkk?: KvkkState | undefined;
 };
 
 /**

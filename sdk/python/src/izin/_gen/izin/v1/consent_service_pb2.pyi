@@ -27,16 +27,18 @@ class CheckConsentRequest(_message.Message):
     def __init__(self, recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[_types_pb2.RecipientType, str]] = ..., types: _Optional[_Iterable[_Union[_types_pb2.ConsentType, str]]] = ..., brand: _Optional[str] = ...) -> None: ...
 
 class CheckConsentResponse(_message.Message):
-    __slots__ = ("recipient", "recipient_type", "brand", "results")
+    __slots__ = ("recipient", "recipient_type", "brand", "results", "kvkk")
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     BRAND_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    KVKK_FIELD_NUMBER: _ClassVar[int]
     recipient: str
     recipient_type: _types_pb2.RecipientType
     brand: str
     results: _containers.RepeatedCompositeFieldContainer[ConsentResult]
-    def __init__(self, recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[_types_pb2.RecipientType, str]] = ..., brand: _Optional[str] = ..., results: _Optional[_Iterable[_Union[ConsentResult, _Mapping]]] = ...) -> None: ...
+    kvkk: _types_pb2.KvkkState
+    def __init__(self, recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[_types_pb2.RecipientType, str]] = ..., brand: _Optional[str] = ..., results: _Optional[_Iterable[_Union[ConsentResult, _Mapping]]] = ..., kvkk: _Optional[_Union[_types_pb2.KvkkState, _Mapping]] = ...) -> None: ...
 
 class ConsentResult(_message.Message):
     __slots__ = ("type", "status", "allowed", "consent_time", "source_id", "iys_source", "event_id", "kvkk")
@@ -97,7 +99,7 @@ class StreamCheckConsentsResponse(_message.Message):
     def __init__(self, correlation_id: _Optional[str] = ..., result: _Optional[_Union[CheckConsentResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class RecordConsentRequest(_message.Message):
-    __slots__ = ("recipient", "recipient_type", "types", "brand", "consent_time", "iys_source", "operator_id", "reference", "idempotency_key", "send_confirmation")
+    __slots__ = ("recipient", "recipient_type", "types", "brand", "consent_time", "iys_source", "operator_id", "reference", "idempotency_key", "send_confirmation", "kvkk", "kvkk_text_id")
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     TYPES_FIELD_NUMBER: _ClassVar[int]
@@ -108,6 +110,8 @@ class RecordConsentRequest(_message.Message):
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     SEND_CONFIRMATION_FIELD_NUMBER: _ClassVar[int]
+    KVKK_FIELD_NUMBER: _ClassVar[int]
+    KVKK_TEXT_ID_FIELD_NUMBER: _ClassVar[int]
     recipient: str
     recipient_type: _types_pb2.RecipientType
     types: _containers.RepeatedScalarFieldContainer[_types_pb2.ConsentType]
@@ -118,20 +122,24 @@ class RecordConsentRequest(_message.Message):
     reference: str
     idempotency_key: str
     send_confirmation: bool
-    def __init__(self, recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[_types_pb2.RecipientType, str]] = ..., types: _Optional[_Iterable[_Union[_types_pb2.ConsentType, str]]] = ..., brand: _Optional[str] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., iys_source: _Optional[str] = ..., operator_id: _Optional[str] = ..., reference: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., send_confirmation: bool = ...) -> None: ...
+    kvkk: _types_pb2.KvkkStatus
+    kvkk_text_id: str
+    def __init__(self, recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[_types_pb2.RecipientType, str]] = ..., types: _Optional[_Iterable[_Union[_types_pb2.ConsentType, str]]] = ..., brand: _Optional[str] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., iys_source: _Optional[str] = ..., operator_id: _Optional[str] = ..., reference: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., send_confirmation: bool = ..., kvkk: _Optional[_Union[_types_pb2.KvkkStatus, str]] = ..., kvkk_text_id: _Optional[str] = ...) -> None: ...
 
 class RecordConsentResponse(_message.Message):
-    __slots__ = ("events", "results", "recipient")
+    __slots__ = ("events", "results", "recipient", "kvkk")
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
+    KVKK_FIELD_NUMBER: _ClassVar[int]
     events: _containers.RepeatedCompositeFieldContainer[_types_pb2.ConsentEvent]
     results: _containers.RepeatedCompositeFieldContainer[ConsentResult]
     recipient: str
-    def __init__(self, events: _Optional[_Iterable[_Union[_types_pb2.ConsentEvent, _Mapping]]] = ..., results: _Optional[_Iterable[_Union[ConsentResult, _Mapping]]] = ..., recipient: _Optional[str] = ...) -> None: ...
+    kvkk: _types_pb2.KvkkState
+    def __init__(self, events: _Optional[_Iterable[_Union[_types_pb2.ConsentEvent, _Mapping]]] = ..., results: _Optional[_Iterable[_Union[ConsentResult, _Mapping]]] = ..., recipient: _Optional[str] = ..., kvkk: _Optional[_Union[_types_pb2.KvkkState, _Mapping]] = ...) -> None: ...
 
 class RejectConsentRequest(_message.Message):
-    __slots__ = ("recipient", "recipient_type", "types", "brand", "consent_time", "iys_source", "operator_id", "reference")
+    __slots__ = ("recipient", "recipient_type", "types", "brand", "consent_time", "iys_source", "operator_id", "reference", "withdraw_kvkk")
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     TYPES_FIELD_NUMBER: _ClassVar[int]
@@ -140,6 +148,7 @@ class RejectConsentRequest(_message.Message):
     IYS_SOURCE_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAW_KVKK_FIELD_NUMBER: _ClassVar[int]
     recipient: str
     recipient_type: _types_pb2.RecipientType
     types: _containers.RepeatedScalarFieldContainer[_types_pb2.ConsentType]
@@ -148,17 +157,20 @@ class RejectConsentRequest(_message.Message):
     iys_source: str
     operator_id: str
     reference: str
-    def __init__(self, recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[_types_pb2.RecipientType, str]] = ..., types: _Optional[_Iterable[_Union[_types_pb2.ConsentType, str]]] = ..., brand: _Optional[str] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., iys_source: _Optional[str] = ..., operator_id: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
+    withdraw_kvkk: bool
+    def __init__(self, recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[_types_pb2.RecipientType, str]] = ..., types: _Optional[_Iterable[_Union[_types_pb2.ConsentType, str]]] = ..., brand: _Optional[str] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., iys_source: _Optional[str] = ..., operator_id: _Optional[str] = ..., reference: _Optional[str] = ..., withdraw_kvkk: bool = ...) -> None: ...
 
 class RejectConsentResponse(_message.Message):
-    __slots__ = ("events", "results", "recipient")
+    __slots__ = ("events", "results", "recipient", "kvkk")
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
+    KVKK_FIELD_NUMBER: _ClassVar[int]
     events: _containers.RepeatedCompositeFieldContainer[_types_pb2.ConsentEvent]
     results: _containers.RepeatedCompositeFieldContainer[ConsentResult]
     recipient: str
-    def __init__(self, events: _Optional[_Iterable[_Union[_types_pb2.ConsentEvent, _Mapping]]] = ..., results: _Optional[_Iterable[_Union[ConsentResult, _Mapping]]] = ..., recipient: _Optional[str] = ...) -> None: ...
+    kvkk: _types_pb2.KvkkState
+    def __init__(self, events: _Optional[_Iterable[_Union[_types_pb2.ConsentEvent, _Mapping]]] = ..., results: _Optional[_Iterable[_Union[ConsentResult, _Mapping]]] = ..., recipient: _Optional[str] = ..., kvkk: _Optional[_Union[_types_pb2.KvkkState, _Mapping]] = ...) -> None: ...
 
 class ListConsentEventsRequest(_message.Message):
     __slots__ = ("recipient", "brand", "page_size", "page_token")

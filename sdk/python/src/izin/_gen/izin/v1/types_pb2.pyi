@@ -101,6 +101,7 @@ class KvkkStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     KVKK_STATUS_UNSPECIFIED: _ClassVar[KvkkStatus]
     KVKK_STATUS_GRANTED: _ClassVar[KvkkStatus]
     KVKK_STATUS_DECLINED: _ClassVar[KvkkStatus]
+    KVKK_STATUS_WITHDRAWN: _ClassVar[KvkkStatus]
 
 class ConsentTextKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -166,10 +167,23 @@ ERROR_REASON_PAGE_NOT_SUBMITTED: ErrorReason
 KVKK_STATUS_UNSPECIFIED: KvkkStatus
 KVKK_STATUS_GRANTED: KvkkStatus
 KVKK_STATUS_DECLINED: KvkkStatus
+KVKK_STATUS_WITHDRAWN: KvkkStatus
 CONSENT_TEXT_KIND_UNSPECIFIED: ConsentTextKind
 CONSENT_TEXT_KIND_ETK: ConsentTextKind
 CONSENT_TEXT_KIND_PRIVACY_NOTICE: ConsentTextKind
 CONSENT_TEXT_KIND_EXPLICIT_CONSENT: ConsentTextKind
+
+class KvkkState(_message.Message):
+    __slots__ = ("status", "consent_time", "event_id", "source_id")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_ID_FIELD_NUMBER: _ClassVar[int]
+    status: KvkkStatus
+    consent_time: _timestamp_pb2.Timestamp
+    event_id: str
+    source_id: str
+    def __init__(self, status: _Optional[_Union[KvkkStatus, str]] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event_id: _Optional[str] = ..., source_id: _Optional[str] = ...) -> None: ...
 
 class ConsentText(_message.Message):
     __slots__ = ("id", "brand_code", "kind", "language", "version", "title", "body", "sha256", "create_time")
@@ -228,7 +242,7 @@ class Evidence(_message.Message):
     def __init__(self, source_id: _Optional[str] = ..., api_key_id: _Optional[str] = ..., operator_id: _Optional[str] = ..., verification_id: _Optional[str] = ..., method: _Optional[_Union[VerificationMethod, str]] = ..., message_ids: _Optional[_Iterable[str]] = ..., iys_source: _Optional[str] = ..., reference: _Optional[str] = ..., ip_address: _Optional[str] = ..., user_agent: _Optional[str] = ..., texts: _Optional[_Iterable[str]] = ..., page_view_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ticked_boxes: _Optional[_Iterable[str]] = ..., kvkk: _Optional[_Union[KvkkStatus, str]] = ...) -> None: ...
 
 class ConsentEvent(_message.Message):
-    __slots__ = ("id", "sequence", "brand_code", "recipient", "recipient_type", "type", "status", "consent_time", "create_time", "evidence", "previous_hash", "hash")
+    __slots__ = ("id", "sequence", "brand_code", "recipient", "recipient_type", "type", "status", "consent_time", "create_time", "evidence", "previous_hash", "hash", "kvkk")
     ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     BRAND_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -241,6 +255,7 @@ class ConsentEvent(_message.Message):
     EVIDENCE_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_HASH_FIELD_NUMBER: _ClassVar[int]
     HASH_FIELD_NUMBER: _ClassVar[int]
+    KVKK_FIELD_NUMBER: _ClassVar[int]
     id: str
     sequence: int
     brand_code: str
@@ -253,7 +268,8 @@ class ConsentEvent(_message.Message):
     evidence: Evidence
     previous_hash: str
     hash: str
-    def __init__(self, id: _Optional[str] = ..., sequence: _Optional[int] = ..., brand_code: _Optional[str] = ..., recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[RecipientType, str]] = ..., type: _Optional[_Union[ConsentType, str]] = ..., status: _Optional[_Union[ConsentStatus, str]] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ..., previous_hash: _Optional[str] = ..., hash: _Optional[str] = ...) -> None: ...
+    kvkk: KvkkStatus
+    def __init__(self, id: _Optional[str] = ..., sequence: _Optional[int] = ..., brand_code: _Optional[str] = ..., recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[RecipientType, str]] = ..., type: _Optional[_Union[ConsentType, str]] = ..., status: _Optional[_Union[ConsentStatus, str]] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ..., previous_hash: _Optional[str] = ..., hash: _Optional[str] = ..., kvkk: _Optional[_Union[KvkkStatus, str]] = ...) -> None: ...
 
 class Verification(_message.Message):
     __slots__ = ("id", "status", "method", "recipient", "recipient_type", "types", "brand_code", "expire_time", "attempts_left", "create_time", "verify_time", "landing_url", "message_ids", "source_id", "page_view_time", "page_submit_time", "kvkk")

@@ -66,14 +66,16 @@ class SubmitCodeRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
 
 class SubmitCodeResponse(_message.Message):
-    __slots__ = ("verification", "results", "events")
+    __slots__ = ("verification", "results", "events", "kvkk")
     VERIFICATION_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    KVKK_FIELD_NUMBER: _ClassVar[int]
     verification: _types_pb2.Verification
     results: _containers.RepeatedCompositeFieldContainer[_consent_service_pb2.ConsentResult]
     events: _containers.RepeatedCompositeFieldContainer[_types_pb2.ConsentEvent]
-    def __init__(self, verification: _Optional[_Union[_types_pb2.Verification, _Mapping]] = ..., results: _Optional[_Iterable[_Union[_consent_service_pb2.ConsentResult, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[_types_pb2.ConsentEvent, _Mapping]]] = ...) -> None: ...
+    kvkk: _types_pb2.KvkkState
+    def __init__(self, verification: _Optional[_Union[_types_pb2.Verification, _Mapping]] = ..., results: _Optional[_Iterable[_Union[_consent_service_pb2.ConsentResult, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[_types_pb2.ConsentEvent, _Mapping]]] = ..., kvkk: _Optional[_Union[_types_pb2.KvkkState, _Mapping]] = ...) -> None: ...
 
 class ResendCodeRequest(_message.Message):
     __slots__ = ("id",)
