@@ -26,6 +26,7 @@ type Store interface {
 	ListTenants(ctx context.Context) ([]store.Tenant, error)
 	CreateBrand(ctx context.Context, b *store.Brand) error
 	ListBrands(ctx context.Context, tenantID string) ([]store.Brand, error)
+	UpdateBrand(ctx context.Context, b *store.Brand) error
 	CreateSource(ctx context.Context, s *store.Source, k *store.APIKey) error
 	GetSource(ctx context.Context, tenantID, id string) (*store.Source, error)
 	ListSources(ctx context.Context, tenantID string) ([]store.Source, error)
@@ -122,6 +123,17 @@ func RejectRoute(b *store.Brand) string {
 }
 
 func (s *Service) prepareBrand(b *store.Brand, now time.Time) error {
+	if err := validateBrand(b); err != nil {
+		return err
+	}
+	b.ID = uuid.NewString()
+	b.CreatedAt = now
+	return nil
+}
+
+// validateBrand trims a brand's fields and checks them, for a new brand and
+// for a changed one alike.
+func validateBrand(b *store.Brand) error {
 	b.Code, b.Name, b.Sender, b.RejectRoute = strings.TrimSpace(b.Code), strings.TrimSpace(b.Name),
 		strings.TrimSpace(b.Sender), strings.TrimSpace(b.RejectRoute)
 	switch {
@@ -137,8 +149,6 @@ func (s *Service) prepareBrand(b *store.Brand, now time.Time) error {
 	if err := sms.ValidateWorstCase(sms.DefaultTemplates(), b.Sender, RejectRoute(b)); err != nil {
 		return errs.Invalid("brand.reject_route", "the consent SMS would not fit one message: %v", err)
 	}
-	b.ID = uuid.NewString()
-	b.CreatedAt = now
 	return nil
 }
 
