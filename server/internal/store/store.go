@@ -35,6 +35,14 @@ const (
 // AllConsentTypes is the order results are given in when no type is asked.
 var AllConsentTypes = []ConsentType{ConsentSMS, ConsentCall, ConsentEmail}
 
+// ConsentKVKK is not an ETK type: it is the pseudo type under which a
+// recipient's KVKK explicit consent is kept, as a consent_states row (its
+// KVKK column holds the status) and as consent events in the same hash
+// chain. Keeping it beside the ETK rows lets the check path read both in
+// its one indexed query; no İYS upload is ever made for it. The API shows
+// it as CONSENT_TYPE_UNSPECIFIED with the kvkk field set.
+const ConsentKVKK ConsentType = 100
+
 // ConsentStatus is ONAY, RET or no record.
 type ConsentStatus int16
 
@@ -121,6 +129,7 @@ const (
 	KVKKUnspecified KVKKStatus = 0 // not asked
 	KVKKGranted     KVKKStatus = 1
 	KVKKDeclined    KVKKStatus = 2
+	KVKKWithdrawn   KVKKStatus = 3 // granted before, then withdrawn
 )
 
 // TextKind is which legal text a ConsentText holds.
@@ -246,7 +255,9 @@ type APIKey struct {
 }
 
 // ConsentState is the current status per (tenant, brand, recipient,
-// recipient type, type); a missing row means NONE.
+// recipient type, type); a missing row means NONE. The row of type
+// ConsentKVKK holds the KVKK explicit consent in KVKK, with Status GRANTED
+// when it is granted and REJECTED otherwise; ETK rows leave KVKK unset.
 type ConsentState struct {
 	TenantID      string        `gorm:"primaryKey"`
 	BrandID       string        `gorm:"primaryKey"`

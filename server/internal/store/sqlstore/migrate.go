@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,6 +64,12 @@ func (schemaMigration) TableName() string { return "schema_migrations" }
 // transaction, and returns the names applied. On PostgreSQL an advisory lock
 // keeps replicas that start together from migrating twice.
 func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+	return s.migrateTo(ctx, math.MaxInt)
+}
+
+// migrateTo is Migrate up to and including version last; tests use it to
+// set up data of an older schema for a migration to convert.
+func (s *Store) migrateTo(ctx context.Context, last int) ([]string, error) {
 	migs, err := Migrations(s.dialect)
 	if err != nil {
 		return nil, err
@@ -83,6 +90,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range migs {
+		if m.Version > last {
+			break
+		}
 		done := false
 		err := db.Transaction(func(tx *gorm.DB) error {
 			if err := s.lockMigrations(tx); err != nil {

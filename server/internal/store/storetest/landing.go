@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/izinhq/izin/server/internal/store"
 )
 
@@ -89,36 +91,66 @@ func testRejectLinks(t *testing.T, s store.Store) {
 	same(t, "used reject link", *got, *l)
 }
 
-// The KVKK choice is kept on the state the check path reads, and on the
-// event.
+// The KVKK explicit consent is a state of its own, the row of pseudo type
+// ConsentKVKK: the check path's one query returns it with the ETK rows, per
+// recipient type; a put of an ETK row leaves it alone; every reader of
+// states (in a transaction, in bulk) sees it; and its events round-trip
+// with their page evidence.
 func testKVKKState(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ten, b := newTenant(t, s)
-	e := event(ten, b, "+905321234567", 1)
-	e.KVKK, e.TickedBoxes, e.PageViewAt, e.PageSubmitAt = store.KVKKDeclined, "etk", ptr(at(time.Minute)), ptr(at(2*time.Minute))
-	st := &store.ConsentState{TenantID: ten.ID, BrandID: b.ID, Recipient: e.Recipient, RecipientType: store.Individual,
-		Type: store.ConsentSMS, Status: store.StatusGranted, ConsentTime: base, EventID: e.ID, KVKK: store.KVKKDeclined, UpdatedAt: base}
+	const r = "+905321234567"
+	e := event(ten, b, r, 1)
+	e.Type, e.Status, e.KVKK = store.ConsentKVKK, store.StatusRejected, store.KVKKDeclined
+	e.TickedBoxes, e.PageViewAt, e.PageSubmitAt = "etk", ptr(at(time.Minute)), ptr(at(2*time.Minute))
+	sms := consentState(ten, b, r, store.Individual, store.ConsentSMS, store.StatusGranted)
+	kvkk := consentState(ten, b, r, store.Individual, store.ConsentKVKK, store.StatusRejected)
+	kvkk.EventID, kvkk.KVKK = e.ID, store.KVKKDeclined
+	merchant := consentState(ten, b, r, store.Merchant, store.ConsentKVKK, store.StatusGranted)
+	merchant.KVKK = store.KVKKGranted
 	inTx(t, s, func(tx store.Tx) error {
 		if err := tx.InsertConsentEvents(ctx, []*store.ConsentEvent{e}); err != nil {
 			return err
 		}
-		return tx.PutConsentState(ctx, st)
+		return tx.PutConsentStates(ctx, []*store.ConsentState{&sms, &kvkk, &merchant})
 	})
-	states, err := s.ConsentStates(ctx, ten.ID, b.ID, e.Recipient, store.Individual)
-	if err != nil || len(states) != 1 || states[0].KVKK != store.KVKKDeclined {
-		t.Fatalf("states %+v %v", states, err)
+	check := func(what string, want ...store.ConsentState) {
+		t.Helper()
+		got, err := s.ConsentStates(ctx, ten.ID, b.ID, r, store.Individual)
+		if err != nil {
+			t.Fatalf("%s: ConsentStates: %v", what, err)
+		}
+		same(t, what, byType(got), byType(want))
+		inTx(t, s, func(tx store.Tx) error {
+			got, err := tx.ConsentStates(ctx, ten.ID, b.ID, r, store.Individual)
+			same(t, what+" (Tx.ConsentStates)", byType(got), byType(want))
+			return err
+		})
 	}
-	// A later put replaces the choice, in bulk too.
-	st2 := *st
-	st2.KVKK = store.KVKKGranted
-	inTx(t, s, func(tx store.Tx) error { return tx.PutConsentStates(ctx, []*store.ConsentState{&st2}) })
-	states, err = s.ConsentStates(ctx, ten.ID, b.ID, e.Recipient, store.Individual)
-	if err != nil || len(states) != 1 || states[0].KVKK != store.KVKKGranted {
-		t.Fatalf("states after put %+v %v", states, err)
-	}
-	evs, err := s.ListConsentEvents(ctx, store.EventFilter{TenantID: ten.ID, Limit: 10})
+	check("ETK and KVKK states", sms, kvkk)
+
+	// An ETK rejection replaces the ETK row only.
+	rej := sms
+	rej.Status, rej.EventID, rej.ConsentTime = store.StatusRejected, uuid.NewString(), at(time.Hour)
+	inTx(t, s, func(tx store.Tx) error { return tx.PutConsentState(ctx, &rej) })
+	check("after an ETK rejection", rej, kvkk)
+
+	// A later KVKK choice replaces the KVKK row, in bulk too.
+	kvkk2 := kvkk
+	kvkk2.Status, kvkk2.KVKK, kvkk2.EventID, kvkk2.ConsentTime = store.StatusGranted, store.KVKKGranted, uuid.NewString(), at(2*time.Hour)
+	inTx(t, s, func(tx store.Tx) error { return tx.PutConsentStates(ctx, []*store.ConsentState{&kvkk2}) })
+	check("after a new KVKK choice", rej, kvkk2)
+
+	// The bulk reader returns both recipient types' KVKK rows.
+	inTx(t, s, func(tx store.Tx) error {
+		got, err := tx.ConsentStatesOf(ctx, ten.ID, b.ID, []string{r})
+		same(t, "ConsentStatesOf", sortStates(got), sortStates([]store.ConsentState{rej, kvkk2, merchant}))
+		return err
+	})
+
+	evs, err := s.ListConsentEvents(ctx, store.EventFilter{TenantID: ten.ID, Recipient: r, Limit: 10})
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("events %v %v", evs, err)
 	}
-	same(t, "event with page evidence", evs[0], *e)
+	same(t, "KVKK event with page evidence", evs[0], *e)
 }
