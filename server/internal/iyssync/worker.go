@@ -154,6 +154,7 @@ type Worker struct {
 	opts    Options
 	clients *clientCache
 	metrics Metrics
+	beat    func() // called after each run of Run's loop; nil: none
 }
 
 // NewWorker returns a worker.
@@ -169,6 +170,11 @@ func (w *Worker) SetMetrics(m Metrics) {
 		w.metrics = m
 	}
 }
+
+// SetHeartbeat sets a function Run calls after each synchronisation run,
+// failed or not (İYS being down is not the worker being stuck), so that
+// readiness can tell a stuck worker. Call it before Run.
+func (w *Worker) SetHeartbeat(f func()) { w.beat = f }
 
 // Metrics receives the worker's counts.
 type Metrics interface {
@@ -215,6 +221,9 @@ func (w *Worker) Run(ctx context.Context) {
 	for {
 		if _, err := w.RunOnce(ctx, ""); err != nil && ctx.Err() == nil {
 			w.log.Error("iys: synchronisation run", "err", err)
+		}
+		if w.beat != nil {
+			w.beat()
 		}
 		select {
 		case <-ctx.Done():

@@ -202,6 +202,9 @@ type Worker struct {
 	Poll        time.Duration // how often to look when not woken
 	MaxAttempts int
 	Batch       int
+	// Heartbeat, if set, is called whenever the worker has made progress
+	// (a claim, a send), so that readiness can tell a stuck worker.
+	Heartbeat func()
 
 	wake chan struct{}
 	once sync.Once
@@ -251,10 +254,18 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	w.beat()
 	for i := range msgs {
 		w.send(ctx, &msgs[i])
+		w.beat() // per send: a slow provider must not look like a stuck worker
 	}
 	return len(msgs), nil
+}
+
+func (w *Worker) beat() {
+	if w.Heartbeat != nil {
+		w.Heartbeat()
+	}
 }
 
 func (w *Worker) send(ctx context.Context, m *store.Message) {
