@@ -390,6 +390,16 @@ const (
 	IYSSubmitted IYSUploadState = 2 // in a bulk request whose result is awaited
 	IYSAccepted  IYSUploadState = 3 // İYS stored it
 	IYSRefused   IYSUploadState = 4 // İYS refused it for a rule; ErrorCode says which
+	// IYSSkipped is never sent: İYS holds it already, or its upload window
+	// had closed when it was imported. ErrorCode is IYSSkipRegistered or
+	// IYSSkipOutsideWindow.
+	IYSSkipped IYSUploadState = 5
+)
+
+// Why an upload was skipped.
+const (
+	IYSSkipRegistered    = "ALREADY_REGISTERED"
+	IYSSkipOutsideWindow = "OUTSIDE_WINDOW"
 )
 
 // IYSUpload is a consent event that İYS must receive. It is written in the
@@ -412,8 +422,11 @@ type IYSUpload struct {
 	Attempts      int
 	NextAttemptAt time.Time
 	LeaseUntil    *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Head marks the oldest open (pending or submitted) upload of its
+	// consent: the only one that may be claimed. The store keeps it.
+	Head      bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // IYSConfig is a brand's İYS connection; the password is stored encrypted.
@@ -501,7 +514,7 @@ type IYSUploadFilter struct {
 type IYSBrandSummary struct {
 	BrandID string
 	// Counts per state.
-	Pending, Submitted, Accepted, Refused int64
+	Pending, Submitted, Accepted, Refused, Skipped int64
 	// OldestOpen is the consent time of the oldest upload still on its way
 	// (pending or submitted), if any.
 	OldestOpen *time.Time
@@ -529,6 +542,9 @@ type Tx interface {
 	ConsentStates(ctx context.Context, tenantID, brandID, recipient string, rtype RecipientType) ([]ConsentState, error)
 	PutConsentState(ctx context.Context, s *ConsentState) error
 	InsertConsentEvents(ctx context.Context, events []*ConsentEvent) error
+	// InsertIYSUploads queues uploads and marks each consent's oldest open
+	// upload as its head. The caller holds the tenant's chain lock, which
+	// orders it with the worker handing heads on.
 	InsertIYSUploads(ctx context.Context, uploads []*IYSUpload) error
 	// ConsentStatesOf reads the current states of many recipients of a
 	// brand in one query (every recipient type and consent type), for
@@ -630,13 +646,15 @@ type Store interface {
 	// oldest consent first, until leaseUntil, and counts an attempt for
 	// each. An upload is not due while an earlier upload of the same
 	// recipient, recipient type and type is pending or submitted, so İYS
-	// receives the changes of one consent in order.
+	// receives the changes of one consent in order. Its cost depends on
+	// limit, not on the size of the queue: it reads only heads.
 	ClaimIYSUploads(ctx context.Context, tenantID, brandID string, now, leaseUntil time.Time, limit int) ([]IYSUpload, error)
 	// FinishIYSUploads stores new states of uploads and releases their
 	// leases, in one transaction. Only rows still in state from (and, for
 	// IYSSubmitted, still in request requestID) change, so a late or
-	// repeated writer cannot overwrite a newer outcome. It returns how
-	// many rows changed.
+	// repeated writer cannot overwrite a newer outcome. An upload that
+	// closes (accepted or refused) hands its consent's head to the next
+	// open upload. It returns how many rows changed.
 	FinishIYSUploads(ctx context.Context, ups []IYSUpload, from IYSUploadState, requestID string) (int64, error)
 	// SubmittedIYSRequests lists the ids of a brand's bulk requests that
 	// have uploads submitted at or before before, oldest first.

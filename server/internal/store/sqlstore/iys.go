@@ -57,75 +57,6 @@ func (s *Store) ListIYSCursors(ctx context.Context, tenantID string) ([]store.IY
 
 // --- İYS uploads ---
 
-func (s *Store) ClaimIYSUploads(ctx context.Context, tenantID, brandID string, now, leaseUntil time.Time, limit int) ([]store.IYSUpload, error) {
-	var out []store.IYSUpload
-	now = now.UTC()
-	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// An upload waits while an earlier one of the same consent is still
-		// on its way: İYS must see a consent's changes in order.
-		q := tx.Table("iys_uploads AS u").
-			Where("u.tenant_id = ? AND u.brand_id = ? AND u.state = ? AND u.next_attempt_at <= ? AND (u.lease_until IS NULL OR u.lease_until < ?)",
-				tenantID, brandID, store.IYSPending, now, now).
-			Where(`NOT EXISTS (SELECT 1 FROM iys_uploads o WHERE o.tenant_id = u.tenant_id AND o.brand_id = u.brand_id
-				AND o.recipient = u.recipient AND o.recipient_type = u.recipient_type AND o.type = u.type
-				AND o.state IN (?, ?) AND o.event_id <> u.event_id
-				AND (o.consent_time < u.consent_time OR (o.consent_time = u.consent_time AND
-					(o.created_at < u.created_at OR (o.created_at = u.created_at AND o.event_id < u.event_id)))))`,
-				store.IYSPending, store.IYSSubmitted).
-			Order("u.consent_time, u.event_id").Limit(limit)
-		if s.dialect == Postgres {
-			// Replicas claim disjoint batches; SQLite's IMMEDIATE
-			// transaction already excludes other writers.
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "u"}, Options: "SKIP LOCKED"})
-		}
-		var ids []string
-		if err := q.Pluck("u.event_id", &ids).Error; err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		if err := tx.Model(&store.IYSUpload{}).Where("event_id IN ?", ids).Updates(map[string]any{
-			"lease_until": leaseUntil.UTC(),
-			"attempts":    gorm.Expr("attempts + 1"),
-			"updated_at":  now,
-		}).Error; err != nil {
-			return err
-		}
-		return tx.Where("event_id IN ?", ids).Order("consent_time, event_id").Find(&out).Error
-	})
-	return out, translate(err)
-}
-
-func (s *Store) FinishIYSUploads(ctx context.Context, ups []store.IYSUpload, from store.IYSUploadState, requestID string) (int64, error) {
-	var n int64
-	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for i := range ups {
-			u := &ups[i]
-			q := tx.Model(&store.IYSUpload{}).Where("event_id = ? AND tenant_id = ? AND state = ?", u.EventID, u.TenantID, from)
-			if from == store.IYSSubmitted {
-				q = q.Where("request_id = ?", requestID)
-			}
-			res := q.Updates(map[string]any{
-				"state":           u.State,
-				"request_id":      u.RequestID,
-				"transaction_id":  u.TransactionID,
-				"error_code":      u.ErrorCode,
-				"error_message":   u.ErrorMessage,
-				"next_attempt_at": u.NextAttemptAt.UTC(),
-				"lease_until":     nil,
-				"updated_at":      u.UpdatedAt.UTC(),
-			})
-			if res.Error != nil {
-				return res.Error
-			}
-			n += res.RowsAffected
-		}
-		return nil
-	})
-	return n, translate(err)
-}
-
 func (s *Store) SubmittedIYSRequests(ctx context.Context, tenantID, brandID string, before time.Time, limit int) ([]string, error) {
 	var out []string
 	err := s.db.WithContext(ctx).Model(&store.IYSUpload{}).
@@ -193,6 +124,8 @@ func (s *Store) IYSUploadSummary(ctx context.Context, q store.IYSSummaryQuery) (
 			b.Accepted = r.N
 		case store.IYSRefused:
 			b.Refused = r.N
+		case store.IYSSkipped:
+			b.Skipped = r.N
 		}
 		if r.State == store.IYSPending || r.State == store.IYSSubmitted {
 			b.Near += r.Near

@@ -505,10 +505,6 @@ func (t *txStore) InsertConsentEvents(ctx context.Context, events []*store.Conse
 	return createChunked(t.db.WithContext(ctx), events)
 }
 
-func (t *txStore) InsertIYSUploads(ctx context.Context, uploads []*store.IYSUpload) error {
-	return createChunked(t.db.WithContext(ctx), uploads)
-}
-
 func (t *txStore) InsertVerification(ctx context.Context, v *store.Verification) error {
 	return translate(t.db.WithContext(ctx).Create(v).Error)
 }

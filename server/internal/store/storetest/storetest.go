@@ -48,6 +48,7 @@ func RunAll(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Imports", testImports},
 		{"Migrations", testMigrations},
 		{"IYS", testIYS},
+		{"IYSQueue", testIYSQueue},
 		{"Landing", testLanding},
 		{"Texts", testTexts},
 		{"Brands", testBrandUpdates},
