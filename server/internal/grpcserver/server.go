@@ -83,9 +83,10 @@ func DialTarget(listen string) string {
 
 // NewGateway returns the HTTP handler: the REST gateway (dialing the gRPC
 // server at grpcTarget), the OpenAPI spec, the REST reference page rendered
-// from it (/docs), a health probe and, when pages is not nil, the customer
-// pages it serves under /l/ (consent), /r/ (rejection) and /static/.
-func NewGateway(ctx context.Context, grpcTarget string, openapi []byte, pages http.Handler) (http.Handler, func() error, error) {
+// from it (/docs), the probes (/healthz and /livez for liveness, /readyz
+// served by ready) and, when pages is not nil, the customer pages it serves
+// under /l/ (consent), /r/ (rejection) and /static/.
+func NewGateway(ctx context.Context, grpcTarget string, openapi []byte, pages, ready http.Handler) (http.Handler, func() error, error) {
 	conn, err := grpc.NewClient(grpcTarget, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial gRPC for the gateway: %w", err)
@@ -95,7 +96,7 @@ func NewGateway(ctx context.Context, grpcTarget string, openapi []byte, pages ht
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
-		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
+		runtime.WithErrorHandler(errorHandler),
 	)
 	for _, reg := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		izinv1.RegisterConsentServiceHandler,
@@ -120,6 +121,18 @@ func NewGateway(ctx context.Context, grpcTarget string, openapi []byte, pages ht
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		_, _ = w.Write(docs)
 	})
+	// Liveness: the process answers. It asks nothing of the database, so
+	// a database outage makes izin unready, not restarted.
+	live := func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte(`{"status":"SERVING"}` + "\n"))
+	}
+	mux.HandleFunc("GET /healthz", live)
+	mux.HandleFunc("GET /livez", live)
+	if ready != nil {
+		mux.Handle("GET /readyz", ready)
+	}
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi)
