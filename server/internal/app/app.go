@@ -235,10 +235,17 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	if err != nil {
 		return err
 	}
+	ready := a.newReadiness()
+	// Health is known before the first call is served, then kept current.
+	healthCtx, stopHealth := context.WithCancel(context.Background())
+	defer stopHealth()
+	grpcserver.UpdateHealth(healthCtx, hs, ready)
+	go grpcserver.WatchHealth(healthCtx, hs, ready, healthEvery)
 	gwCtx, cancelGW := context.WithCancel(context.Background())
 	defer cancelGW()
 	handler, closeGW, err := grpcserver.NewGateway(gwCtx, grpcserver.DialTarget(l.GRPC.Addr().String()), openapi.Spec,
-		landing.New(a.Verify, a.Consent, landing.DeriveKey(a.secret), a.log, landing.SecureCookies(strings.HasPrefix(a.cfg.PublicURL, "https://"))))
+		landing.New(a.Verify, a.Consent, landing.DeriveKey(a.secret), a.log, landing.SecureCookies(strings.HasPrefix(a.cfg.PublicURL, "https://"))),
+		ready)
 	if err != nil {
 		return err
 	}
@@ -280,6 +287,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	case serveErr = <-errc:
 	}
 	a.log.Info("izin shutting down")
+	stopHealth()
 	hs.Shutdown()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
