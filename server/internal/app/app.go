@@ -240,7 +240,8 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	healthCtx, stopHealth := context.WithCancel(context.Background())
 	defer stopHealth()
 	grpcserver.UpdateHealth(healthCtx, hs, ready)
-	go grpcserver.WatchHealth(healthCtx, hs, ready, healthEvery)
+	healthDone := make(chan struct{})
+	go func() { defer close(healthDone); grpcserver.WatchHealth(healthCtx, hs, ready, healthEvery) }()
 	gwCtx, cancelGW := context.WithCancel(context.Background())
 	defer cancelGW()
 	handler, closeGW, err := grpcserver.NewGateway(gwCtx, grpcserver.DialTarget(l.GRPC.Addr().String()), openapi.Spec,
@@ -288,6 +289,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	}
 	a.log.Info("izin shutting down")
 	stopHealth()
+	<-healthDone
 	hs.Shutdown()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
