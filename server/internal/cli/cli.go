@@ -79,6 +79,7 @@ func (r *root) command() *cobra.Command {
 	cmd.AddCommand(r.importCmd())
 	cmd.AddCommand(r.iysCmd())
 	cmd.AddCommand(r.textCmd())
+	refuseUnknownSubcommands(cmd)
 	return cmd
 }
 
