@@ -79,6 +79,7 @@ func (r *root) command() *cobra.Command {
 	cmd.AddCommand(r.importCmd())
 	cmd.AddCommand(r.iysCmd())
 	cmd.AddCommand(r.textCmd())
+	cmd.AddCommand(r.brandCmd())
 	refuseUnknownSubcommands(cmd)
 	return cmd
 }
@@ -367,7 +368,7 @@ func (r *root) sourceCmd() *cobra.Command {
 	for _, n := range []string{"tenant", "name", "type"} {
 		_ = create.MarkFlagRequired(n)
 	}
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, r.sourceListCmd())
 	return cmd
 }
 
@@ -425,7 +426,7 @@ func (r *root) keyCmd() *cobra.Command {
 	}
 	revoke.Flags().StringVar(&rtenant, "tenant", "", "tenant id (required)")
 	_ = revoke.MarkFlagRequired("tenant")
-	cmd.AddCommand(create, revoke)
+	cmd.AddCommand(create, revoke, r.keyListCmd())
 	return cmd
 }
 
