@@ -79,7 +79,7 @@ func (r *root) command() *cobra.Command {
 	cmd.AddCommand(r.importCmd())
 	cmd.AddCommand(r.iysCmd())
 	cmd.AddCommand(r.textCmd())
-	cmd.AddCommand(r.brandCmd())
+	cmd.AddCommand(r.brandCmd(), r.versionCmd())
 	refuseUnknownSubcommands(cmd)
 	return cmd
 }
