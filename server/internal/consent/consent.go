@@ -27,6 +27,7 @@ type Store interface {
 	InTx(ctx context.Context, fn func(tx store.Tx) error) error
 	ConsentStates(ctx context.Context, tenantID, brandID, recipient string, rtype store.RecipientType) ([]store.ConsentState, error)
 	ListConsentEvents(ctx context.Context, f store.EventFilter) ([]store.ConsentEvent, error)
+	ConsentTexts(ctx context.Context, tenantID string, ids []string) ([]store.ConsentText, error)
 	RejectLinkByToken(ctx context.Context, tokenHash string) (*store.RejectLink, error)
 	idempotency.Reader
 }
@@ -76,7 +77,9 @@ type Result struct {
 	SourceID    *string
 	IYSSource   string
 	EventID     string
-	KVKK        store.KVKKStatus
+	// KVKK is the recipient's KVKK explicit consent, the same in every
+	// result: a state of its own, not of this type.
+	KVKK store.KVKKStatus
 }
 
 // CheckRequest asks for a recipient's consent state.
@@ -93,6 +96,7 @@ type CheckResponse struct {
 	RecipientType store.RecipientType
 	Brand         string
 	Results       []Result
+	KVKK          KVKKState
 }
 
 // Check answers, per type, GRANTED, REJECTED or NONE: one indexed query.
@@ -116,20 +120,22 @@ func (s *Service) Check(ctx context.Context, p auth.Principal, req CheckRequest)
 		return nil, errs.Internal(err, "read consent state")
 	}
 	return &CheckResponse{Recipient: r.Value, RecipientType: rtype, Brand: b.Code,
-		Results: results(types, states, rtype)}, nil
+		Results: results(types, states, rtype), KVKK: kvkkOf(states)}, nil
 }
 
 func results(types []store.ConsentType, states []store.ConsentState, rtype store.RecipientType) []Result {
 	out := make([]Result, 0, len(types))
+	kvkk := kvkkOf(states).Status
 	for _, t := range types {
 		res := Result{Type: t, Status: store.StatusNone}
 		for i := range states {
 			if st := &states[i]; st.Type == t {
 				ct := st.ConsentTime
 				res = Result{Type: t, Status: st.Status, ConsentTime: &ct, SourceID: st.SourceID,
-					IYSSource: st.IYSSource, EventID: st.EventID, KVKK: st.KVKK}
+					IYSSource: st.IYSSource, EventID: st.EventID}
 			}
 		}
+		res.KVKK = kvkk
 		// TACIR recipients may be messaged until they reject; BIREYSEL
 		// recipients only with ONAY.
 		res.Allowed = res.Status == store.StatusGranted ||
@@ -181,6 +187,8 @@ func typeName(t store.ConsentType) string {
 		return "CALL"
 	case store.ConsentEmail:
 		return "EMAIL"
+	case store.ConsentKVKK:
+		return "KVKK"
 	}
 	return strconv.Itoa(int(t))
 }
@@ -209,7 +217,6 @@ type Evidence struct {
 	PageViewAt   *time.Time
 	PageSubmitAt *time.Time
 	TickedBoxes  []string
-	KVKK         store.KVKKStatus
 }
 
 // EvidenceOf is the evidence a principal's call carries by itself.
@@ -244,12 +251,16 @@ type Change struct {
 	Status        store.ConsentStatus // GRANTED or REJECTED
 	ConsentTime   time.Time
 	Evidence      Evidence
+	// KVKK, when set, also sets the KVKK explicit consent, as an event of
+	// its own (see kvkk.go); Types may then be empty.
+	KVKK store.KVKKStatus
 }
 
 // Applied is the outcome of a change.
 type Applied struct {
 	Events  []store.ConsentEvent
 	Results []Result
+	KVKK    KVKKState
 }
 
 // Apply writes c inside tx: it locks the tenant's chain, applies the state
@@ -368,17 +379,20 @@ func (b *Batch) Apply(ctx context.Context, c Change) (*Applied, error) {
 			e.Field = "consent_time"
 			return nil, e
 		}
-		ev := c.Evidence
-		events = append(events, &store.ConsentEvent{
-			ID: eventID(), BrandID: c.Brand.ID, BrandCode: c.Brand.Code, Recipient: c.Recipient,
-			RecipientType: c.RecipientType, Type: t, Status: c.Status, ConsentTime: at, CreatedAt: b.now,
-			SourceID: ev.SourceID, APIKeyID: ev.APIKeyID, OperatorID: ev.OperatorID,
-			VerificationID: ev.VerificationID, Method: ev.Method, MessageIDs: strings.Join(ev.MessageIDs, ","),
-			IYSSource: ev.IYSSource, Reference: ev.Reference, IPAddress: ev.IPAddress, UserAgent: ev.UserAgent, Texts: strings.Join(ev.Texts, ","),
-			PageViewAt: ev.PageViewAt, PageSubmitAt: ev.PageSubmitAt, TickedBoxes: strings.Join(ev.TickedBoxes, ","), KVKK: ev.KVKK,
-		})
+		events = append(events, newEvent(c, t, c.Status, store.KVKKUnspecified, at, b.now))
 	}
-	if none == len(c.Types) {
+	if c.KVKK != store.KVKKUnspecified {
+		write, err := kvkkChanges(b.states[key(store.ConsentKVKK)], c.KVKK, at)
+		if err != nil {
+			return nil, err
+		}
+		if write {
+			events = append(events, newEvent(c, store.ConsentKVKK, kvkkConsentStatus(c.KVKK), c.KVKK, at, b.now))
+		}
+	}
+	// A KVKK change alone, or beside ETK types without a record, is not
+	// a first RET.
+	if len(c.Types) > 0 && none == len(c.Types) && c.KVKK == store.KVKKUnspecified {
 		return nil, errs.FailedPrecondition(errs.ReasonFirstRecordRejected,
 			"%s has no consent record to reject: the first record cannot be a rejection (RET), and without a record no commercial message may be sent anyway", c.Recipient)
 	}
@@ -393,12 +407,12 @@ func (b *Batch) Apply(ctx context.Context, c Change) (*Applied, error) {
 		b.dirty[k] = true
 	}
 	var after []store.ConsentState
-	for _, t := range store.AllConsentTypes {
+	for _, t := range stateTypes {
 		if st := b.states[key(t)]; st != nil {
 			after = append(after, *st)
 		}
 	}
-	out := &Applied{Results: results(c.Types, after, c.RecipientType)}
+	out := &Applied{Results: results(c.Types, after, c.RecipientType), KVKK: kvkkOf(after)}
 	for _, e := range events {
 		out.Events = append(out.Events, *e)
 	}
@@ -445,6 +459,9 @@ func (b *Batch) Flush(ctx context.Context) error {
 func uploadsFor(events []*store.ConsentEvent, now time.Time) []*store.IYSUpload {
 	var out []*store.IYSUpload
 	for _, e := range events {
+		if e.Type == store.ConsentKVKK {
+			continue // İYS keeps ETK consents only
+		}
 		if strings.HasPrefix(e.IYSSource, "IYS_") {
 			continue
 		}
@@ -484,6 +501,12 @@ type ChangeRequest struct {
 	Reference        string
 	IdempotencyKey   string
 	SendConfirmation bool
+	// Record: the KVKK choice to record and the explicit-consent text shown
+	// (kvkk.go). Reject: WithdrawKVKK. Empty, they leave the request hash of
+	// calls without them as it was.
+	KVKK         store.KVKKStatus `json:",omitempty"`
+	KVKKTextID   string           `json:",omitempty"`
+	WithdrawKVKK bool             `json:",omitempty"`
 }
 
 // ChangeResponse is the outcome of a record or reject call.
@@ -491,6 +514,7 @@ type ChangeResponse struct {
 	Recipient string
 	Events    []store.ConsentEvent
 	Results   []Result
+	KVKK      KVKKState
 }
 
 // Record records a consent (ONAY) reported by a source.
@@ -513,9 +537,15 @@ func (s *Service) change(ctx context.Context, p auth.Principal, req ChangeReques
 	if err != nil {
 		return nil, err
 	}
-	types, err := TypesFor(r, req.Types)
+	kvkk, noTypes, err := kvkkRequest(req, status)
 	if err != nil {
 		return nil, err
+	}
+	var types []store.ConsentType
+	if !noTypes {
+		if types, err = TypesFor(r, req.Types); err != nil {
+			return nil, err
+		}
 	}
 	now := s.now()
 	at, err := ValidateConsentTime(req.ConsentTime, now)
@@ -538,8 +568,15 @@ func (s *Service) change(ctx context.Context, p auth.Principal, req ChangeReques
 	if req.IYSSource != "" {
 		ev.IYSSource = req.IYSSource
 	}
+	if req.KVKKTextID != "" {
+		ref, err := s.explicitTextRef(ctx, p.TenantID, b, req.KVKKTextID)
+		if err != nil {
+			return nil, err
+		}
+		ev.Texts = append(ev.Texts, ref)
+	}
 	c := Change{TenantID: p.TenantID, Brand: b, Recipient: r.Value, RecipientType: RecipientType(req.RecipientType),
-		Types: types, Status: status, ConsentTime: at, Evidence: ev}
+		Types: types, Status: status, ConsentTime: at, Evidence: ev, KVKK: kvkk}
 	var out *ChangeResponse
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		if req.SendConfirmation && s.confirm != nil {
@@ -553,7 +590,7 @@ func (s *Service) change(ctx context.Context, p auth.Principal, req ChangeReques
 		if err != nil {
 			return err
 		}
-		out = &ChangeResponse{Recipient: r.Value, Events: applied.Events, Results: applied.Results}
+		out = &ChangeResponse{Recipient: r.Value, Events: applied.Events, Results: applied.Results, KVKK: applied.KVKK}
 		return idempotency.Save(ctx, tx, p.TenantID, op, req.IdempotencyKey, reqHash, out, now)
 	})
 	if errors.Is(err, store.ErrConflict) && req.IdempotencyKey != "" {

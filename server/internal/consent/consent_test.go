@@ -52,9 +52,10 @@ type step struct {
 }
 
 var (
-	sms  = []store.ConsentType{store.ConsentSMS}
-	call = []store.ConsentType{store.ConsentCall}
-	both = []store.ConsentType{store.ConsentSMS, store.ConsentCall}
+	sms   = []store.ConsentType{store.ConsentSMS}
+	call  = []store.ConsentType{store.ConsentCall}
+	both  = []store.ConsentType{store.ConsentSMS, store.ConsentCall}
+	email = []store.ConsentType{store.ConsentEmail}
 )
 
 func TestStateMachine(t *testing.T) {
@@ -181,7 +182,7 @@ func TestRecipientAndTypes(t *testing.T) {
 		{"e-mail consent for a phone", consent.ChangeRequest{Recipient: "05321234567", Types: []store.ConsentType{store.ConsentEmail}}, "types"},
 		{"SMS consent for an address", consent.ChangeRequest{Recipient: "a@b.com.tr", Types: sms}, "types"},
 		{"unknown brand", consent.ChangeRequest{Recipient: "05321234567", Types: sms, Brand: "NOPE"}, "brand"},
-		{"confirmation to an address", consent.ChangeRequest{Recipient: "a@b.com.tr", SendConfirmation: true}, "send_confirmation"},
+		{"confirmation to an address", consent.ChangeRequest{Recipient: "a@b.com.tr", Types: email, SendConfirmation: true}, "send_confirmation"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,7 +194,7 @@ func TestRecipientAndTypes(t *testing.T) {
 		})
 	}
 	// E-mail consent for an address works and is found by any spelling.
-	if _, err := e.svc.Record(ctx, e.p, consent.ChangeRequest{Recipient: " Ali@Example.com "}); err != nil {
+	if _, err := e.svc.Record(ctx, e.p, consent.ChangeRequest{Recipient: " Ali@Example.com ", Types: email}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := e.svc.Check(ctx, e.p, consent.CheckRequest{Recipient: "ali@example.COM", Types: []store.ConsentType{store.ConsentEmail}})

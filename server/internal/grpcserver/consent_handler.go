@@ -30,7 +30,7 @@ func checkRequest(r *izinv1.CheckConsentRequest) consent.CheckRequest {
 
 func checkResponsePB(r *consent.CheckResponse) *izinv1.CheckConsentResponse {
 	return &izinv1.CheckConsentResponse{Recipient: r.Recipient, RecipientType: izinv1.RecipientType(r.RecipientType),
-		Brand: r.Brand, Results: resultsPB(r.Results)}
+		Brand: r.Brand, Results: resultsPB(r.Results), Kvkk: kvkkPB(r.KVKK)}
 }
 
 func (h *consentHandler) CheckConsent(ctx context.Context, req *izinv1.CheckConsentRequest) (*izinv1.CheckConsentResponse, error) {
@@ -111,11 +111,13 @@ func (h *consentHandler) RecordConsent(ctx context.Context, req *izinv1.RecordCo
 		Types: consentTypes(req.GetTypes()), Brand: req.GetBrand(), ConsentTime: timePtr(req.GetConsentTime()),
 		IYSSource: req.GetIysSource(), OperatorID: req.GetOperatorId(), Reference: req.GetReference(),
 		IdempotencyKey: req.GetIdempotencyKey(), SendConfirmation: req.GetSendConfirmation(),
+		KVKK: store.KVKKStatus(req.GetKvkk()), KVKKTextID: req.GetKvkkTextId(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &izinv1.RecordConsentResponse{Events: eventsPB(res.Events), Results: resultsPB(res.Results), Recipient: res.Recipient}, nil
+	return &izinv1.RecordConsentResponse{Events: eventsPB(res.Events), Results: resultsPB(res.Results), Recipient: res.Recipient,
+		Kvkk: kvkkPB(res.KVKK)}, nil
 }
 
 func (h *consentHandler) RejectConsent(ctx context.Context, req *izinv1.RejectConsentRequest) (*izinv1.RejectConsentResponse, error) {
@@ -127,11 +129,13 @@ func (h *consentHandler) RejectConsent(ctx context.Context, req *izinv1.RejectCo
 		Recipient: req.GetRecipient(), RecipientType: store.RecipientType(req.GetRecipientType()),
 		Types: consentTypes(req.GetTypes()), Brand: req.GetBrand(), ConsentTime: timePtr(req.GetConsentTime()),
 		IYSSource: req.GetIysSource(), OperatorID: req.GetOperatorId(), Reference: req.GetReference(),
+		WithdrawKVKK: req.GetWithdrawKvkk(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &izinv1.RejectConsentResponse{Events: eventsPB(res.Events), Results: resultsPB(res.Results), Recipient: res.Recipient}, nil
+	return &izinv1.RejectConsentResponse{Events: eventsPB(res.Events), Results: resultsPB(res.Results), Recipient: res.Recipient,
+		Kvkk: kvkkPB(res.KVKK)}, nil
 }
 
 func (h *consentHandler) ListConsentEvents(ctx context.Context, req *izinv1.ListConsentEventsRequest) (*izinv1.ListConsentEventsResponse, error) {

@@ -71,14 +71,26 @@ func resultsPB(in []consent.Result) []*izinv1.ConsentResult {
 	return out
 }
 
+// kvkkPB is a KVKK state, also when none was recorded (status
+// UNSPECIFIED), so that REST answers always hold kvkk.status.
+func kvkkPB(k consent.KVKKState) *izinv1.KvkkState {
+	return &izinv1.KvkkState{Status: izinv1.KvkkStatus(k.Status), ConsentTime: tsPtr(k.ConsentTime),
+		EventId: k.EventID, SourceId: str(k.SourceID)}
+}
+
 func eventPB(e *store.ConsentEvent) *izinv1.ConsentEvent {
 	var msgIDs []string
 	if e.MessageIDs != "" {
 		msgIDs = splitComma(e.MessageIDs)
 	}
+	// A KVKK event is of no ETK type: it shows as UNSPECIFIED, with kvkk.
+	typ, kvkk := izinv1.ConsentType(e.Type), izinv1.KvkkStatus_KVKK_STATUS_UNSPECIFIED
+	if e.Type == store.ConsentKVKK {
+		typ, kvkk = izinv1.ConsentType_CONSENT_TYPE_UNSPECIFIED, izinv1.KvkkStatus(e.KVKK)
+	}
 	return &izinv1.ConsentEvent{
 		Id: e.ID, Sequence: e.Seq, BrandCode: e.BrandCode, Recipient: e.Recipient,
-		RecipientType: izinv1.RecipientType(e.RecipientType), Type: izinv1.ConsentType(e.Type),
+		RecipientType: izinv1.RecipientType(e.RecipientType), Type: typ, Kvkk: kvkk,
 		Status: izinv1.ConsentStatus(e.Status), ConsentTime: ts(e.ConsentTime), CreateTime: ts(e.CreatedAt),
 		Evidence: &izinv1.Evidence{
 			SourceId: str(e.SourceID), ApiKeyId: str(e.APIKeyID), OperatorId: e.OperatorID,

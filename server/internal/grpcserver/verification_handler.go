@@ -52,7 +52,7 @@ func (h *verificationHandler) SubmitCode(ctx context.Context, req *izinv1.Submit
 		return nil, err
 	}
 	return &izinv1.SubmitCodeResponse{Verification: verificationPB(res.View), Results: resultsPB(res.Results),
-		Events: eventsPB(res.Events)}, nil
+		Events: eventsPB(res.Events), Kvkk: kvkkPB(res.KVKK)}, nil
 }
 
 func (h *verificationHandler) ResendCode(ctx context.Context, req *izinv1.ResendCodeRequest) (*izinv1.ResendCodeResponse, error) {

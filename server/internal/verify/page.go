@@ -75,9 +75,7 @@ var pageLanguages = []string{"tr", "en"}
 
 // TextRef is how evidence names a versioned text: kind, id and the hash of
 // exactly what was shown.
-func TextRef(t *store.ConsentText) string {
-	return texts.RefName(t.Kind) + "/" + t.ID + ":sha256:" + t.SHA256
-}
+func TextRef(t *store.ConsentText) string { return texts.Ref(t) }
 
 // landingTexts fixes, at start, the text versions a landing verification
 // shows: the current ones of the brand in every page language. Turkish is

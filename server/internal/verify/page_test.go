@@ -157,13 +157,24 @@ func TestLandingPageFlow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.View.Status != store.VerificationVerified || res.View.KVKK != store.KVKKDeclined || len(res.Events) != 2 {
+		// SMS and CALL granted, and the KVKK choice as an event of its own.
+		if res.View.Status != store.VerificationVerified || res.View.KVKK != store.KVKKDeclined || len(res.Events) != 3 {
 			t.Fatalf("verified: %+v, %d events", res.View.Verification, len(res.Events))
 		}
-		for _, ev := range res.Events {
+		for i, ev := range res.Events {
+			wantType, wantStatus, wantKVKK := store.ConsentSMS, store.StatusGranted, store.KVKKUnspecified
+			switch i {
+			case 1:
+				wantType = store.ConsentCall
+			case 2:
+				wantType, wantStatus, wantKVKK = store.ConsentKVKK, store.StatusRejected, store.KVKKDeclined
+			}
+			if ev.Type != wantType || ev.Status != wantStatus || ev.KVKK != wantKVKK {
+				t.Errorf("event %d: type %v status %v kvkk %v, want %v %v %v", i, ev.Type, ev.Status, ev.KVKK, wantType, wantStatus, wantKVKK)
+			}
 			if ev.Method != store.MethodLandingPage || ev.IPAddress != client.IP || ev.UserAgent != client.UserAgent ||
-				ev.TickedBoxes != "etk" || ev.KVKK != store.KVKKDeclined || ev.PageViewAt == nil || ev.PageSubmitAt == nil ||
-				!ev.PageSubmitAt.After(*ev.PageViewAt) {
+				ev.TickedBoxes != "etk" || ev.PageViewAt == nil || ev.PageSubmitAt == nil ||
+				!ev.PageSubmitAt.After(*ev.PageViewAt) || ev.VerificationID == nil || *ev.VerificationID != v.ID {
 				t.Fatalf("event evidence %+v", ev)
 			}
 			for _, k := range store.TextKinds {
@@ -175,8 +186,8 @@ func TestLandingPageFlow(t *testing.T) {
 				t.Errorf("event texts %q lack the activation SMS", ev.Texts)
 			}
 		}
-		if res.Results[0].KVKK != store.KVKKDeclined {
-			t.Fatalf("result %+v lacks the KVKK choice", res.Results[0])
+		if res.Results[0].KVKK != store.KVKKDeclined || res.KVKK.Status != store.KVKKDeclined || res.KVKK.EventID != res.Events[2].ID {
+			t.Fatalf("result %+v, KVKK %+v: want the KVKK choice from its event", res.Results[0], res.KVKK)
 		}
 		if p, err := e.svc.OpenPage(ctx, token, "tr", client); err != nil || p.State != verify.PageVerified {
 			t.Fatalf("page after verification: %+v %v", p, err)

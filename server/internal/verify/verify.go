@@ -267,6 +267,7 @@ type SubmitResult struct {
 	View    *View
 	Results []consent.Result
 	Events  []store.ConsentEvent
+	KVKK    consent.KVKKState
 }
 
 // outcome carries a state change that must be committed even though the
@@ -356,16 +357,20 @@ func (s *Service) verified(ctx context.Context, tx store.Tx, p auth.Principal, v
 	if v.TextRef != "" {
 		ev.Texts = []string{v.TextRef}
 	}
+	var kvkk store.KVKKStatus
 	if v.Method == store.MethodLandingPage {
+		// The KVKK choice made on the page (GRANTED or DECLINED) becomes
+		// the recipient's KVKK state, by an event with the same evidence.
+		kvkk = v.KVKK
 		ev.Texts = append(ev.Texts, shown...)
-		ev.IPAddress, ev.UserAgent, ev.KVKK = v.IPAddress, v.UserAgent, v.KVKK
+		ev.IPAddress, ev.UserAgent = v.IPAddress, v.UserAgent
 		ev.PageViewAt, ev.PageSubmitAt = v.PageViewedAt, v.PageSubmittedAt
 		if v.TickedBoxes != "" {
 			ev.TickedBoxes = strings.Split(v.TickedBoxes, ",")
 		}
 	}
 	applied, err := consent.Apply(ctx, tx, consent.Change{TenantID: v.TenantID, Brand: b, Recipient: v.Recipient,
-		RecipientType: v.RecipientType, Types: types, Status: store.StatusGranted, ConsentTime: now, Evidence: ev}, now)
+		RecipientType: v.RecipientType, Types: types, Status: store.StatusGranted, ConsentTime: now, Evidence: ev, KVKK: kvkk}, now)
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +378,8 @@ func (s *Service) verified(ctx context.Context, tx store.Tx, p auth.Principal, v
 	if err := tx.UpdateVerification(ctx, v); err != nil {
 		return nil, errs.Internal(err, "update verification")
 	}
-	return &SubmitResult{View: s.view(v, b.Code, msgIDs, now), Results: applied.Results, Events: applied.Events}, nil
+	return &SubmitResult{View: s.view(v, b.Code, msgIDs, now), Results: applied.Results, Events: applied.Events,
+		KVKK: applied.KVKK}, nil
 }
 
 // owner resolves the tenant and brand of a verification before its
