@@ -24,5 +24,6 @@
 // wire.go, which holds every wire shape, path and assumption in one place, so
 // that a correction against the live API touches one file.
 //
-// Package iystest holds an in-memory fake İYS over real HTTP for tests.
+// Package sandbox is an in-memory fake İYS over real HTTP, for tests (through
+// package iystest) and for integrators (izin iys sandbox).
 package iys

@@ -1,4 +1,4 @@
-package iystest
+package sandbox
 
 import (
 	"bytes"
@@ -102,6 +102,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /sps/{iys}/brands/{brand}/consents/status", s.api(s.handleStatus))
 	mux.Handle("GET /sps/{iys}/brands/{brand}/consents/changes", s.api(s.handleChanges))
 	mux.Handle("GET /sps/{iys}/brands/{brand}/changes/{date}/file", s.api(s.handleDailyFile))
+	s.adminRoutes(mux)
 	return mux
 }
 
@@ -153,8 +154,12 @@ func (s *Server) api(h apiHandler) http.Handler {
 		}
 		acct := s.accounts[ti.user]
 		iysCode, brand := r.PathValue("iys"), r.PathValue("brand")
+		s.brandIYS[brand] = iysCode
+		anyCreds := s.anyCreds
 		s.mu.Unlock()
 		switch {
+		case anyCreds:
+			h(w, r, iysCode, brand)
 		case acct == nil || acct.iysCode != iysCode:
 			writeErrs(w, http.StatusForbidden, mkErr("H353", "iysCode"))
 		case !acct.brands[brand]:
@@ -194,7 +199,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	switch gt := form.Get("grant_type"); gt {
 	case "password":
 		a, ok := s.accounts[form.Get("username")]
-		if !ok || a.password != form.Get("password") {
+		valid := ok && a.password == form.Get("password")
+		if s.anyCreds {
+			valid = form.Get("username") != "" && form.Get("password") != ""
+		}
+		if !valid {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "Kullanıcı kimlik bilgileri geçersiz."})
 			return
 		}
@@ -676,7 +685,7 @@ func (s *Server) handleDailyFile(w http.ResponseWriter, r *http.Request, iysCode
 	end := day.AddDate(0, 0, 1)
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
-	_ = cw.Write([]string{"creationDate", "transactionId", "recipient", "recipientType", "type", "status", "consentDate", "source"})
+	_ = cw.Write(dailyColumns)
 	for _, e := range s.events {
 		c := e.consent
 		if e.iysCode != iysCode || e.brand != brand || c.CreationDate.Before(day) || !c.CreationDate.Before(end) {

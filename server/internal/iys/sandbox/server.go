@@ -1,30 +1,30 @@
-// Package iystest is an in-memory fake of İYS's API for tests, served over
-// real HTTP by httptest. It implements the token endpoint (password and
-// refresh grants, expiring tokens), single and bulk consent uploads with
-// İYS's rules and error codes, bulk results, the consent status query, the
-// change feed with a cursor, and the daily change file; and it lets a test
-// control the clock, inject changes made by citizens at İYS, turn on a rate
-// limiter (429, H124, Retry-After), make the next requests fail, and inspect
-// what was stored.
+// Package sandbox is an in-memory stand-in for İYS's API, served over real
+// HTTP: the token endpoint (password and refresh grants, expiring tokens),
+// single and bulk consent uploads with İYS's rules and error codes, bulk
+// results, the consent status query, the change feed with a cursor, and the
+// daily change file. Tests drive it through package iystest (a clock they
+// control, changes made by citizens at İYS, a rate limiter answering 429 and
+// H124, injected failures, a look at what was stored); `izin iys sandbox`
+// serves it to integrators, accepting any credentials, with a small admin
+// API under /sandbox/ (admin.go) to emit citizens' changes, list what it
+// holds and start again.
 //
 // Wire shapes follow the documentation notes in package iys (wire.go); the
-// fake builds its JSON itself rather than reusing the client's types, so a
-// client change that drifts from those shapes shows up in tests.
-package iystest
+// sandbox builds its JSON itself rather than reusing the client's types, so
+// a client change that drifts from those shapes shows up in tests.
+package sandbox
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/izinhq/izin/server/internal/iys"
 )
 
-// Default account of a fake server.
+// Default account of a sandbox.
 const (
 	DefaultUsername = "izin-test"
 	DefaultPassword = "s3cret"
@@ -82,17 +82,19 @@ type bulk struct {
 	processed      bool
 }
 
-// Server is a fake İYS. Its methods are safe for concurrent use.
+// Server is a fake İYS and the http.Handler that serves it. Its methods are
+// safe for concurrent use.
 type Server struct {
-	// URL is the base URL to give iys.New.
-	URL string
+	handler http.Handler
+	mu      sync.Mutex
 
-	srv *httptest.Server
-	mu  sync.Mutex
-
-	offset     time.Duration
-	cal        *iys.Calendar
-	accounts   map[string]*account
+	offset   time.Duration
+	cal      *iys.Calendar
+	accounts map[string]*account
+	anyCreds bool
+	// brandIYS is the İYS code last used with each brand code, so that the
+	// admin API can leave it out.
+	brandIYS   map[string]string
 	access     map[string]tokenInfo
 	refresh    map[string]tokenInfo
 	tokenTTL   time.Duration
@@ -173,13 +175,19 @@ func WithChangesDelay(d time.Duration) Option { return func(s *Server) { s.chang
 // WithMaxBatch sets the largest bulk request accepted (İYS: 1000).
 func WithMaxBatch(n int) Option { return func(s *Server) { s.maxBatch = n } }
 
-// New starts a fake İYS with the default account (DefaultUsername,
-// DefaultPassword, DefaultIYSCode, DefaultBrand) plus any WithAccount. With a
-// non-nil tb it is closed when the test ends; otherwise call Close.
-func New(tb testing.TB, opts ...Option) *Server {
+// WithAnyCredentials accepts any non-empty user name and password, acting
+// for any İYS code and brand code: what an integrator trying izin against
+// the sandbox wants.
+func WithAnyCredentials() Option { return func(s *Server) { s.anyCreds = true } }
+
+// New returns a fake İYS with the default account (DefaultUsername,
+// DefaultPassword, DefaultIYSCode, DefaultBrand) plus any WithAccount; serve
+// it with an http.Server or httptest.
+func New(opts ...Option) *Server {
 	s := &Server{
 		cal:        iys.DefaultCalendar,
 		accounts:   map[string]*account{},
+		brandIYS:   map[string]string{},
 		access:     map[string]tokenInfo{},
 		refresh:    map[string]tokenInfo{},
 		tokenTTL:   2 * time.Hour,
@@ -194,16 +202,12 @@ func New(tb testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv = httptest.NewServer(s.routes())
-	s.URL = s.srv.URL
-	if tb != nil {
-		tb.Cleanup(s.Close)
-	}
+	s.handler = s.routes()
 	return s
 }
 
-// Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+// ServeHTTP serves İYS's API and the admin API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Credentials returns the default account's credentials.
 func (s *Server) Credentials() iys.Credentials {
@@ -350,18 +354,9 @@ func (s *Server) History(k Key) []iys.Consent {
 // now. It returns the consent as stored, with TransactionID and CreationDate.
 func (s *Server) InjectChange(iysCode, brandCode string, c iys.Consent) iys.Consent {
 	if !c.Source.FromIYS() {
-		panic("iystest: InjectChange wants an IYS_* source, got " + string(c.Source))
+		panic("sandbox: InjectChange wants an IYS_* source, got " + string(c.Source))
 	}
-	if c.RecipientType == "" {
-		c.RecipientType = iys.Individual
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.nowLocked()
-	if c.ConsentDate.IsZero() {
-		c.ConsentDate = now
-	}
-	return s.storeLocked(iysCode, brandCode, c, now)
+	return s.Emit(iysCode, brandCode, c, time.Time{})
 }
 
 // storeLocked records the consent and its change event.
