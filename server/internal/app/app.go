@@ -281,6 +281,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 		attrs = append(attrs, "metrics", l.Metrics.Addr().String())
 	}
 	a.log.Info("izin serving", attrs...)
+	a.warnHolidayCoverage(time.Now())
 
 	var serveErr error
 	select {
