@@ -121,8 +121,8 @@ func TestBrowserLandingPage(t *testing.T) {
 		t.Errorf("verification kvkk %v, want GRANTED", k)
 	}
 	evs := must(c.ListConsentEvents(ctx, &izinv1.ListConsentEventsRequest{Recipient: first.recipient}))(t).GetEvents()
-	if len(evs) != 2 {
-		t.Fatalf("%d consent events, want 2 (SMS and CALL granted)", len(evs))
+	if len(evs) != 3 {
+		t.Fatalf("%d consent events, want 3 (SMS and CALL granted, the KVKK choice)", len(evs))
 	}
 	for _, e := range evs {
 		ev := e.GetEvidence()
@@ -218,6 +218,9 @@ func TestBrowserLandingPage(t *testing.T) {
 		izinv1.ConsentType_CONSENT_TYPE_SMS:  izinv1.ConsentStatus_CONSENT_STATUS_REJECTED,
 		izinv1.ConsentType_CONSENT_TYPE_CALL: izinv1.ConsentStatus_CONSENT_STATUS_REJECTED,
 	}, smsAndCall)
+	if k := check.GetKvkk().GetStatus(); k != izinv1.KvkkStatus_KVKK_STATUS_GRANTED {
+		t.Errorf("after the rejection link, kvkk %v; want GRANTED still (a RET is no KVKK withdrawal)", k)
+	}
 	if st := page.open(t, rejectURL); st != 200 {
 		t.Errorf("rejection page once used: HTTP %d, want 200", st)
 	}
