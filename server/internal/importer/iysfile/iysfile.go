@@ -12,7 +12,9 @@
 // letters, spaces or underscores, in Turkish or as İYS's API names. A file
 // without a header row is read in the column order of İYS's own CSV
 // uploader: type, source, recipient, status, consentDate, recipientType,
-// then evidence reference and retailer code.
+// then evidence reference and retailer code. Files İYS produces (its daily
+// change file, its consent exports) add İYS's creation date and
+// transaction id, which Records reads too.
 //
 // A value the reader cannot read (an unknown type, a date in no known
 // format) refuses its row, naming the field, and the import goes on; only
@@ -55,12 +57,14 @@ const (
 	colRecipientType
 	colEvidence
 	colRetailer
+	colCreated     // İYS's files only: when İYS recorded the consent
+	colTransaction // İYS's files only: İYS's transaction id
 	nColumns
 )
 
 // fields are the columns' names in izin.v1.ImportRow, for refusals.
 var fields = [nColumns]string{"type", "iys_source", "recipient", "status", "consent_time", "recipient_type",
-	"evidence_reference", "retailer_code"}
+	"evidence_reference", "retailer_code", "creation_time", "transaction_id"}
 
 // headers maps folded header names (see fold) to columns: İYS's Turkish
 // headings and their variants, İYS's API names, and izin's proto names.
@@ -85,6 +89,12 @@ var headers = map[string]column{
 	"evidence": colEvidence, "evidencereference": colEvidence,
 
 	"bayikodu": colRetailer, "bayi": colRetailer, "retailercode": colRetailer, "retailer": colRetailer,
+
+	"creationdate": colCreated, "creationtime": colCreated, "olusturmatarihi": colCreated, "kayittarihi": colCreated,
+	"islemtarihi": colCreated,
+
+	"transactionid": colTransaction, "islemno": colTransaction, "islemnumarasi": colTransaction,
+	"islemid": colTransaction, "islemkimligi": colTransaction,
 }
 
 // required columns: a file without them cannot hold a consent.
@@ -258,26 +268,8 @@ func blank(values []string) bool {
 // the rows: the file could not be read on.
 func (f *File) Rows() iter.Seq2[importer.Row, error] {
 	return func(yield func(importer.Row, error) bool) {
-		if f.first != nil {
-			first := *f.first
-			f.first = nil
-			if !yield(f.row(first), nil) {
-				return
-			}
-		}
-		for {
-			c, err := f.src.next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				yield(importer.Row{}, err)
-				return
-			}
-			if blank(c.values) {
-				continue
-			}
-			if !yield(f.row(c), nil) {
+		for rec, err := range f.Records() {
+			if !yield(rec.Row, err) {
 				return
 			}
 		}
