@@ -367,7 +367,9 @@ func (b *Batch) Apply(ctx context.Context, c Change) (*Applied, error) {
 	for _, t := range c.Types {
 		cur := b.states[key(t)]
 		switch {
-		case cur == nil && c.Status == store.StatusRejected && c.RecipientType == store.Individual:
+		// A RET that İYS holds is recorded even as a first record: izin
+		// then answers what İYS does.
+		case cur == nil && c.Status == store.StatusRejected && c.RecipientType == store.Individual && c.IYS != IYSFromIYS:
 			none++ // nothing to reject: NONE already forbids messages
 			continue
 		case cur != nil && cur.Status == c.Status:
