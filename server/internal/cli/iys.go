@@ -74,7 +74,7 @@ func (e *iysEnv) tenants(ctx context.Context, tenant string) ([]store.Tenant, er
 
 func (r *root) iysCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "iys", Short: "The link with İYS: configuration, status, synchronisation"}
-	cmd.AddCommand(r.iysConfigureCmd(), r.iysStatusCmd(), r.iysSyncCmd(), r.iysSandboxCmd())
+	cmd.AddCommand(r.iysConfigureCmd(), r.iysStatusCmd(), r.iysSyncCmd(), r.iysSandboxCmd(), r.iysPullCmd())
 	return cmd
 }
 
