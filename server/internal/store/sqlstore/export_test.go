@@ -21,10 +21,11 @@ func (s *Store) ClaimSQL(tenantID, brandID string, now time.Time, limit int) str
 	})
 }
 
-// OldestOpenSQL is the statement that finds the next head of a consent.
-func (s *Store) OldestOpenSQL(tenantID, brandID, recipient string) string {
+// OpenOfSQL is the statement that reads the open uploads of recipients, to
+// queue behind them or to find their next head.
+func (s *Store) OpenOfSQL(tenantID, brandID string, recipients ...string) string {
 	return s.w.ToSQL(func(tx *gorm.DB) *gorm.DB {
 		var out []map[string]any
-		return oldestOpen(tx, uploadKey{tenantID: tenantID, brandID: brandID, recipient: recipient, rtype: 1, typ: 1}).Find(&out)
+		return openOf(tx, tenantID, brandID, recipients).Find(&out)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -175,25 +176,64 @@ func (t *txStore) PutIYSCursor(ctx context.Context, c *store.IYSCursor) error {
 func (s *Store) PreviousConsentTimes(ctx context.Context, tenantID string, eventIDs []string) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
 	db := s.db.WithContext(ctx)
-	for _, id := range eventIDs {
-		var ev store.ConsentEvent
-		if err := db.Where("tenant_id = ? AND id = ?", tenantID, id).Limit(1).Find(&ev).Error; err != nil {
-			return nil, translate(err)
+	if s.dialect != Postgres {
+		// Not in a transaction: SQLite's begin takes the write lock.
+		return out, translate(previousConsentTimes(db, tenantID, eventIDs, out))
+	}
+	// On PostgreSQL in a transaction of its own, for customPlans: the
+	// look-ups are by lists of keys.
+	err := db.Transaction(func(db *gorm.DB) error {
+		if err := customPlans(db, s.dialect); err != nil {
+			return err
 		}
-		if ev.ID == "" {
+		return previousConsentTimes(db, tenantID, eventIDs, out)
+	})
+	return out, translate(err)
+}
+
+func previousConsentTimes(db *gorm.DB, tenantID string, eventIDs []string, out map[string]time.Time) error {
+	// Two queries a chunk: the events, then every event of their
+	// recipients, from which each event's predecessor is picked.
+	for ids := range slices.Chunk(eventIDs, openKeyChunk) {
+		var evs []store.ConsentEvent
+		if err := db.Select("id, recipient, seq, brand_id, recipient_type, type").
+			Where("tenant_id = ? AND id IN ?", tenantID, ids).Find(&evs).Error; err != nil {
+			return err
+		}
+		if len(evs) == 0 {
 			continue
 		}
-		var prev store.ConsentEvent
-		err := db.Select("id, consent_time").
-			Where("tenant_id = ? AND recipient = ? AND seq < ? AND brand_id = ? AND recipient_type = ? AND type = ?",
-				tenantID, ev.Recipient, ev.Seq, ev.BrandID, ev.RecipientType, ev.Type).
-			Order("seq DESC").Limit(1).Find(&prev).Error
-		if err != nil {
-			return nil, translate(err)
+		recipients := make([]string, 0, len(evs))
+		for i := range evs {
+			recipients = append(recipients, evs[i].Recipient)
 		}
-		if prev.ID != "" {
-			out[id] = prev.ConsentTime
+		recipients = slices.Compact(slices.Sorted(slices.Values(recipients)))
+		var all []store.ConsentEvent
+		if err := db.Select("recipient, seq, brand_id, recipient_type, type, consent_time").
+			Where("tenant_id = ? AND recipient IN ?", tenantID, recipients).Find(&all).Error; err != nil {
+			return err
+		}
+		type key struct {
+			recipient, brandID string
+			rtype              store.RecipientType
+			typ                store.ConsentType
+		}
+		byKey := map[key][]store.ConsentEvent{}
+		for _, e := range all {
+			k := key{e.Recipient, e.BrandID, e.RecipientType, e.Type}
+			byKey[k] = append(byKey[k], e)
+		}
+		for _, ev := range evs {
+			var prev *store.ConsentEvent
+			for i, e := range byKey[key{ev.Recipient, ev.BrandID, ev.RecipientType, ev.Type}] {
+				if e.Seq < ev.Seq && (prev == nil || e.Seq > prev.Seq) {
+					prev = &byKey[key{ev.Recipient, ev.BrandID, ev.RecipientType, ev.Type}][i]
+				}
+			}
+			if prev != nil {
+				out[ev.ID] = prev.ConsentTime
+			}
 		}
 	}
-	return out, nil
+	return nil
 }

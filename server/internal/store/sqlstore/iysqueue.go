@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -51,11 +52,33 @@ func uploadOrder(a, b *store.IYSUpload) int {
 // openKeyChunk bounds the recipients of one look-up of open uploads.
 const openKeyChunk = 500
 
+// bulkLookup is the number of keys past which a look-up by a list of keys
+// is planned for its values: see customPlans.
+const bulkLookup = 16
+
+// customPlans makes PostgreSQL plan the rest of the transaction's
+// statements for their parameters. pgx prepares statements, and after five
+// runs PostgreSQL may keep a generic plan made while the table was still
+// empty: for a list of 500 recipients that plan is a sequential scan,
+// which made a first import three times slower as the queue grew. Single
+// look-ups keep their cheap cached plans.
+func customPlans(tx *gorm.DB, d Dialect) error {
+	if d != Postgres {
+		return nil
+	}
+	return tx.Exec("SET LOCAL plan_cache_mode = force_custom_plan").Error
+}
+
 func (t *txStore) InsertIYSUploads(ctx context.Context, uploads []*store.IYSUpload) error {
 	if len(uploads) == 0 {
 		return nil
 	}
 	db := t.db.WithContext(ctx)
+	if len(uploads) > bulkLookup {
+		if err := customPlans(db, t.dialect); err != nil {
+			return err
+		}
+	}
 	open, err := openKeys(db, uploads)
 	if err != nil {
 		return err
@@ -93,10 +116,7 @@ func openKeys(db *gorm.DB, uploads []*store.IYSUpload) (map[uploadKey]bool, erro
 		rs = slices.Compact(slices.Sorted(slices.Values(rs)))
 		for c := range slices.Chunk(rs, openKeyChunk) {
 			var rows []store.IYSUpload
-			err := db.Select("tenant_id, brand_id, recipient, recipient_type, type").
-				Where("tenant_id = ? AND brand_id = ? AND recipient IN ? AND "+openStates, g.tenantID, g.brandID, c).
-				Find(&rows).Error
-			if err != nil {
+			if err := openOf(db, g.tenantID, g.brandID, c).Find(&rows).Error; err != nil {
 				return nil, translate(err)
 			}
 			for i := range rows {
@@ -166,78 +186,145 @@ func (s *Store) FinishIYSUploads(ctx context.Context, ups []store.IYSUpload, fro
 }
 
 func (s *Store) finishUploads(ctx context.Context, ups []store.IYSUpload, from store.IYSUploadState, requestID string) (int64, error) {
+	byTenant := map[string][]store.IYSUpload{}
+	for _, u := range ups {
+		byTenant[u.TenantID] = append(byTenant[u.TenantID], u)
+	}
 	var n int64
 	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		n = 0
-		closing := map[string]bool{} // tenants whose heads may move
-		for i := range ups {
-			if closed(ups[i].State) {
-				closing[ups[i].TenantID] = true
-			}
-		}
-		for _, id := range slices.Sorted(maps.Keys(closing)) {
-			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ?", id).
-				Take(&store.ChainHead{}).Error; err != nil {
-				return fmt.Errorf("lock chain of tenant %s: %w", id, err)
-			}
-		}
-		var handOn []uploadKey
-		for i := range ups {
-			u := &ups[i]
-			q := tx.Model(&store.IYSUpload{}).Where("event_id = ? AND tenant_id = ? AND state = ?", u.EventID, u.TenantID, from)
-			if from == store.IYSSubmitted {
-				q = q.Where("request_id = ?", requestID)
-			}
-			upd := map[string]any{
-				"state":           u.State,
-				"request_id":      u.RequestID,
-				"transaction_id":  u.TransactionID,
-				"error_code":      u.ErrorCode,
-				"error_message":   u.ErrorMessage,
-				"next_attempt_at": u.NextAttemptAt.UTC(),
-				"lease_until":     nil,
-				"updated_at":      u.UpdatedAt.UTC(),
-			}
-			if closed(u.State) {
-				upd["head"] = false
-			}
-			res := q.Updates(upd)
-			if res.Error != nil {
-				return res.Error
-			}
-			n += res.RowsAffected
-			if res.RowsAffected > 0 && closed(u.State) && !closed(from) {
-				handOn = append(handOn, keyOf(u))
-			}
-		}
-		for _, k := range handOn {
-			if err := promote(tx, k); err != nil {
+		for _, tenantID := range slices.Sorted(maps.Keys(byTenant)) {
+			m, err := s.finishTenant(tx, tenantID, byTenant[tenantID], from, requestID)
+			if err != nil {
 				return err
 			}
+			n += m
 		}
 		return nil
 	})
 	return n, translate(err)
 }
 
-// promote makes the oldest open upload of a consent its head, if it has
-// one that is not head yet.
-func promote(tx *gorm.DB, k uploadKey) error {
-	var next store.IYSUpload
-	err := oldestOpen(tx, k).Find(&next).Error
-	if err != nil || next.EventID == "" || next.Head {
-		return err
+// finishTenant writes one tenant's outcomes in one statement and hands on
+// the heads that closed. Closing takes the chain lock first: see the top of
+// this file.
+func (s *Store) finishTenant(tx *gorm.DB, tenantID string, ups []store.IYSUpload, from store.IYSUploadState, requestID string) (int64, error) {
+	closing := false
+	for i := range ups {
+		closing = closing || closed(ups[i].State)
 	}
-	return tx.Model(&store.IYSUpload{}).Where("event_id = ?", next.EventID).Update("head", true).Error
+	if closing {
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ?", tenantID).
+			Take(&store.ChainHead{}).Error; err != nil {
+			return 0, fmt.Errorf("lock chain of tenant %s: %w", tenantID, err)
+		}
+	}
+	// One UPDATE from a VALUES list: the rows' outcomes differ (each has
+	// its own İYS transaction id), and a statement per row is what made
+	// finishing a bulk request slow. RETURNING tells which rows were still
+	// in state from, so that only those hand their head on.
+	cast := func(typ string) string {
+		if s.dialect == Postgres {
+			return "CAST(? AS " + typ + ")"
+		}
+		return "?"
+	}
+	row := "(" + strings.Join([]string{cast("text"), cast("smallint"), cast("text"), cast("text"), cast("text"),
+		cast("text"), cast("timestamptz"), cast("timestamptz"), cast("boolean")}, ", ") + ")"
+	var sql strings.Builder
+	args := make([]any, 0, len(ups)*9+3)
+	sql.WriteString(`UPDATE iys_uploads SET lease_until = NULL, state = v.column2, request_id = v.column3,
+		transaction_id = v.column4, error_code = v.column5, error_message = v.column6, next_attempt_at = v.column7,
+		updated_at = v.column8, head = (head AND NOT v.column9) FROM (VALUES `)
+	for i := range ups {
+		u := &ups[i]
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString(row)
+		args = append(args, u.EventID, u.State, u.RequestID, u.TransactionID, u.ErrorCode, u.ErrorMessage,
+			u.NextAttemptAt.UTC(), u.UpdatedAt.UTC(), closed(u.State))
+	}
+	sql.WriteString(") AS v WHERE iys_uploads.event_id = v.column1 AND iys_uploads.tenant_id = ? AND iys_uploads.state = ?")
+	args = append(args, tenantID, from)
+	if from == store.IYSSubmitted {
+		sql.WriteString(" AND iys_uploads.request_id = ?")
+		args = append(args, requestID)
+	}
+	sql.WriteString(" RETURNING iys_uploads.event_id")
+	var changed []string
+	if err := tx.Raw(sql.String(), args...).Scan(&changed).Error; err != nil {
+		return 0, err
+	}
+	if !closing || closed(from) {
+		return int64(len(changed)), nil
+	}
+	done := map[string]bool{}
+	for _, id := range changed {
+		done[id] = true
+	}
+	var handOn []uploadKey
+	for i := range ups {
+		if done[ups[i].EventID] && closed(ups[i].State) {
+			handOn = append(handOn, keyOf(&ups[i]))
+		}
+	}
+	if len(handOn) > bulkLookup {
+		if err := customPlans(tx, s.dialect); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(changed)), promote(tx, handOn)
 }
 
-// oldestOpen selects a consent's oldest open upload, from the open-key
-// index.
-func oldestOpen(tx *gorm.DB, k uploadKey) *gorm.DB {
-	return tx.Model(&store.IYSUpload{}).Select("event_id, head").
-		Where("tenant_id = ? AND brand_id = ? AND recipient = ? AND recipient_type = ? AND type = ? AND "+openStates,
-			k.tenantID, k.brandID, k.recipient, k.rtype, k.typ).
-		Order("consent_time, created_at, event_id").Limit(1)
+// promote makes the oldest open upload of each consent its head, where it
+// is not yet: two statements for all of them.
+func promote(tx *gorm.DB, keys []uploadKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	type group struct{ tenantID, brandID string }
+	want := map[uploadKey]bool{}
+	recipients := map[group][]string{}
+	for _, k := range keys {
+		if !want[k] {
+			want[k] = true
+			g := group{k.tenantID, k.brandID}
+			recipients[g] = append(recipients[g], k.recipient)
+		}
+	}
+	var heads []string
+	for g, rs := range recipients {
+		var open []store.IYSUpload
+		if err := openOf(tx, g.tenantID, g.brandID, rs).Find(&open).Error; err != nil {
+			return err
+		}
+		oldest := map[uploadKey]*store.IYSUpload{}
+		for i := range open {
+			u := &open[i]
+			k := keyOf(u)
+			if o := oldest[k]; want[k] && (o == nil || uploadOrder(u, o) < 0) {
+				oldest[k] = u
+			}
+		}
+		for _, u := range oldest {
+			if !u.Head {
+				heads = append(heads, u.EventID)
+			}
+		}
+	}
+	if len(heads) == 0 {
+		return nil
+	}
+	return tx.Model(&store.IYSUpload{}).Where("event_id IN ?", heads).Update("head", true).Error
+}
+
+// openOf selects the open uploads of recipients of a brand, from the
+// open-key index.
+func openOf(tx *gorm.DB, tenantID, brandID string, recipients []string) *gorm.DB {
+	return tx.Model(&store.IYSUpload{}).
+		Select("event_id, tenant_id, brand_id, recipient, recipient_type, type, consent_time, created_at, head").
+		Where("tenant_id = ? AND brand_id = ? AND recipient IN ? AND "+openStates, tenantID, brandID, recipients)
 }
 
 // closed reports whether an upload in state st has left the queue (or

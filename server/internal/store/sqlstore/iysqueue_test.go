@@ -76,7 +76,7 @@ func TestIYSQueuePlans(t *testing.T) {
 				name, sql, index string
 			}{
 				{"claim", s.ClaimSQL(ten, b, time.Now(), 1000), "iys_uploads_ready"},
-				{"next head", s.OldestOpenSQL(ten, b, "+905320000042"), "iys_uploads_open_key"},
+				{"open uploads", s.OpenOfSQL(ten, b, "+905320000042", "+905320000043"), "iys_uploads_open_key"},
 			} {
 				plan := explainPlan(t, s, explain+tc.sql)
 				t.Logf("%s plan:\n%s", tc.name, plan)
