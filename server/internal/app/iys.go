@@ -65,6 +65,8 @@ func (a *App) wireIYS(secret []byte) error {
 		return err
 	}
 	a.IYS = iyssync.NewService(a.Store, a.Tenancy, sealer, opts)
+	// Imports queue for İYS only what its upload window still takes.
+	a.Import.WithWindow(opts.Calendar)
 	a.IYSWorker = iyssync.NewWorker(a.Store, a.Tenancy, sealer, a.log, opts)
 	return nil
 }

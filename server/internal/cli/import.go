@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/izinhq/izin/server/internal/app"
 	"github.com/izinhq/izin/server/internal/auth"
 	"github.com/izinhq/izin/server/internal/importer"
 	"github.com/izinhq/izin/server/internal/importer/iysfile"
@@ -21,7 +22,7 @@ import (
 )
 
 func (r *root) importCmd() *cobra.Command {
-	var tenant, brand, source, sheet string
+	var tenant, brand, source, sheet, iysMode string
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Import consents collected before izin from a CSV or XLSX file in the İYS column layout",
@@ -35,9 +36,16 @@ scan id). Headers may be written in any case, with or without Turkish letters, o
 evidence_reference.
 
 Every row is checked by the rules of RecordConsent and RejectConsent; refused rows are
-reported with the field at fault and do not stop the others. Accepted rows are queued
-for İYS. Importing the same file again changes nothing, and an import that stopped
-half-way is finished by running it again.
+reported with the field at fault and do not stop the others. Importing the same file
+again changes nothing, and an import that stopped half-way is finished by running it
+again.
+
+What İYS is told (--iys): "upload" (the default) queues accepted rows for İYS, except rows
+given more than three business days ago: İYS refuses those (H467), so they are recorded,
+not queued, and counted as outside the window. "already-registered" says İYS holds every
+row of the file already (another integrator, or an earlier upload): they are recorded
+with their evidence and none is uploaded. Either way a later change of such a recipient
+(a rejection) is uploaded as usual.
 
 KAYNAK may be left out when --source names the channel the consents came from; its
 type gives the default İYS source. The command exits 0 when the file was read to the
@@ -72,8 +80,16 @@ end, whatever it refused.`,
 			if !r.json {
 				rows = withProgress(rows, r.errOut)
 			}
-			imp := importer.New(st, tenancy.New(st, nil, time.Minute), time.Now)
-			rep, err := imp.Import(ctx, p, brand, filepath.Base(args[0]), rows)
+			mode, err := importMode(iysMode)
+			if err != nil {
+				return err
+			}
+			opts, err := app.IYSOptions(r.cfg.IYS)
+			if err != nil {
+				return err
+			}
+			imp := importer.New(st, tenancy.New(st, nil, time.Minute), time.Now).WithWindow(opts.Calendar)
+			rep, err := imp.Import(ctx, p, importer.Params{Brand: brand, Name: filepath.Base(args[0]), IYS: mode}, rows)
 			if err != nil {
 				if rep != nil && rep.Rows > 0 {
 					return fmt.Errorf("import %s stopped after %d rows were written: %w; run it again to finish (rows written are skipped)",
@@ -89,8 +105,19 @@ end, whatever it refused.`,
 	f.StringVar(&brand, "brand", "", "brand code of every row (default: the tenant's default brand)")
 	f.StringVar(&source, "source", "", "source id the consents came from: names it in the evidence and defaults KAYNAK from its type")
 	f.StringVar(&sheet, "sheet", "", "XLSX sheet to read (default: the first)")
+	f.StringVar(&iysMode, "iys", "upload", `what İYS is told: "upload" (queue rows still within İYS's window) or "already-registered" (İYS holds them; upload none)`)
 	_ = cmd.MarkFlagRequired("tenant")
 	return cmd
+}
+
+func importMode(s string) (importer.Mode, error) {
+	switch s {
+	case "upload", "":
+		return importer.Upload, nil
+	case "already-registered":
+		return importer.AlreadyRegistered, nil
+	}
+	return 0, fmt.Errorf("--iys %q: want upload or already-registered", s)
 }
 
 // withProgress reports every 100 000 rows read on w, for imports that take
@@ -129,6 +156,7 @@ func importJSON(rep *importer.Report, file *iysfile.File) map[string]any {
 	return map[string]any{
 		"import_id": rep.ImportID, "name": rep.Name, "brand": rep.Brand,
 		"rows": rep.Rows, "accepted": rep.Accepted, "unchanged": rep.Unchanged, "refused": rep.Refused,
+		"queued_for_iys": rep.QueuedForIYS, "already_registered": rep.AlreadyRegistered, "outside_window": rep.OutsideWindow,
 		"errors": errors, "ignored_columns": ignored,
 	}
 }
@@ -137,6 +165,8 @@ func importText(rep *importer.Report, file *iysfile.File) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "import %s of %s (brand %s)\n", rep.ImportID, rep.Name, rep.Brand)
 	fmt.Fprintf(&b, "%d rows: %d accepted, %d unchanged, %d refused\n", rep.Rows, rep.Accepted, rep.Unchanged, rep.Refused)
+	fmt.Fprintf(&b, "İYS: %d queued for upload, %d already registered, %d outside İYS's upload window (not sent)\n",
+		rep.QueuedForIYS, rep.AlreadyRegistered, rep.OutsideWindow)
 	if len(file.Ignored) > 0 {
 		fmt.Fprintf(&b, "ignored columns: %s\n", strings.Join(file.Ignored, ", "))
 	}

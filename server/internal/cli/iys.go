@@ -165,7 +165,7 @@ func (r *root) iysStatusCmd() *cobra.Command {
 			out := []tenantStatus{}
 			var b strings.Builder
 			tw := tabwriter.NewWriter(&b, 0, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, "TENANT\tBRAND\tENABLED\tCONNECTIVITY\tPENDING\tSUBMITTED\tACCEPTED\tREFUSED\tNEAR\tOVERDUE\tNEAREST DEADLINE\tLAST PULL\tLAST ERROR")
+			fmt.Fprintln(tw, "TENANT\tBRAND\tENABLED\tCONNECTIVITY\tPENDING\tSUBMITTED\tACCEPTED\tREFUSED\tSKIPPED\tNEAR\tOVERDUE\tNEAREST DEADLINE\tLAST PULL\tLAST ERROR")
 			for _, t := range ts {
 				sts, err := e.svc.Status(ctx, t.ID)
 				if err != nil {
@@ -181,8 +181,8 @@ func (r *root) iysStatusCmd() *cobra.Command {
 				}
 				out = append(out, tenantStatus{TenantID: t.ID, Brands: sts})
 				for _, s := range sts {
-					fmt.Fprintf(tw, "%s\t%s\t%t\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", t.ID, s.Brand, s.Enabled, dash(s.Connectivity),
-						s.Pending, s.Submitted, s.Accepted, s.Refused, s.NearDeadline, s.Overdue, timeOrDash(s.NearestDeadline),
+					fmt.Fprintf(tw, "%s\t%s\t%t\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", t.ID, s.Brand, s.Enabled, dash(s.Connectivity),
+						s.Pending, s.Submitted, s.Accepted, s.Refused, s.Skipped, s.NearDeadline, s.Overdue, timeOrDash(s.NearestDeadline),
 						timeOrDash(s.LastPull), dash(s.LastError))
 				}
 			}

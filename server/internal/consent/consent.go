@@ -254,7 +254,27 @@ type Change struct {
 	// KVKK, when set, also sets the KVKK explicit consent, as an event of
 	// its own (see kvkk.go); Types may then be empty.
 	KVKK store.KVKKStatus
+	// IYS says what İYS is told of the change; the zero value queues it.
+	IYS IYSMode
 }
+
+// IYSMode is what İYS is told of a change.
+type IYSMode int
+
+const (
+	// IYSQueue queues the change for upload (changes from İYS itself, with
+	// an IYS_* source, are never queued: İYS made them).
+	IYSQueue IYSMode = iota
+	// IYSRegistered records that İYS already holds the change: it is kept
+	// as a skipped upload and never sent.
+	IYSRegistered
+	// IYSOutsideWindow records that İYS's upload window had closed when the
+	// change reached izin (a historic import): skipped, never sent.
+	IYSOutsideWindow
+	// IYSFromIYS marks a change read from İYS (its export or change
+	// files): İYS holds it, so nothing is queued, whatever its source.
+	IYSFromIYS
+)
 
 // Applied is the outcome of a change.
 type Applied struct {
@@ -298,6 +318,8 @@ type Batch struct {
 	states   map[stateKey]*store.ConsentState
 	events   []*store.ConsentEvent
 	dirty    map[stateKey]bool
+	// iys holds the IYSMode of events that are not simply queued.
+	iys map[string]IYSMode
 }
 
 // recipientKey is one recipient of a brand; stateKey one of its consents.
@@ -319,7 +341,8 @@ func NewBatch(ctx context.Context, tx store.Tx, tenantID string, now time.Time) 
 		return nil, errs.Internal(err, "lock event chain")
 	}
 	return &Batch{tx: tx, tenantID: tenantID, now: now.UTC().Truncate(evidence.Precision), head: head,
-		loaded: map[recipientKey]bool{}, states: map[stateKey]*store.ConsentState{}, dirty: map[stateKey]bool{}}, nil
+		loaded: map[recipientKey]bool{}, states: map[stateKey]*store.ConsentState{}, dirty: map[stateKey]bool{},
+		iys: map[string]IYSMode{}}, nil
 }
 
 // Load reads the current state of recipients of a brand in one query, so
@@ -401,6 +424,11 @@ func (b *Batch) Apply(ctx context.Context, c Change) (*Applied, error) {
 	// Past every rule: from here the change is part of the batch.
 	b.head = evidence.Link(b.head, events)
 	b.events = append(b.events, events...)
+	if c.IYS != IYSQueue {
+		for _, e := range events {
+			b.iys[e.ID] = c.IYS
+		}
+	}
 	for _, e := range events {
 		k := key(e.Type)
 		b.states[k] = &store.ConsentState{TenantID: c.TenantID, BrandID: c.Brand.ID, Recipient: c.Recipient,
@@ -439,7 +467,7 @@ func (b *Batch) Flush(ctx context.Context) error {
 	if err := b.tx.InsertConsentEvents(ctx, b.events); err != nil {
 		return errs.Internal(err, "append consent events")
 	}
-	if err := b.tx.InsertIYSUploads(ctx, uploadsFor(b.events, b.now)); err != nil {
+	if err := b.tx.InsertIYSUploads(ctx, uploadsFor(b.events, b.iys, b.now)); err != nil {
 		return errs.Internal(err, "queue consent changes for İYS")
 	}
 	states := make([]*store.ConsentState, 0, len(b.dirty))
@@ -452,25 +480,35 @@ func (b *Batch) Flush(ctx context.Context) error {
 	if err := b.tx.SetChainHead(ctx, b.head); err != nil {
 		return errs.Internal(err, "advance event chain")
 	}
-	b.events, b.dirty = nil, map[stateKey]bool{}
+	b.events, b.dirty, b.iys = nil, map[stateKey]bool{}, map[string]IYSMode{}
 	return nil
 }
 
-// uploadsFor queues every event for İYS, except changes that came from
-// İYS itself (IYS_* sources): İYS already has them.
-func uploadsFor(events []*store.ConsentEvent, now time.Time) []*store.IYSUpload {
+// uploadsFor queues the events for İYS. Changes İYS made are not queued;
+// those it holds, or can no longer take, are kept as skipped uploads, so
+// that the record says why they were not sent.
+func uploadsFor(events []*store.ConsentEvent, modes map[string]IYSMode, now time.Time) []*store.IYSUpload {
 	var out []*store.IYSUpload
 	for _, e := range events {
 		if e.Type == store.ConsentKVKK {
 			continue // İYS keeps ETK consents only
 		}
-		if strings.HasPrefix(e.IYSSource, "IYS_") {
+		mode := modes[e.ID]
+		if mode == IYSFromIYS || strings.HasPrefix(e.IYSSource, "IYS_") {
 			continue
 		}
-		out = append(out, &store.IYSUpload{EventID: e.ID, TenantID: e.TenantID, BrandID: e.BrandID,
+		u := &store.IYSUpload{EventID: e.ID, TenantID: e.TenantID, BrandID: e.BrandID,
 			Recipient: e.Recipient, RecipientType: e.RecipientType, Type: e.Type, Status: e.Status,
 			Source: e.IYSSource, ConsentTime: e.ConsentTime, State: store.IYSPending,
-			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now})
+			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+		switch mode {
+		case IYSRegistered:
+			u.State, u.ErrorCode, u.ErrorMessage = store.IYSSkipped, store.IYSSkipRegistered, "imported as already registered at İYS; not sent"
+		case IYSOutsideWindow:
+			u.State, u.ErrorCode, u.ErrorMessage = store.IYSSkipped, store.IYSSkipOutsideWindow,
+				"imported after İYS's upload window (3 business days) had closed; not sent"
+		}
+		out = append(out, u)
 	}
 	return out
 }

@@ -169,7 +169,7 @@ func (h *adminHandler) GetIysStatus(ctx context.Context, _ *izinv1.GetIysStatusR
 	out := &izinv1.GetIysStatusResponse{}
 	for _, s := range sts {
 		out.Brands = append(out.Brands, &izinv1.IysBrandStatus{Brand: s.Brand, Enabled: s.Enabled, Pending: s.Pending,
-			Submitted: s.Submitted, Accepted: s.Accepted, Refused: s.Refused, OldestPendingConsentTime: tsPtr(s.OldestOpen),
+			Submitted: s.Submitted, Accepted: s.Accepted, Refused: s.Refused, Skipped: s.Skipped, OldestPendingConsentTime: tsPtr(s.OldestOpen),
 			NearestDeadline: tsPtr(s.NearestDeadline), NearDeadline: s.NearDeadline, Overdue: s.Overdue,
 			LastPullTime: tsPtr(s.LastPull), LastError: s.LastError})
 	}

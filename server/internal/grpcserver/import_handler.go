@@ -39,7 +39,7 @@ func (h *consentHandler) ImportConsents(stream grpc.ClientStreamingServer[izinv1
 	}
 	// The brand and name apply to every row, so a bad one refuses the
 	// stream rather than each row.
-	if err := h.validator.Validate(&izinv1.ImportConsentsRequest{Brand: first.GetBrand(), Name: first.GetName()}); err != nil {
+	if err := h.validator.Validate(&izinv1.ImportConsentsRequest{Brand: first.GetBrand(), Name: first.GetName(), IysMode: first.GetIysMode()}); err != nil {
 		return err
 	}
 	rows := func(yield func(importer.Row, error) bool) {
@@ -64,7 +64,11 @@ func (h *consentHandler) ImportConsents(stream grpc.ClientStreamingServer[izinv1
 			}
 		}
 	}
-	rep, err := h.importer.Import(ctx, p, first.GetBrand(), first.GetName(), rows)
+	params := importer.Params{Brand: first.GetBrand(), Name: first.GetName()}
+	if first.GetIysMode() == izinv1.ImportIysMode_IMPORT_IYS_MODE_ALREADY_REGISTERED {
+		params.IYS = importer.AlreadyRegistered
+	}
+	rep, err := h.importer.Import(ctx, p, params, rows)
 	if err != nil {
 		return err
 	}
@@ -116,7 +120,8 @@ func violation(err error) *importer.RowError {
 
 func importResponsePB(r *importer.Report) *izinv1.ImportConsentsResponse {
 	out := &izinv1.ImportConsentsResponse{ImportId: r.ImportID, Rows: r.Rows, Accepted: r.Accepted,
-		Unchanged: r.Unchanged, Refused: r.Refused, Errors: make([]*izinv1.ImportRowError, len(r.Errors))}
+		Unchanged: r.Unchanged, Refused: r.Refused, Errors: make([]*izinv1.ImportRowError, len(r.Errors)),
+		QueuedForIys: r.QueuedForIYS, AlreadyRegistered: r.AlreadyRegistered, OutsideWindow: r.OutsideWindow}
 	for i, e := range r.Errors {
 		out.Errors[i] = &izinv1.ImportRowError{Line: e.Line, Field: e.Field, Reason: e.Reason, Message: e.Message}
 	}

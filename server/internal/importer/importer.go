@@ -8,8 +8,11 @@
 // recipient normalisation, type and date checks, and the same state
 // machine (consent.Batch, one implementation with consent.Apply). A row the
 // rules refuse is reported with the field at fault and does not stop the
-// rows around it. Accepted rows are hash-chained events queued for İYS like
-// any other change.
+// rows around it. Accepted rows are hash-chained events, queued for İYS like
+// any other change unless İYS already holds them: an import can say so for
+// the whole file (IYSRegistered), and a row whose İYS upload window (3
+// business days) has closed is never queued, since İYS would refuse it; both
+// are kept as skipped uploads and counted in the report.
 //
 // Rows are written in batches, one transaction each, so memory stays
 // constant whatever the size of the file and a million rows take minutes.
@@ -29,6 +32,7 @@ import (
 	"iter"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -111,8 +115,38 @@ type Report struct {
 	// Unchanged those that changed nothing (imported before, repeated in
 	// the file, ONAY after ONAY), Refused those the rules refused.
 	Rows, Accepted, Unchanged, Refused int64
+	// Of the accepted rows: QueuedForIYS were queued for upload,
+	// AlreadyRegistered were not because the import said İYS holds them,
+	// OutsideWindow were not because İYS's upload window had closed.
+	QueuedForIYS, AlreadyRegistered, OutsideWindow int64
 	// Errors lists the refused rows in file order, at most MaxErrors.
 	Errors []RowError
+}
+
+// Mode says whether an import's consents still have to reach İYS.
+type Mode int
+
+const (
+	// Upload (the default) queues accepted rows for İYS, except those
+	// whose upload window has closed.
+	Upload Mode = iota
+	// AlreadyRegistered records the rows as held by İYS already: none is
+	// uploaded.
+	AlreadyRegistered
+)
+
+// Params name an import: its brand ("" is the default brand), a name kept
+// in the evidence (the file name), and its Mode.
+type Params struct {
+	Brand string
+	Name  string
+	IYS   Mode
+}
+
+// Window tells whether İYS still accepts a consent given at a time, now:
+// its three-business-day upload window (iys.Calendar.Late).
+type Window interface {
+	Late(given, now time.Time) bool
 }
 
 // Store is what the importer writes through.
@@ -131,6 +165,7 @@ type Service struct {
 	dir       Directory
 	now       func() time.Time
 	batchSize int
+	window    Window
 }
 
 // New returns an importer writing DefaultBatchSize rows per transaction.
@@ -139,6 +174,13 @@ func New(s Store, d Directory, now func() time.Time) *Service {
 		now = time.Now
 	}
 	return &Service{store: s, dir: d, now: now, batchSize: DefaultBatchSize}
+}
+
+// WithWindow sets the İYS upload window; without one every row of an
+// Upload import is queued.
+func (s *Service) WithWindow(w Window) *Service {
+	s.window = w
+	return s
 }
 
 // WithBatchSize sets the rows per transaction (tests use small batches to
@@ -151,8 +193,8 @@ func (s *Service) WithBatchSize(n int) *Service {
 }
 
 // Import reads rows and writes them for the principal's tenant under
-// brand ("" is the default brand); name (e.g. the file name) is kept in
-// the evidence of every event with the import's id.
+// params.Brand ("" is the default brand); params.Name (e.g. the file name)
+// is kept in the evidence of every event with the import's id.
 //
 // rows yields each row, or an error when the source itself fails (a broken
 // stream, an unreadable file); that ends the import. An error of the
@@ -163,12 +205,13 @@ func (s *Service) WithBatchSize(n int) *Service {
 //
 // rows is consumed on the caller's goroutine while a second goroutine
 // writes the previous batch, so reading and parsing overlap the database.
-func (s *Service) Import(ctx context.Context, p auth.Principal, brand, name string, rows iter.Seq2[Row, error]) (*Report, error) {
-	b, err := s.dir.Brand(ctx, p.TenantID, brand)
+func (s *Service) Import(ctx context.Context, p auth.Principal, params Params, rows iter.Seq2[Row, error]) (*Report, error) {
+	b, err := s.dir.Brand(ctx, p.TenantID, params.Brand)
 	if err != nil {
 		return nil, err
 	}
-	run := &run{svc: s, tenantID: p.TenantID, brand: b,
+	name := params.Name
+	run := &run{svc: s, tenantID: p.TenantID, brand: b, mode: params.IYS,
 		rep: &Report{ImportID: uuid.NewString(), Name: name, Brand: b.Code}, hash: sha256.New()}
 	run.evidence = consent.EvidenceOf(p)
 	if p.KeyID == "" {
@@ -228,6 +271,7 @@ type run struct {
 	svc       *Service
 	tenantID  string
 	brand     *store.Brand
+	mode      Mode
 	evidence  consent.Evidence
 	reference string // "import:<id> "<name>"", before each row's own reference
 	rep       *Report
@@ -355,6 +399,12 @@ func (r *run) prepare(row Row, now time.Time) prepared {
 	ev.Reference = r.reference + "; " + row.EvidenceReference
 	c := consent.Change{TenantID: r.tenantID, Brand: r.brand, Recipient: rc.Value, RecipientType: rtype,
 		Types: []store.ConsentType{row.Type}, Status: row.Status, ConsentTime: at, Evidence: ev}
+	switch {
+	case r.mode == AlreadyRegistered:
+		c.IYS = consent.IYSRegistered
+	case r.svc.window != nil && r.svc.window.Late(at, now):
+		c.IYS = consent.IYSOutsideWindow
+	}
 	return prepared{line: line, change: c, hash: r.rowHash(c, row.EvidenceReference)}
 }
 
@@ -403,8 +453,9 @@ func (r *run) write(ctx context.Context, cancel context.CancelFunc, batches <-ch
 
 // outcome is what one batch did, merged into the report once committed.
 type outcome struct {
-	accepted, unchanged, refused int64
-	errors                       []RowError
+	accepted, unchanged, refused          int64
+	queued, alreadyRegistered, outsideWin int64
+	errors                                []RowError
 }
 
 // writeBatch writes one batch in one transaction: rows imported before are
@@ -468,6 +519,7 @@ func (r *run) writeBatch(ctx context.Context, batch []prepared) error {
 			if len(applied.Events) > 0 {
 				mark.EventID = applied.Events[0].ID
 				out.accepted++
+				out.count(p.change)
 			} else {
 				out.unchanged++ // ONAY after ONAY, RET after RET
 			}
@@ -486,10 +538,25 @@ func (r *run) writeBatch(ctx context.Context, batch []prepared) error {
 	rep.Accepted += out.accepted
 	rep.Unchanged += out.unchanged
 	rep.Refused += out.refused
+	rep.QueuedForIYS += out.queued
+	rep.AlreadyRegistered += out.alreadyRegistered
+	rep.OutsideWindow += out.outsideWin
 	if room := MaxErrors - len(rep.Errors); room > 0 {
 		rep.Errors = append(rep.Errors, out.errors[:min(room, len(out.errors))]...)
 	}
 	return nil
+}
+
+// count counts an accepted change by what İYS is told of it.
+func (o *outcome) count(c consent.Change) {
+	switch {
+	case c.IYS == consent.IYSRegistered:
+		o.alreadyRegistered++
+	case c.IYS == consent.IYSOutsideWindow:
+		o.outsideWin++
+	case !strings.HasPrefix(c.Evidence.IYSSource, "IYS_"):
+		o.queued++
+	}
 }
 
 func (o *outcome) refuse(e RowError) {

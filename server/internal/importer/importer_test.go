@@ -209,7 +209,7 @@ func TestRows(t *testing.T) {
 			}
 			// Batches of 4 put rows that depend on each other in different
 			// transactions as well as in the same one.
-			rep, err := e.imp.WithBatchSize(4).Import(context.Background(), e.admin, "", "historic.csv", rowsOf(rows))
+			rep, err := e.imp.WithBatchSize(4).Import(context.Background(), e.admin, importer.Params{Name: "historic.csv"}, rowsOf(rows))
 			if err != nil {
 				t.Fatalf("Import: %v", err)
 			}
@@ -284,7 +284,7 @@ func TestEvidence(t *testing.T) {
 	p := e.sourcePrincipal(t, store.SourceStore)
 	r := row("05321000001", sms, G, t2019)
 	r.IYSSource = "" // defaults from the store's type
-	rep, err := e.imp.Import(context.Background(), p, "ACME", "şube-arşivi.xlsx", rowsOf([]importer.Row{r}))
+	rep, err := e.imp.Import(context.Background(), p, importer.Params{Brand: "ACME", Name: "şube-arşivi.xlsx"}, rowsOf([]importer.Row{r}))
 	if err != nil || rep.Accepted != 1 {
 		t.Fatalf("Import = %+v, %v", rep, err)
 	}
@@ -311,7 +311,7 @@ func TestEvidence(t *testing.T) {
 
 	// A principal without a key (the command line) leaves the key empty.
 	cli := auth.Principal{TenantID: p.TenantID, Scope: store.ScopeAdmin}
-	if _, err := e.imp.Import(context.Background(), cli, "", "", rowsOf([]importer.Row{row("05321000002", sms, G, t2019)})); err != nil {
+	if _, err := e.imp.Import(context.Background(), cli, importer.Params{}, rowsOf([]importer.Row{row("05321000002", sms, G, t2019)})); err != nil {
 		t.Fatal(err)
 	}
 	evs, _ = e.st.ListConsentEvents(context.Background(), store.EventFilter{TenantID: p.TenantID, Limit: 1})
@@ -320,7 +320,7 @@ func TestEvidence(t *testing.T) {
 	}
 
 	// An unknown brand refuses the import before any row.
-	if _, err := e.imp.Import(context.Background(), p, "NOPE", "", rowsOf(nil)); err == nil {
+	if _, err := e.imp.Import(context.Background(), p, importer.Params{Brand: "NOPE"}, rowsOf(nil)); err == nil {
 		t.Error("import under an unknown brand succeeded")
 	}
 }
@@ -359,7 +359,7 @@ func TestIdempotent(t *testing.T) {
 			ctx := context.Background()
 			rows := historicFile(2500)
 			imp := e.imp.WithBatchSize(1000)
-			first, err := imp.Import(ctx, e.admin, "", "a.csv", rowsOf(rows))
+			first, err := imp.Import(ctx, e.admin, importer.Params{Name: "a.csv"}, rowsOf(rows))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -372,7 +372,7 @@ func TestIdempotent(t *testing.T) {
 			}
 			// The clock moves on: the second import is a later one.
 			e.now = e.now.Add(time.Hour)
-			second, err := imp.Import(ctx, e.admin, "", "a (copy).csv", rowsOf(rows))
+			second, err := imp.Import(ctx, e.admin, importer.Params{Name: "a (copy).csv"}, rowsOf(rows))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -409,7 +409,7 @@ func TestUploadsQueued(t *testing.T) {
 		row("05321000002", sms, G, t2019.Add(day)), // unchanged
 	}
 	rows[3].IYSSource = "IYS_WEB" // given at İYS: İYS has it
-	rep, err := e.imp.Import(context.Background(), e.admin, "", "", rowsOf(rows))
+	rep, err := e.imp.Import(context.Background(), e.admin, importer.Params{}, rowsOf(rows))
 	if err != nil || rep.Accepted != 4 {
 		t.Fatalf("Import = %+v, %v", rep, err)
 	}
@@ -450,7 +450,7 @@ func TestResume(t *testing.T) {
 			}
 		}
 	}
-	rep, err := imp.Import(ctx, e.admin, "", "", failing)
+	rep, err := imp.Import(ctx, e.admin, importer.Params{}, failing)
 	if !errors.Is(err, broken) {
 		t.Fatalf("Import of a broken reader: %v", err)
 	}
@@ -458,12 +458,12 @@ func TestResume(t *testing.T) {
 	if rep.Rows != 100 {
 		t.Errorf("report of the failed import counts %d rows, want the 100 committed", rep.Rows)
 	}
-	full, err := imp.Import(ctx, e.admin, "", "", rowsOf(rows))
+	full, err := imp.Import(ctx, e.admin, importer.Params{}, rowsOf(rows))
 	if err != nil {
 		t.Fatal(err)
 	}
 	one := newEnv(t, engines[0].url(t))
-	want, err := one.imp.Import(ctx, one.admin, "", "", rowsOf(rows))
+	want, err := one.imp.Import(ctx, one.admin, importer.Params{}, rowsOf(rows))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +478,7 @@ func TestResume(t *testing.T) {
 	// A cancelled context stops the import with its error.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := imp.Import(cctx, e.admin, "", "", rowsOf(historicFile(300))); !errors.Is(err, context.Canceled) {
+	if _, err := imp.Import(cctx, e.admin, importer.Params{}, rowsOf(historicFile(300))); !errors.Is(err, context.Canceled) {
 		t.Errorf("Import with a cancelled context: %v", err)
 	}
 }
@@ -495,7 +495,7 @@ func TestSameRecipientInOneBatch(t *testing.T) {
 		row(to, sms, R, t2019.Add(time.Hour)), // older than the ONAY before it
 		row(to, sms, R, t2019.Add(3*day)),
 	}
-	rep, err := e.imp.Import(context.Background(), e.admin, "", "", rowsOf(rows))
+	rep, err := e.imp.Import(context.Background(), e.admin, importer.Params{}, rowsOf(rows))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,7 +519,7 @@ func TestErrorsCapped(t *testing.T) {
 			}
 		}
 	}
-	rep, err := e.imp.Import(context.Background(), e.admin, "", "", bad)
+	rep, err := e.imp.Import(context.Background(), e.admin, importer.Params{}, bad)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,7 @@ func TestThroughput(t *testing.T) {
 			runtime.GC()
 			stop := peakHeap()
 			start := time.Now()
-			rep, err := e.imp.Import(context.Background(), e.admin, "", "generated", generated(n))
+			rep, err := e.imp.Import(context.Background(), e.admin, importer.Params{Name: "generated"}, generated(n))
 			took := time.Since(start)
 			peak := stop()
 			if err != nil {

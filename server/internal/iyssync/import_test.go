@@ -31,7 +31,7 @@ func TestImportedConsentsReachIYS(t *testing.T) {
 				}
 			}
 		}
-		rep, err := importer.New(f.st, f.ten, time.Now).Import(t.Context(), f.p, "", "forms.csv", seq)
+		rep, err := importer.New(f.st, f.ten, time.Now).Import(t.Context(), f.p, importer.Params{Name: "forms.csv"}, seq)
 		if err != nil {
 			t.Fatal(err)
 		}

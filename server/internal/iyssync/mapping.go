@@ -90,6 +90,8 @@ func StateName(s store.IYSUploadState) string {
 		return "ACCEPTED"
 	case store.IYSRefused:
 		return "REFUSED"
+	case store.IYSSkipped:
+		return "SKIPPED"
 	}
 	return "UNSPECIFIED"
 }
@@ -107,6 +109,8 @@ func ParseState(s string) (store.IYSUploadState, error) {
 		return store.IYSAccepted, nil
 	case "REFUSED":
 		return store.IYSRefused, nil
+	case "SKIPPED":
+		return store.IYSSkipped, nil
 	}
-	return 0, fmt.Errorf("state %q: want PENDING, SUBMITTED, ACCEPTED or REFUSED", s)
+	return 0, fmt.Errorf("state %q: want PENDING, SUBMITTED, ACCEPTED, REFUSED or SKIPPED", s)
 }

@@ -142,6 +142,9 @@ type BrandStatus struct {
 	Submitted  int64  `json:"submitted"`
 	Accepted   int64  `json:"accepted"`
 	Refused    int64  `json:"refused"`
+	// Skipped counts changes never to be sent: İYS held them already, or its
+	// upload window had closed when they were imported.
+	Skipped int64 `json:"skipped"`
 	// OldestOpen is the consent time of the oldest change on its way
 	// (pending or submitted); NearestDeadline is its deadline.
 	OldestOpen      *time.Time `json:"oldest_pending_consent_time,omitempty"`
@@ -195,7 +198,7 @@ func (s *Service) Status(ctx context.Context, tenantID string) ([]BrandStatus, e
 		}
 		st := BrandStatus{Brand: b.Code, BrandID: b.ID, Configured: cfg != nil, Enabled: cfg != nil && cfg.Enabled}
 		if sum != nil {
-			st.Pending, st.Submitted, st.Accepted, st.Refused = sum.Pending, sum.Submitted, sum.Accepted, sum.Refused
+			st.Pending, st.Submitted, st.Accepted, st.Refused, st.Skipped = sum.Pending, sum.Submitted, sum.Accepted, sum.Refused, sum.Skipped
 			st.NearDeadline, st.Overdue = sum.Near, sum.Overdue
 			if sum.OldestOpen != nil {
 				oldest := *sum.OldestOpen

@@ -100,7 +100,7 @@ func (c *iysCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, s := range sts {
 			for state, n := range map[string]int64{"pending": s.Pending, "submitted": s.Submitted,
-				"accepted": s.Accepted, "refused": s.Refused} {
+				"accepted": s.Accepted, "refused": s.Refused, "skipped": s.Skipped} {
 				ch <- prometheus.MustNewConstMetric(uploadsDesc, prometheus.GaugeValue, float64(n), t.ID, s.Brand, state)
 			}
 			ch <- prometheus.MustNewConstMetric(nearDesc, prometheus.GaugeValue, float64(s.NearDeadline), t.ID, s.Brand)

@@ -38,6 +38,11 @@ const (
 	IysUploadState_IYS_UPLOAD_STATE_ACCEPTED IysUploadState = 3
 	// Refused by İYS for a rule; error_code and error_message say which.
 	IysUploadState_IYS_UPLOAD_STATE_REFUSED IysUploadState = 4
+	// Not sent, and never to be: error_code says why. ALREADY_REGISTERED: an
+	// import declared that İYS holds it. OUTSIDE_WINDOW: it was imported
+	// after İYS's upload window (3 business days) had closed, so İYS holds it
+	// already or can no longer take it.
+	IysUploadState_IYS_UPLOAD_STATE_SKIPPED IysUploadState = 5
 )
 
 // Enum value maps for IysUploadState.
@@ -48,6 +53,7 @@ var (
 		2: "IYS_UPLOAD_STATE_SUBMITTED",
 		3: "IYS_UPLOAD_STATE_ACCEPTED",
 		4: "IYS_UPLOAD_STATE_REFUSED",
+		5: "IYS_UPLOAD_STATE_SKIPPED",
 	}
 	IysUploadState_value = map[string]int32{
 		"IYS_UPLOAD_STATE_UNSPECIFIED": 0,
@@ -55,6 +61,7 @@ var (
 		"IYS_UPLOAD_STATE_SUBMITTED":   2,
 		"IYS_UPLOAD_STATE_ACCEPTED":    3,
 		"IYS_UPLOAD_STATE_REFUSED":     4,
+		"IYS_UPLOAD_STATE_SKIPPED":     5,
 	}
 )
 
@@ -1837,6 +1844,9 @@ type IysBrandStatus struct {
 	Submitted int64                  `protobuf:"varint,4,opt,name=submitted,proto3" json:"submitted,omitempty"`
 	Accepted  int64                  `protobuf:"varint,5,opt,name=accepted,proto3" json:"accepted,omitempty"`
 	Refused   int64                  `protobuf:"varint,6,opt,name=refused,proto3" json:"refused,omitempty"`
+	// Changes not sent because İYS holds them already or its window had
+	// closed when they were imported (IYS_UPLOAD_STATE_SKIPPED).
+	Skipped int64 `protobuf:"varint,13,opt,name=skipped,proto3" json:"skipped,omitempty"`
 	// The consent time of the oldest change not yet accepted.
 	OldestPendingConsentTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=oldest_pending_consent_time,json=oldestPendingConsentTime,proto3" json:"oldest_pending_consent_time,omitempty"`
 	// The legal deadline of that change: 3 business days after it was given.
@@ -1918,6 +1928,13 @@ func (x *IysBrandStatus) GetAccepted() int64 {
 func (x *IysBrandStatus) GetRefused() int64 {
 	if x != nil {
 		return x.Refused
+	}
+	return 0
+}
+
+func (x *IysBrandStatus) GetSkipped() int64 {
+	if x != nil {
+		return x.Skipped
 	}
 	return 0
 }
@@ -2381,14 +2398,15 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\x06config\x18\x01 \x01(\v2\x12.izin.v1.IysConfigR\x06config\"\x15\n" +
 	"\x13GetIysStatusRequest\"G\n" +
 	"\x14GetIysStatusResponse\x12/\n" +
-	"\x06brands\x18\x01 \x03(\v2\x17.izin.v1.IysBrandStatusR\x06brands\"\xf0\x03\n" +
+	"\x06brands\x18\x01 \x03(\v2\x17.izin.v1.IysBrandStatusR\x06brands\"\x8a\x04\n" +
 	"\x0eIysBrandStatus\x12\x14\n" +
 	"\x05brand\x18\x01 \x01(\tR\x05brand\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x18\n" +
 	"\apending\x18\x03 \x01(\x03R\apending\x12\x1c\n" +
 	"\tsubmitted\x18\x04 \x01(\x03R\tsubmitted\x12\x1a\n" +
 	"\baccepted\x18\x05 \x01(\x03R\baccepted\x12\x18\n" +
-	"\arefused\x18\x06 \x01(\x03R\arefused\x12Y\n" +
+	"\arefused\x18\x06 \x01(\x03R\arefused\x12\x18\n" +
+	"\askipped\x18\r \x01(\x03R\askipped\x12Y\n" +
 	"\x1boldest_pending_consent_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x18oldestPendingConsentTime\x12E\n" +
 	"\x10nearest_deadline\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0fnearestDeadline\x12#\n" +
 	"\rnear_deadline\x18\t \x01(\x03R\fnearDeadline\x12\x18\n" +
@@ -2427,13 +2445,14 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\rerror_message\x18\x0e \x01(\tR\ferrorMessage\x12\x1a\n" +
 	"\battempts\x18\x0f \x01(\x05R\battempts\x12;\n" +
 	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime*\xad\x01\n" +
+	"updateTime*\xcb\x01\n" +
 	"\x0eIysUploadState\x12 \n" +
 	"\x1cIYS_UPLOAD_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18IYS_UPLOAD_STATE_PENDING\x10\x01\x12\x1e\n" +
 	"\x1aIYS_UPLOAD_STATE_SUBMITTED\x10\x02\x12\x1d\n" +
 	"\x19IYS_UPLOAD_STATE_ACCEPTED\x10\x03\x12\x1c\n" +
-	"\x18IYS_UPLOAD_STATE_REFUSED\x10\x042\xc9\v\n" +
+	"\x18IYS_UPLOAD_STATE_REFUSED\x10\x04\x12\x1c\n" +
+	"\x18IYS_UPLOAD_STATE_SKIPPED\x10\x052\xc9\v\n" +
 	"\fAdminService\x12a\n" +
 	"\fListMessages\x12\x1c.izin.v1.ListMessagesRequest\x1a\x1d.izin.v1.ListMessagesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/messages\x12c\n" +
 	"\vCreateBrand\x12\x1b.izin.v1.CreateBrandRequest\x1a\x1c.izin.v1.CreateBrandResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x05brand\"\n" +

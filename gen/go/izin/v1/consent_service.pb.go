@@ -25,6 +25,63 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ImportIysMode says whether imported consents still have to reach İYS.
+type ImportIysMode int32
+
+const (
+	// The default: IMPORT_IYS_MODE_UPLOAD.
+	ImportIysMode_IMPORT_IYS_MODE_UNSPECIFIED ImportIysMode = 0
+	// Queue each accepted row for İYS, unless İYS's upload window (3 business
+	// days from the consent time) has closed: such rows are recorded, not
+	// queued, and counted in outside_window, since İYS would refuse them
+	// (H467). A later change of such a recipient is uploaded as usual.
+	ImportIysMode_IMPORT_IYS_MODE_UPLOAD ImportIysMode = 1
+	// The file holds consents that İYS already has (registered by another
+	// integrator or by hand): record them with their evidence, upload none.
+	ImportIysMode_IMPORT_IYS_MODE_ALREADY_REGISTERED ImportIysMode = 2
+)
+
+// Enum value maps for ImportIysMode.
+var (
+	ImportIysMode_name = map[int32]string{
+		0: "IMPORT_IYS_MODE_UNSPECIFIED",
+		1: "IMPORT_IYS_MODE_UPLOAD",
+		2: "IMPORT_IYS_MODE_ALREADY_REGISTERED",
+	}
+	ImportIysMode_value = map[string]int32{
+		"IMPORT_IYS_MODE_UNSPECIFIED":        0,
+		"IMPORT_IYS_MODE_UPLOAD":             1,
+		"IMPORT_IYS_MODE_ALREADY_REGISTERED": 2,
+	}
+)
+
+func (x ImportIysMode) Enum() *ImportIysMode {
+	p := new(ImportIysMode)
+	*p = x
+	return p
+}
+
+func (x ImportIysMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportIysMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_izin_v1_consent_service_proto_enumTypes[0].Descriptor()
+}
+
+func (ImportIysMode) Type() protoreflect.EnumType {
+	return &file_izin_v1_consent_service_proto_enumTypes[0]
+}
+
+func (x ImportIysMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportIysMode.Descriptor instead.
+func (ImportIysMode) EnumDescriptor() ([]byte, []int) {
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{0}
+}
+
 type CheckConsentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A phone number in any common spelling ("+90 532 123 45 67",
@@ -1069,8 +1126,10 @@ type ImportConsentsRequest struct {
 	// first message only.
 	Brand string `protobuf:"bytes,1,opt,name=brand,proto3" json:"brand,omitempty"`
 	// A name for the import, e.g. the file name, kept in the evidence.
-	Name          string       `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Rows          []*ImportRow `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
+	Name string       `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Rows []*ImportRow `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
+	// What İYS is told of the accepted rows. Read from the first message only.
+	IysMode       ImportIysMode `protobuf:"varint,4,opt,name=iys_mode,json=iysMode,proto3,enum=izin.v1.ImportIysMode" json:"iys_mode,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1124,6 +1183,13 @@ func (x *ImportConsentsRequest) GetRows() []*ImportRow {
 		return x.Rows
 	}
 	return nil
+}
+
+func (x *ImportConsentsRequest) GetIysMode() ImportIysMode {
+	if x != nil {
+		return x.IysMode
+	}
+	return ImportIysMode_IMPORT_IYS_MODE_UNSPECIFIED
 }
 
 // ImportRow is one consent in the İYS column layout.
@@ -1255,9 +1321,15 @@ type ImportConsentsResponse struct {
 	Unchanged int64 `protobuf:"varint,4,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
 	Refused   int64 `protobuf:"varint,5,opt,name=refused,proto3" json:"refused,omitempty"`
 	// The refused rows and why, in file order (at most 10000 are listed).
-	Errors        []*ImportRowError `protobuf:"bytes,6,rep,name=errors,proto3" json:"errors,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Errors []*ImportRowError `protobuf:"bytes,6,rep,name=errors,proto3" json:"errors,omitempty"`
+	// Of the accepted rows: queued for İYS; not queued because the import
+	// said İYS already holds them; not queued because İYS's upload window
+	// had closed (see ImportIysMode).
+	QueuedForIys      int64 `protobuf:"varint,7,opt,name=queued_for_iys,json=queuedForIys,proto3" json:"queued_for_iys,omitempty"`
+	AlreadyRegistered int64 `protobuf:"varint,8,opt,name=already_registered,json=alreadyRegistered,proto3" json:"already_registered,omitempty"`
+	OutsideWindow     int64 `protobuf:"varint,9,opt,name=outside_window,json=outsideWindow,proto3" json:"outside_window,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ImportConsentsResponse) Reset() {
@@ -1330,6 +1402,27 @@ func (x *ImportConsentsResponse) GetErrors() []*ImportRowError {
 		return x.Errors
 	}
 	return nil
+}
+
+func (x *ImportConsentsResponse) GetQueuedForIys() int64 {
+	if x != nil {
+		return x.QueuedForIys
+	}
+	return 0
+}
+
+func (x *ImportConsentsResponse) GetAlreadyRegistered() int64 {
+	if x != nil {
+		return x.AlreadyRegistered
+	}
+	return 0
+}
+
+func (x *ImportConsentsResponse) GetOutsideWindow() int64 {
+	if x != nil {
+		return x.OutsideWindow
+	}
+	return 0
 }
 
 type ImportRowError struct {
@@ -1493,11 +1586,12 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\"r\n" +
 	"\x19ListConsentEventsResponse\x12-\n" +
 	"\x06events\x18\x01 \x03(\v2\x15.izin.v1.ConsentEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x87\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc4\x01\n" +
 	"\x15ImportConsentsRequest\x12\x1d\n" +
 	"\x05brand\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x12\x1c\n" +
 	"\x04name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x04name\x121\n" +
-	"\x04rows\x18\x03 \x03(\v2\x12.izin.v1.ImportRowB\t\xbaH\x06\x92\x01\x03\x10\x90NR\x04rows\"\xcc\x03\n" +
+	"\x04rows\x18\x03 \x03(\v2\x12.izin.v1.ImportRowB\t\xbaH\x06\x92\x01\x03\x10\x90NR\x04rows\x12;\n" +
+	"\biys_mode\x18\x04 \x01(\x0e2\x16.izin.v1.ImportIysModeB\b\xbaH\x05\x82\x01\x02\x10\x01R\aiysMode\"\xcc\x03\n" +
 	"\tImportRow\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x03R\x04line\x12&\n" +
 	"\trecipient\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc0\x02R\trecipient\x12G\n" +
@@ -1508,19 +1602,26 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"iys_source\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\tiysSource\x12=\n" +
 	"\fconsent_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vconsentTime\x127\n" +
 	"\x12evidence_reference\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\x11evidenceReference\x12,\n" +
-	"\rretailer_code\x18\t \x01(\tB\a\xbaH\x04r\x02\x18@R\fretailerCode\"\xce\x01\n" +
+	"\rretailer_code\x18\t \x01(\tB\a\xbaH\x04r\x02\x18@R\fretailerCode\"\xca\x02\n" +
 	"\x16ImportConsentsResponse\x12\x1b\n" +
 	"\timport_id\x18\x01 \x01(\tR\bimportId\x12\x12\n" +
 	"\x04rows\x18\x02 \x01(\x03R\x04rows\x12\x1a\n" +
 	"\baccepted\x18\x03 \x01(\x03R\baccepted\x12\x1c\n" +
 	"\tunchanged\x18\x04 \x01(\x03R\tunchanged\x12\x18\n" +
 	"\arefused\x18\x05 \x01(\x03R\arefused\x12/\n" +
-	"\x06errors\x18\x06 \x03(\v2\x17.izin.v1.ImportRowErrorR\x06errors\"l\n" +
+	"\x06errors\x18\x06 \x03(\v2\x17.izin.v1.ImportRowErrorR\x06errors\x12$\n" +
+	"\x0equeued_for_iys\x18\a \x01(\x03R\fqueuedForIys\x12-\n" +
+	"\x12already_registered\x18\b \x01(\x03R\x11alreadyRegistered\x12%\n" +
+	"\x0eoutside_window\x18\t \x01(\x03R\routsideWindow\"l\n" +
 	"\x0eImportRowError\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x03R\x04line\x12\x14\n" +
 	"\x05field\x18\x02 \x01(\tR\x05field\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
-	"\amessage\x18\x04 \x01(\tR\amessage2\x8d\x06\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage*t\n" +
+	"\rImportIysMode\x12\x1f\n" +
+	"\x1bIMPORT_IYS_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16IMPORT_IYS_MODE_UPLOAD\x10\x01\x12&\n" +
+	"\"IMPORT_IYS_MODE_ALREADY_REGISTERED\x10\x022\x8d\x06\n" +
 	"\x0eConsentService\x12j\n" +
 	"\fCheckConsent\x12\x1c.izin.v1.CheckConsentRequest\x1a\x1d.izin.v1.CheckConsentResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/consents:check\x12\x81\x01\n" +
 	"\x12BatchCheckConsents\x12\".izin.v1.BatchCheckConsentsRequest\x1a#.izin.v1.BatchCheckConsentsResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/consents:batchCheck\x12d\n" +
@@ -1542,91 +1643,94 @@ func file_izin_v1_consent_service_proto_rawDescGZIP() []byte {
 	return file_izin_v1_consent_service_proto_rawDescData
 }
 
+var file_izin_v1_consent_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_izin_v1_consent_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_izin_v1_consent_service_proto_goTypes = []any{
-	(*CheckConsentRequest)(nil),         // 0: izin.v1.CheckConsentRequest
-	(*CheckConsentResponse)(nil),        // 1: izin.v1.CheckConsentResponse
-	(*ConsentResult)(nil),               // 2: izin.v1.ConsentResult
-	(*BatchCheckConsentsRequest)(nil),   // 3: izin.v1.BatchCheckConsentsRequest
-	(*BatchCheckConsentsResponse)(nil),  // 4: izin.v1.BatchCheckConsentsResponse
-	(*CheckConsentItem)(nil),            // 5: izin.v1.CheckConsentItem
-	(*StreamCheckConsentsRequest)(nil),  // 6: izin.v1.StreamCheckConsentsRequest
-	(*StreamCheckConsentsResponse)(nil), // 7: izin.v1.StreamCheckConsentsResponse
-	(*RecordConsentRequest)(nil),        // 8: izin.v1.RecordConsentRequest
-	(*RecordConsentResponse)(nil),       // 9: izin.v1.RecordConsentResponse
-	(*RejectConsentRequest)(nil),        // 10: izin.v1.RejectConsentRequest
-	(*RejectConsentResponse)(nil),       // 11: izin.v1.RejectConsentResponse
-	(*ListConsentEventsRequest)(nil),    // 12: izin.v1.ListConsentEventsRequest
-	(*ListConsentEventsResponse)(nil),   // 13: izin.v1.ListConsentEventsResponse
-	(*ImportConsentsRequest)(nil),       // 14: izin.v1.ImportConsentsRequest
-	(*ImportRow)(nil),                   // 15: izin.v1.ImportRow
-	(*ImportConsentsResponse)(nil),      // 16: izin.v1.ImportConsentsResponse
-	(*ImportRowError)(nil),              // 17: izin.v1.ImportRowError
-	(RecipientType)(0),                  // 18: izin.v1.RecipientType
-	(ConsentType)(0),                    // 19: izin.v1.ConsentType
-	(*KvkkState)(nil),                   // 20: izin.v1.KvkkState
-	(ConsentStatus)(0),                  // 21: izin.v1.ConsentStatus
-	(*timestamppb.Timestamp)(nil),       // 22: google.protobuf.Timestamp
-	(KvkkStatus)(0),                     // 23: izin.v1.KvkkStatus
-	(*status.Status)(nil),               // 24: google.rpc.Status
-	(*ConsentEvent)(nil),                // 25: izin.v1.ConsentEvent
+	(ImportIysMode)(0),                  // 0: izin.v1.ImportIysMode
+	(*CheckConsentRequest)(nil),         // 1: izin.v1.CheckConsentRequest
+	(*CheckConsentResponse)(nil),        // 2: izin.v1.CheckConsentResponse
+	(*ConsentResult)(nil),               // 3: izin.v1.ConsentResult
+	(*BatchCheckConsentsRequest)(nil),   // 4: izin.v1.BatchCheckConsentsRequest
+	(*BatchCheckConsentsResponse)(nil),  // 5: izin.v1.BatchCheckConsentsResponse
+	(*CheckConsentItem)(nil),            // 6: izin.v1.CheckConsentItem
+	(*StreamCheckConsentsRequest)(nil),  // 7: izin.v1.StreamCheckConsentsRequest
+	(*StreamCheckConsentsResponse)(nil), // 8: izin.v1.StreamCheckConsentsResponse
+	(*RecordConsentRequest)(nil),        // 9: izin.v1.RecordConsentRequest
+	(*RecordConsentResponse)(nil),       // 10: izin.v1.RecordConsentResponse
+	(*RejectConsentRequest)(nil),        // 11: izin.v1.RejectConsentRequest
+	(*RejectConsentResponse)(nil),       // 12: izin.v1.RejectConsentResponse
+	(*ListConsentEventsRequest)(nil),    // 13: izin.v1.ListConsentEventsRequest
+	(*ListConsentEventsResponse)(nil),   // 14: izin.v1.ListConsentEventsResponse
+	(*ImportConsentsRequest)(nil),       // 15: izin.v1.ImportConsentsRequest
+	(*ImportRow)(nil),                   // 16: izin.v1.ImportRow
+	(*ImportConsentsResponse)(nil),      // 17: izin.v1.ImportConsentsResponse
+	(*ImportRowError)(nil),              // 18: izin.v1.ImportRowError
+	(RecipientType)(0),                  // 19: izin.v1.RecipientType
+	(ConsentType)(0),                    // 20: izin.v1.ConsentType
+	(*KvkkState)(nil),                   // 21: izin.v1.KvkkState
+	(ConsentStatus)(0),                  // 22: izin.v1.ConsentStatus
+	(*timestamppb.Timestamp)(nil),       // 23: google.protobuf.Timestamp
+	(KvkkStatus)(0),                     // 24: izin.v1.KvkkStatus
+	(*status.Status)(nil),               // 25: google.rpc.Status
+	(*ConsentEvent)(nil),                // 26: izin.v1.ConsentEvent
 }
 var file_izin_v1_consent_service_proto_depIdxs = []int32{
-	18, // 0: izin.v1.CheckConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	19, // 1: izin.v1.CheckConsentRequest.types:type_name -> izin.v1.ConsentType
-	18, // 2: izin.v1.CheckConsentResponse.recipient_type:type_name -> izin.v1.RecipientType
-	2,  // 3: izin.v1.CheckConsentResponse.results:type_name -> izin.v1.ConsentResult
-	20, // 4: izin.v1.CheckConsentResponse.kvkk:type_name -> izin.v1.KvkkState
-	19, // 5: izin.v1.ConsentResult.type:type_name -> izin.v1.ConsentType
-	21, // 6: izin.v1.ConsentResult.status:type_name -> izin.v1.ConsentStatus
-	22, // 7: izin.v1.ConsentResult.consent_time:type_name -> google.protobuf.Timestamp
-	23, // 8: izin.v1.ConsentResult.kvkk:type_name -> izin.v1.KvkkStatus
-	0,  // 9: izin.v1.BatchCheckConsentsRequest.checks:type_name -> izin.v1.CheckConsentRequest
-	5,  // 10: izin.v1.BatchCheckConsentsResponse.items:type_name -> izin.v1.CheckConsentItem
-	1,  // 11: izin.v1.CheckConsentItem.result:type_name -> izin.v1.CheckConsentResponse
-	24, // 12: izin.v1.CheckConsentItem.error:type_name -> google.rpc.Status
-	0,  // 13: izin.v1.StreamCheckConsentsRequest.check:type_name -> izin.v1.CheckConsentRequest
-	1,  // 14: izin.v1.StreamCheckConsentsResponse.result:type_name -> izin.v1.CheckConsentResponse
-	24, // 15: izin.v1.StreamCheckConsentsResponse.error:type_name -> google.rpc.Status
-	18, // 16: izin.v1.RecordConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	19, // 17: izin.v1.RecordConsentRequest.types:type_name -> izin.v1.ConsentType
-	22, // 18: izin.v1.RecordConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
-	23, // 19: izin.v1.RecordConsentRequest.kvkk:type_name -> izin.v1.KvkkStatus
-	25, // 20: izin.v1.RecordConsentResponse.events:type_name -> izin.v1.ConsentEvent
-	2,  // 21: izin.v1.RecordConsentResponse.results:type_name -> izin.v1.ConsentResult
-	20, // 22: izin.v1.RecordConsentResponse.kvkk:type_name -> izin.v1.KvkkState
-	18, // 23: izin.v1.RejectConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	19, // 24: izin.v1.RejectConsentRequest.types:type_name -> izin.v1.ConsentType
-	22, // 25: izin.v1.RejectConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
-	25, // 26: izin.v1.RejectConsentResponse.events:type_name -> izin.v1.ConsentEvent
-	2,  // 27: izin.v1.RejectConsentResponse.results:type_name -> izin.v1.ConsentResult
-	20, // 28: izin.v1.RejectConsentResponse.kvkk:type_name -> izin.v1.KvkkState
-	25, // 29: izin.v1.ListConsentEventsResponse.events:type_name -> izin.v1.ConsentEvent
-	15, // 30: izin.v1.ImportConsentsRequest.rows:type_name -> izin.v1.ImportRow
-	18, // 31: izin.v1.ImportRow.recipient_type:type_name -> izin.v1.RecipientType
-	19, // 32: izin.v1.ImportRow.type:type_name -> izin.v1.ConsentType
-	21, // 33: izin.v1.ImportRow.status:type_name -> izin.v1.ConsentStatus
-	22, // 34: izin.v1.ImportRow.consent_time:type_name -> google.protobuf.Timestamp
-	17, // 35: izin.v1.ImportConsentsResponse.errors:type_name -> izin.v1.ImportRowError
-	0,  // 36: izin.v1.ConsentService.CheckConsent:input_type -> izin.v1.CheckConsentRequest
-	3,  // 37: izin.v1.ConsentService.BatchCheckConsents:input_type -> izin.v1.BatchCheckConsentsRequest
-	6,  // 38: izin.v1.ConsentService.StreamCheckConsents:input_type -> izin.v1.StreamCheckConsentsRequest
-	8,  // 39: izin.v1.ConsentService.RecordConsent:input_type -> izin.v1.RecordConsentRequest
-	10, // 40: izin.v1.ConsentService.RejectConsent:input_type -> izin.v1.RejectConsentRequest
-	12, // 41: izin.v1.ConsentService.ListConsentEvents:input_type -> izin.v1.ListConsentEventsRequest
-	14, // 42: izin.v1.ConsentService.ImportConsents:input_type -> izin.v1.ImportConsentsRequest
-	1,  // 43: izin.v1.ConsentService.CheckConsent:output_type -> izin.v1.CheckConsentResponse
-	4,  // 44: izin.v1.ConsentService.BatchCheckConsents:output_type -> izin.v1.BatchCheckConsentsResponse
-	7,  // 45: izin.v1.ConsentService.StreamCheckConsents:output_type -> izin.v1.StreamCheckConsentsResponse
-	9,  // 46: izin.v1.ConsentService.RecordConsent:output_type -> izin.v1.RecordConsentResponse
-	11, // 47: izin.v1.ConsentService.RejectConsent:output_type -> izin.v1.RejectConsentResponse
-	13, // 48: izin.v1.ConsentService.ListConsentEvents:output_type -> izin.v1.ListConsentEventsResponse
-	16, // 49: izin.v1.ConsentService.ImportConsents:output_type -> izin.v1.ImportConsentsResponse
-	43, // [43:50] is the sub-list for method output_type
-	36, // [36:43] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	19, // 0: izin.v1.CheckConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	20, // 1: izin.v1.CheckConsentRequest.types:type_name -> izin.v1.ConsentType
+	19, // 2: izin.v1.CheckConsentResponse.recipient_type:type_name -> izin.v1.RecipientType
+	3,  // 3: izin.v1.CheckConsentResponse.results:type_name -> izin.v1.ConsentResult
+	21, // 4: izin.v1.CheckConsentResponse.kvkk:type_name -> izin.v1.KvkkState
+	20, // 5: izin.v1.ConsentResult.type:type_name -> izin.v1.ConsentType
+	22, // 6: izin.v1.ConsentResult.status:type_name -> izin.v1.ConsentStatus
+	23, // 7: izin.v1.ConsentResult.consent_time:type_name -> google.protobuf.Timestamp
+	24, // 8: izin.v1.ConsentResult.kvkk:type_name -> izin.v1.KvkkStatus
+	1,  // 9: izin.v1.BatchCheckConsentsRequest.checks:type_name -> izin.v1.CheckConsentRequest
+	6,  // 10: izin.v1.BatchCheckConsentsResponse.items:type_name -> izin.v1.CheckConsentItem
+	2,  // 11: izin.v1.CheckConsentItem.result:type_name -> izin.v1.CheckConsentResponse
+	25, // 12: izin.v1.CheckConsentItem.error:type_name -> google.rpc.Status
+	1,  // 13: izin.v1.StreamCheckConsentsRequest.check:type_name -> izin.v1.CheckConsentRequest
+	2,  // 14: izin.v1.StreamCheckConsentsResponse.result:type_name -> izin.v1.CheckConsentResponse
+	25, // 15: izin.v1.StreamCheckConsentsResponse.error:type_name -> google.rpc.Status
+	19, // 16: izin.v1.RecordConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	20, // 17: izin.v1.RecordConsentRequest.types:type_name -> izin.v1.ConsentType
+	23, // 18: izin.v1.RecordConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
+	24, // 19: izin.v1.RecordConsentRequest.kvkk:type_name -> izin.v1.KvkkStatus
+	26, // 20: izin.v1.RecordConsentResponse.events:type_name -> izin.v1.ConsentEvent
+	3,  // 21: izin.v1.RecordConsentResponse.results:type_name -> izin.v1.ConsentResult
+	21, // 22: izin.v1.RecordConsentResponse.kvkk:type_name -> izin.v1.KvkkState
+	19, // 23: izin.v1.RejectConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	20, // 24: izin.v1.RejectConsentRequest.types:type_name -> izin.v1.ConsentType
+	23, // 25: izin.v1.RejectConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
+	26, // 26: izin.v1.RejectConsentResponse.events:type_name -> izin.v1.ConsentEvent
+	3,  // 27: izin.v1.RejectConsentResponse.results:type_name -> izin.v1.ConsentResult
+	21, // 28: izin.v1.RejectConsentResponse.kvkk:type_name -> izin.v1.KvkkState
+	26, // 29: izin.v1.ListConsentEventsResponse.events:type_name -> izin.v1.ConsentEvent
+	16, // 30: izin.v1.ImportConsentsRequest.rows:type_name -> izin.v1.ImportRow
+	0,  // 31: izin.v1.ImportConsentsRequest.iys_mode:type_name -> izin.v1.ImportIysMode
+	19, // 32: izin.v1.ImportRow.recipient_type:type_name -> izin.v1.RecipientType
+	20, // 33: izin.v1.ImportRow.type:type_name -> izin.v1.ConsentType
+	22, // 34: izin.v1.ImportRow.status:type_name -> izin.v1.ConsentStatus
+	23, // 35: izin.v1.ImportRow.consent_time:type_name -> google.protobuf.Timestamp
+	18, // 36: izin.v1.ImportConsentsResponse.errors:type_name -> izin.v1.ImportRowError
+	1,  // 37: izin.v1.ConsentService.CheckConsent:input_type -> izin.v1.CheckConsentRequest
+	4,  // 38: izin.v1.ConsentService.BatchCheckConsents:input_type -> izin.v1.BatchCheckConsentsRequest
+	7,  // 39: izin.v1.ConsentService.StreamCheckConsents:input_type -> izin.v1.StreamCheckConsentsRequest
+	9,  // 40: izin.v1.ConsentService.RecordConsent:input_type -> izin.v1.RecordConsentRequest
+	11, // 41: izin.v1.ConsentService.RejectConsent:input_type -> izin.v1.RejectConsentRequest
+	13, // 42: izin.v1.ConsentService.ListConsentEvents:input_type -> izin.v1.ListConsentEventsRequest
+	15, // 43: izin.v1.ConsentService.ImportConsents:input_type -> izin.v1.ImportConsentsRequest
+	2,  // 44: izin.v1.ConsentService.CheckConsent:output_type -> izin.v1.CheckConsentResponse
+	5,  // 45: izin.v1.ConsentService.BatchCheckConsents:output_type -> izin.v1.BatchCheckConsentsResponse
+	8,  // 46: izin.v1.ConsentService.StreamCheckConsents:output_type -> izin.v1.StreamCheckConsentsResponse
+	10, // 47: izin.v1.ConsentService.RecordConsent:output_type -> izin.v1.RecordConsentResponse
+	12, // 48: izin.v1.ConsentService.RejectConsent:output_type -> izin.v1.RejectConsentResponse
+	14, // 49: izin.v1.ConsentService.ListConsentEvents:output_type -> izin.v1.ListConsentEventsResponse
+	17, // 50: izin.v1.ConsentService.ImportConsents:output_type -> izin.v1.ImportConsentsResponse
+	44, // [44:51] is the sub-list for method output_type
+	37, // [37:44] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_consent_service_proto_init() }
@@ -1640,13 +1744,14 @@ func file_izin_v1_consent_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_izin_v1_consent_service_proto_rawDesc), len(file_izin_v1_consent_service_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_izin_v1_consent_service_proto_goTypes,
 		DependencyIndexes: file_izin_v1_consent_service_proto_depIdxs,
+		EnumInfos:         file_izin_v1_consent_service_proto_enumTypes,
 		MessageInfos:      file_izin_v1_consent_service_proto_msgTypes,
 	}.Build()
 	File_izin_v1_consent_service_proto = out.File

@@ -49,11 +49,13 @@ from izin._gen.izin.v1.admin_service_pb2 import IYS_UPLOAD_STATE_PENDING as IYS_
 from izin._gen.izin.v1.admin_service_pb2 import IYS_UPLOAD_STATE_SUBMITTED as IYS_UPLOAD_STATE_SUBMITTED
 from izin._gen.izin.v1.admin_service_pb2 import IYS_UPLOAD_STATE_ACCEPTED as IYS_UPLOAD_STATE_ACCEPTED
 from izin._gen.izin.v1.admin_service_pb2 import IYS_UPLOAD_STATE_REFUSED as IYS_UPLOAD_STATE_REFUSED
+from izin._gen.izin.v1.admin_service_pb2 import IYS_UPLOAD_STATE_SKIPPED as IYS_UPLOAD_STATE_SKIPPED
 from izin._gen.izin.v1.admin_service_pb2_grpc import AdminServiceStub as AdminServiceStub
 from izin._gen.izin.v1.admin_service_pb2_grpc import AdminServiceServicer as AdminServiceServicer
 from izin._gen.izin.v1.admin_service_pb2_grpc import add_AdminServiceServicer_to_server as add_AdminServiceServicer_to_server
 from izin._gen.izin.v1 import consent_service_pb2 as consent_service_pb2
 from izin._gen.izin.v1 import consent_service_pb2_grpc as consent_service_pb2_grpc
+from izin._gen.izin.v1.consent_service_pb2 import ImportIysMode as ImportIysMode
 from izin._gen.izin.v1.consent_service_pb2 import CheckConsentRequest as CheckConsentRequest
 from izin._gen.izin.v1.consent_service_pb2 import CheckConsentResponse as CheckConsentResponse
 from izin._gen.izin.v1.consent_service_pb2 import ConsentResult as ConsentResult
@@ -72,6 +74,9 @@ from izin._gen.izin.v1.consent_service_pb2 import ImportConsentsRequest as Impor
 from izin._gen.izin.v1.consent_service_pb2 import ImportRow as ImportRow
 from izin._gen.izin.v1.consent_service_pb2 import ImportConsentsResponse as ImportConsentsResponse
 from izin._gen.izin.v1.consent_service_pb2 import ImportRowError as ImportRowError
+from izin._gen.izin.v1.consent_service_pb2 import IMPORT_IYS_MODE_UNSPECIFIED as IMPORT_IYS_MODE_UNSPECIFIED
+from izin._gen.izin.v1.consent_service_pb2 import IMPORT_IYS_MODE_UPLOAD as IMPORT_IYS_MODE_UPLOAD
+from izin._gen.izin.v1.consent_service_pb2 import IMPORT_IYS_MODE_ALREADY_REGISTERED as IMPORT_IYS_MODE_ALREADY_REGISTERED
 from izin._gen.izin.v1.consent_service_pb2_grpc import ConsentServiceStub as ConsentServiceStub
 from izin._gen.izin.v1.consent_service_pb2_grpc import ConsentServiceServicer as ConsentServiceServicer
 from izin._gen.izin.v1.consent_service_pb2_grpc import add_ConsentServiceServicer_to_server as add_ConsentServiceServicer_to_server
@@ -218,11 +223,13 @@ __all__ = [
     "IYS_UPLOAD_STATE_SUBMITTED",
     "IYS_UPLOAD_STATE_ACCEPTED",
     "IYS_UPLOAD_STATE_REFUSED",
+    "IYS_UPLOAD_STATE_SKIPPED",
     "AdminServiceStub",
     "AdminServiceServicer",
     "add_AdminServiceServicer_to_server",
     "consent_service_pb2",
     "consent_service_pb2_grpc",
+    "ImportIysMode",
     "CheckConsentRequest",
     "CheckConsentResponse",
     "ConsentResult",
@@ -241,6 +248,9 @@ __all__ = [
     "ImportRow",
     "ImportConsentsResponse",
     "ImportRowError",
+    "IMPORT_IYS_MODE_UNSPECIFIED",
+    "IMPORT_IYS_MODE_UPLOAD",
+    "IMPORT_IYS_MODE_ALREADY_REGISTERED",
     "ConsentServiceStub",
     "ConsentServiceServicer",
     "add_ConsentServiceServicer_to_server",

@@ -22,11 +22,13 @@ class IysUploadState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     IYS_UPLOAD_STATE_SUBMITTED: _ClassVar[IysUploadState]
     IYS_UPLOAD_STATE_ACCEPTED: _ClassVar[IysUploadState]
     IYS_UPLOAD_STATE_REFUSED: _ClassVar[IysUploadState]
+    IYS_UPLOAD_STATE_SKIPPED: _ClassVar[IysUploadState]
 IYS_UPLOAD_STATE_UNSPECIFIED: IysUploadState
 IYS_UPLOAD_STATE_PENDING: IysUploadState
 IYS_UPLOAD_STATE_SUBMITTED: IysUploadState
 IYS_UPLOAD_STATE_ACCEPTED: IysUploadState
 IYS_UPLOAD_STATE_REFUSED: IysUploadState
+IYS_UPLOAD_STATE_SKIPPED: IysUploadState
 
 class CreateConsentTextRequest(_message.Message):
     __slots__ = ("brand", "kind", "language", "title", "body")
@@ -305,13 +307,14 @@ class GetIysStatusResponse(_message.Message):
     def __init__(self, brands: _Optional[_Iterable[_Union[IysBrandStatus, _Mapping]]] = ...) -> None: ...
 
 class IysBrandStatus(_message.Message):
-    __slots__ = ("brand", "enabled", "pending", "submitted", "accepted", "refused", "oldest_pending_consent_time", "nearest_deadline", "near_deadline", "overdue", "last_pull_time", "last_error")
+    __slots__ = ("brand", "enabled", "pending", "submitted", "accepted", "refused", "skipped", "oldest_pending_consent_time", "nearest_deadline", "near_deadline", "overdue", "last_pull_time", "last_error")
     BRAND_FIELD_NUMBER: _ClassVar[int]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     PENDING_FIELD_NUMBER: _ClassVar[int]
     SUBMITTED_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     REFUSED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
     OLDEST_PENDING_CONSENT_TIME_FIELD_NUMBER: _ClassVar[int]
     NEAREST_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     NEAR_DEADLINE_FIELD_NUMBER: _ClassVar[int]
@@ -324,13 +327,14 @@ class IysBrandStatus(_message.Message):
     submitted: int
     accepted: int
     refused: int
+    skipped: int
     oldest_pending_consent_time: _timestamp_pb2.Timestamp
     nearest_deadline: _timestamp_pb2.Timestamp
     near_deadline: int
     overdue: int
     last_pull_time: _timestamp_pb2.Timestamp
     last_error: str
-    def __init__(self, brand: _Optional[str] = ..., enabled: bool = ..., pending: _Optional[int] = ..., submitted: _Optional[int] = ..., accepted: _Optional[int] = ..., refused: _Optional[int] = ..., oldest_pending_consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., nearest_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., near_deadline: _Optional[int] = ..., overdue: _Optional[int] = ..., last_pull_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ...) -> None: ...
+    def __init__(self, brand: _Optional[str] = ..., enabled: bool = ..., pending: _Optional[int] = ..., submitted: _Optional[int] = ..., accepted: _Optional[int] = ..., refused: _Optional[int] = ..., skipped: _Optional[int] = ..., oldest_pending_consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., nearest_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., near_deadline: _Optional[int] = ..., overdue: _Optional[int] = ..., last_pull_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ...) -> None: ...
 
 class ListIysUploadsRequest(_message.Message):
     __slots__ = ("state", "brand", "page_size", "page_token")

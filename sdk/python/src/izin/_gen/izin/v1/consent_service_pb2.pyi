@@ -7,12 +7,22 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.rpc import status_pb2 as _status_pb2
 from izin._gen.izin.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ImportIysMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IMPORT_IYS_MODE_UNSPECIFIED: _ClassVar[ImportIysMode]
+    IMPORT_IYS_MODE_UPLOAD: _ClassVar[ImportIysMode]
+    IMPORT_IYS_MODE_ALREADY_REGISTERED: _ClassVar[ImportIysMode]
+IMPORT_IYS_MODE_UNSPECIFIED: ImportIysMode
+IMPORT_IYS_MODE_UPLOAD: ImportIysMode
+IMPORT_IYS_MODE_ALREADY_REGISTERED: ImportIysMode
 
 class CheckConsentRequest(_message.Message):
     __slots__ = ("recipient", "recipient_type", "types", "brand")
@@ -193,14 +203,16 @@ class ListConsentEventsResponse(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[_types_pb2.ConsentEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ImportConsentsRequest(_message.Message):
-    __slots__ = ("brand", "name", "rows")
+    __slots__ = ("brand", "name", "rows", "iys_mode")
     BRAND_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
+    IYS_MODE_FIELD_NUMBER: _ClassVar[int]
     brand: str
     name: str
     rows: _containers.RepeatedCompositeFieldContainer[ImportRow]
-    def __init__(self, brand: _Optional[str] = ..., name: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[ImportRow, _Mapping]]] = ...) -> None: ...
+    iys_mode: ImportIysMode
+    def __init__(self, brand: _Optional[str] = ..., name: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[ImportRow, _Mapping]]] = ..., iys_mode: _Optional[_Union[ImportIysMode, str]] = ...) -> None: ...
 
 class ImportRow(_message.Message):
     __slots__ = ("line", "recipient", "recipient_type", "type", "status", "iys_source", "consent_time", "evidence_reference", "retailer_code")
@@ -225,20 +237,26 @@ class ImportRow(_message.Message):
     def __init__(self, line: _Optional[int] = ..., recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[_types_pb2.RecipientType, str]] = ..., type: _Optional[_Union[_types_pb2.ConsentType, str]] = ..., status: _Optional[_Union[_types_pb2.ConsentStatus, str]] = ..., iys_source: _Optional[str] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evidence_reference: _Optional[str] = ..., retailer_code: _Optional[str] = ...) -> None: ...
 
 class ImportConsentsResponse(_message.Message):
-    __slots__ = ("import_id", "rows", "accepted", "unchanged", "refused", "errors")
+    __slots__ = ("import_id", "rows", "accepted", "unchanged", "refused", "errors", "queued_for_iys", "already_registered", "outside_window")
     IMPORT_ID_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     REFUSED_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FOR_IYS_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_REGISTERED_FIELD_NUMBER: _ClassVar[int]
+    OUTSIDE_WINDOW_FIELD_NUMBER: _ClassVar[int]
     import_id: str
     rows: int
     accepted: int
     unchanged: int
     refused: int
     errors: _containers.RepeatedCompositeFieldContainer[ImportRowError]
-    def __init__(self, import_id: _Optional[str] = ..., rows: _Optional[int] = ..., accepted: _Optional[int] = ..., unchanged: _Optional[int] = ..., refused: _Optional[int] = ..., errors: _Optional[_Iterable[_Union[ImportRowError, _Mapping]]] = ...) -> None: ...
+    queued_for_iys: int
+    already_registered: int
+    outside_window: int
+    def __init__(self, import_id: _Optional[str] = ..., rows: _Optional[int] = ..., accepted: _Optional[int] = ..., unchanged: _Optional[int] = ..., refused: _Optional[int] = ..., errors: _Optional[_Iterable[_Union[ImportRowError, _Mapping]]] = ..., queued_for_iys: _Optional[int] = ..., already_registered: _Optional[int] = ..., outside_window: _Optional[int] = ...) -> None: ...
 
 class ImportRowError(_message.Message):
     __slots__ = ("line", "field", "reason", "message")
