@@ -29,3 +29,11 @@ func (s *Store) OpenOfSQL(tenantID, brandID string, recipients ...string) string
 		return openOf(tx, tenantID, brandID, recipients).Find(&out)
 	})
 }
+
+// ClaimMessagesSQL is the statement ClaimMessages reads with.
+func (s *Store) ClaimMessagesSQL(now time.Time, limit int) string {
+	return s.w.ToSQL(func(tx *gorm.DB) *gorm.DB {
+		var ids []string
+		return s.claimMessagesQuery(tx, now, limit).Pluck("id", &ids)
+	})
+}

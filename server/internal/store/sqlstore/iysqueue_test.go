@@ -55,8 +55,9 @@ func queueBacklog(t *testing.T, s *sqlstore.Store, tenantID, brandID string, n i
 
 // TestIYSQueuePlans checks, on a backlog the planner has statistics for,
 // that a claim reads the ready index in its order (no sort, no scan of what
-// waits behind the heads) and that finding a consent's next head is a probe
-// of the open-key index: their cost is the batch's, not the backlog's.
+// waits behind the heads), that finding a consent's next head is a probe
+// of the open-key index, and that the SMS outbox's claim reads its partial
+// index: their cost is the batch's, not the backlog's.
 func TestIYSQueuePlans(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines {
@@ -77,6 +78,7 @@ func TestIYSQueuePlans(t *testing.T) {
 			}{
 				{"claim", s.ClaimSQL(ten, b, time.Now(), 1000), "iys_uploads_ready"},
 				{"open uploads", s.OpenOfSQL(ten, b, "+905320000042", "+905320000043"), "iys_uploads_open_key"},
+				{"SMS outbox claim", s.ClaimMessagesSQL(time.Now(), 100), "messages_due"},
 			} {
 				plan := explainPlan(t, s, explain+tc.sql)
 				t.Logf("%s plan:\n%s", tc.name, plan)

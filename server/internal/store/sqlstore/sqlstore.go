@@ -414,17 +414,8 @@ func (s *Store) CountSends(ctx context.Context, c store.SendCount) (int64, error
 func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.Message, error) {
 	var out []store.Message
 	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		q := tx.Model(&store.Message{}).
-			Where("status = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)",
-				store.MessageQueued, now.UTC(), now.UTC()).
-			Order("next_attempt_at").Limit(limit)
-		if s.dialect == Postgres {
-			// Replicas claim disjoint batches. SQLite needs no clause: its
-			// IMMEDIATE transaction already excludes other writers.
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-		}
 		var ids []string
-		if err := q.Pluck("id", &ids).Error; err != nil {
+		if err := s.claimMessagesQuery(tx, now, limit).Pluck("id", &ids).Error; err != nil {
 			return err
 		}
 		if len(ids) == 0 {
@@ -439,6 +430,24 @@ func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, li
 		return tx.Where("id IN ?", ids).Order("next_attempt_at").Find(&out).Error
 	})
 	return out, translate(err)
+}
+
+// queuedMessages is messages_due's predicate, written into the SQL so that
+// SQLite uses the partial index (it does not for a bound parameter).
+var queuedMessages = fmt.Sprintf("status = %d", store.MessageQueued)
+
+// claimMessagesQuery selects due queued messages, oldest due first: a range
+// of messages_due, whatever the number of messages sent before.
+func (s *Store) claimMessagesQuery(tx *gorm.DB, now time.Time, limit int) *gorm.DB {
+	q := tx.Model(&store.Message{}).
+		Where(queuedMessages+" AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)", now.UTC(), now.UTC()).
+		Order("next_attempt_at").Limit(limit)
+	if s.dialect == Postgres {
+		// Replicas claim disjoint batches. SQLite needs no clause: its
+		// IMMEDIATE transaction already excludes other writers.
+		q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+	}
+	return q
 }
 
 func (s *Store) FinishMessage(ctx context.Context, m *store.Message) error {
