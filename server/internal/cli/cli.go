@@ -188,7 +188,10 @@ func (r *root) serveCmd() *cobra.Command {
 	return cmd
 }
 
-const demoTenant = "Demo Mağaza A.Ş."
+const (
+	demoTenant    = "Demo Mağaza A.Ş."
+	demoKeyPrefix = "demo "
+)
 
 func (r *root) printDemo(ctx context.Context, ten *tenancy.Service, l *app.Listeners) error {
 	ts, err := ten.ListTenants(ctx)
@@ -209,22 +212,41 @@ func (r *root) printDemo(ctx context.Context, ten *tenancy.Service, l *app.Liste
 		}
 		tenantID = c.Tenant.ID
 	}
-	key, _, err := ten.CreateAPIKey(ctx, tenantID, "demo "+time.Now().UTC().Format(time.RFC3339), store.ScopeAdmin, "")
+	// Only the key printed now works: a demo key printed by an earlier run
+	// (and perhaps pasted somewhere) is revoked.
+	keys, err := ten.ListAPIKeys(ctx, tenantID)
 	if err != nil {
 		return err
+	}
+	revoked := 0
+	for _, k := range keys {
+		if k.RevokedAt == nil && k.SourceID == nil && strings.HasPrefix(k.Name, demoKeyPrefix) {
+			if _, err := ten.RevokeAPIKey(ctx, tenantID, k.ID); err != nil {
+				return err
+			}
+			revoked++
+		}
+	}
+	key, _, err := ten.CreateAPIKey(ctx, tenantID, demoKeyPrefix+time.Now().UTC().Format(time.RFC3339), store.ScopeAdmin, "")
+	if err != nil {
+		return err
+	}
+	note := ""
+	if revoked > 0 {
+		note = fmt.Sprintf("\n  (%d demo key(s) printed by earlier runs were revoked; use this one.)", revoked)
 	}
 	httpPort := portOf(l.HTTP.Addr().String())
 	fmt.Fprintf(r.out, `
   izin is running with a demo tenant (%s, MERSIS 0123456789012345).
   tenant id : %s
-  API key   : %s     (admin scope; shown once)
+  API key   : %s     (admin scope; shown once)%s
   REST      : http://localhost:%s      gRPC: localhost:%s
 
   Try:
     export IZIN_KEY=%s
     curl -s -H "Authorization: Bearer $IZIN_KEY" localhost:%s/v1/consents:check -d '{"recipient":"+90 532 123 45 67"}'
 
-`, demoTenant, tenantID, key, httpPort, portOf(l.GRPC.Addr().String()), key, httpPort)
+`, demoTenant, tenantID, key, note, httpPort, portOf(l.GRPC.Addr().String()), key, httpPort)
 	return nil
 }
 
