@@ -387,8 +387,15 @@ func (b *Batch) Apply(ctx context.Context, c Change) (*Applied, error) {
 	at := c.ConsentTime.UTC().Truncate(evidence.Precision)
 	var events []*store.ConsentEvent
 	none := 0
+	fromIYS := c.IYS == IYSFromIYS || strings.HasPrefix(c.Evidence.IYSSource, "IYS_")
 	for _, t := range c.Types {
 		cur := b.states[key(t)]
+		at := at
+		if fromIYS && cur != nil && at.Before(cur.ConsentTime) && at.Equal(cur.ConsentTime.Truncate(time.Second)) {
+			// İYS keeps dates to the second: a change made there in the
+			// second of izin's record is not older than it, only rounded.
+			at = cur.ConsentTime
+		}
 		switch {
 		// A RET that İYS holds is recorded even as a first record: izin
 		// then answers what İYS does.
