@@ -271,6 +271,8 @@ func latencies(ds []time.Duration) string {
 		return "none"
 	}
 	s := slices.Sorted(slices.Values(ds))
-	q := func(p float64) time.Duration { return s[min(len(s)-1, int(p*float64(len(s))))].Round(100 * time.Microsecond) }
+	q := func(p float64) time.Duration {
+		return s[min(len(s)-1, int(p*float64(len(s))))].Round(100 * time.Microsecond)
+	}
 	return fmt.Sprintf("p50 %s, p90 %s, p99 %s, max %s", q(0.50), q(0.90), q(0.99), s[len(s)-1].Round(100*time.Microsecond))
 }
