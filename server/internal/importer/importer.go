@@ -464,71 +464,30 @@ type outcome struct {
 func (r *run) writeBatch(ctx context.Context, batch []prepared) error {
 	var out outcome
 	now := r.svc.now()
+	rows := make([]consent.LedgerRow, len(batch))
+	for i := range batch {
+		if p := &batch[i]; p.refused == nil {
+			rows[i] = consent.LedgerRow{Hash: p.hash, Change: &p.change}
+		}
+	}
 	err := r.svc.store.InTx(ctx, func(tx store.Tx) error {
 		out = outcome{}
-		// The chain lock comes first: once held, no other import of the
-		// tenant can mark these rows before this one reads the marks.
-		cb, err := consent.NewBatch(ctx, tx, r.tenantID, now)
-		if err != nil {
-			return err
-		}
-		hashes := make([]string, 0, len(batch))
-		for i := range batch {
-			if batch[i].refused == nil {
-				hashes = append(hashes, batch[i].hash)
-			}
-		}
-		done, err := tx.ImportedRows(ctx, r.tenantID, hashes)
-		if err != nil {
-			return errs.Internal(err, "read imported rows")
-		}
-		recipients := make([]string, 0, len(batch))
-		for i := range batch {
-			if p := &batch[i]; p.refused == nil && !done[p.hash] {
-				recipients = append(recipients, p.change.Recipient)
-			}
-		}
-		if err := cb.Load(ctx, r.brand.ID, recipients); err != nil {
-			return err
-		}
-		marks := make([]*store.ImportRow, 0, len(batch))
-		for i := range batch {
+		return consent.ApplyLedgered(ctx, tx, r.tenantID, r.brand.ID, now, rows, func(i int, res consent.LedgerResult) {
 			p := &batch[i]
 			switch {
-			case p.refused != nil:
+			case res.Passed:
 				out.refuse(*p.refused)
-				continue
-			case done[p.hash]:
-				out.unchanged++
-				continue
-			}
-			applied, err := cb.Apply(ctx, p.change)
-			if err != nil {
-				if e, ok := errs.As(err); !ok || e.Kind == errs.KindInternal {
-					return err
-				}
+			case res.Refused != nil:
 				// The rules name no field for a first RET: the status is
 				// what cannot be.
-				out.refuse(*refuseErr(p.line, "status", err).refused)
-				continue
-			}
-			// A repeat of this row later in the batch (or file) is now
-			// marked, so it counts as unchanged.
-			done[p.hash] = true
-			mark := &store.ImportRow{TenantID: r.tenantID, RowHash: p.hash, CreatedAt: now}
-			if len(applied.Events) > 0 {
-				mark.EventID = applied.Events[0].ID
+				out.refuse(*refuseErr(p.line, "status", res.Refused).refused)
+			case res.Seen, len(res.Applied.Events) == 0: // imported before; ONAY after ONAY
+				out.unchanged++
+			default:
 				out.accepted++
 				out.count(p.change)
-			} else {
-				out.unchanged++ // ONAY after ONAY, RET after RET
 			}
-			marks = append(marks, mark)
-		}
-		if err := tx.InsertImportRows(ctx, marks); err != nil {
-			return errs.Internal(err, "mark rows imported")
-		}
-		return cb.Flush(ctx)
+		})
 	})
 	if err != nil {
 		return errs.Wrap(err, "import consents")

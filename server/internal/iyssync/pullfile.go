@@ -277,71 +277,32 @@ type pullOutcome struct {
 func (r *pullRun) write(ctx context.Context, chunk []pullRow) error {
 	var out pullOutcome
 	now := r.p.now()
+	rows := make([]consent.LedgerRow, len(chunk))
+	for i := range chunk {
+		if c := &chunk[i]; c.skip == nil {
+			rows[i] = consent.LedgerRow{Hash: c.hash, Change: &c.change}
+		}
+	}
 	err := r.p.store.InTx(ctx, func(tx store.Tx) error {
 		out = pullOutcome{}
-		// The chain lock first: no other pull or import of the tenant can
-		// mark these rows before this one reads the marks.
-		cb, err := consent.NewBatch(ctx, tx, r.tenantID, now)
-		if err != nil {
-			return err
-		}
-		hashes := make([]string, 0, len(chunk))
-		for i := range chunk {
-			if chunk[i].skip == nil {
-				hashes = append(hashes, chunk[i].hash)
-			}
-		}
-		done, err := tx.ImportedRows(ctx, r.tenantID, hashes)
-		if err != nil {
-			return errs.Internal(err, "read pulled rows")
-		}
-		recipients := make([]string, 0, len(chunk))
-		for i := range chunk {
-			if c := &chunk[i]; c.skip == nil && !done[c.hash] {
-				recipients = append(recipients, c.change.Recipient)
-			}
-		}
-		if err := cb.Load(ctx, r.brand.ID, recipients); err != nil {
-			return err
-		}
-		marks := make([]*store.ImportRow, 0, len(chunk))
-		for i := range chunk {
+		return consent.ApplyLedgered(ctx, tx, r.tenantID, r.brand.ID, now, rows, func(i int, res consent.LedgerResult) {
 			c := &chunk[i]
 			switch {
-			case c.skip != nil:
+			case res.Passed:
 				out.skips = append(out.skips, *c.skip)
-				continue
-			case done[c.hash]:
-				out.unchanged++
-				continue
-			}
-			applied, err := cb.Apply(ctx, c.change)
-			if err != nil {
-				e, ok := errs.As(err)
-				if !ok || e.Kind != errs.KindFailedPrecondition {
-					return err
-				}
+			case res.Refused != nil:
+				e, _ := errs.As(res.Refused)
 				reason := SkipRule
 				if e.Reason == errs.ReasonInvalidConsentTime {
 					reason = SkipOlder
 				}
 				out.skips = append(out.skips, PullSkip{Line: c.line, Reason: reason, Field: e.Field, Message: e.Message})
-				continue
-			}
-			done[c.hash] = true
-			mark := &store.ImportRow{TenantID: r.tenantID, RowHash: c.hash, CreatedAt: now}
-			if len(applied.Events) > 0 {
-				mark.EventID = applied.Events[0].ID
-				out.applied++
-			} else {
+			case res.Seen, len(res.Applied.Events) == 0:
 				out.unchanged++
+			default:
+				out.applied++
 			}
-			marks = append(marks, mark)
-		}
-		if err := tx.InsertImportRows(ctx, marks); err != nil {
-			return errs.Internal(err, "mark rows pulled")
-		}
-		return cb.Flush(ctx)
+		})
 	})
 	if err != nil {
 		return errs.Wrap(err, "pull İYS file")
