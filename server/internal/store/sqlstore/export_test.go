@@ -21,6 +21,15 @@ func (s *Store) ClaimSQL(tenantID, brandID string, now time.Time, limit int) str
 	})
 }
 
+// ClaimUpdateSQL is the whole claim: the UPDATE that leases what ClaimSQL
+// selects.
+func (s *Store) ClaimUpdateSQL(tenantID, brandID string, now time.Time, limit int) string {
+	return s.w.ToSQL(func(tx *gorm.DB) *gorm.DB {
+		var out []map[string]any
+		return s.claimUpdate(tx, tenantID, brandID, now, now.Add(time.Minute), limit).Scan(&out)
+	})
+}
+
 // OpenOfSQL is the statement that reads the open uploads of recipients, to
 // queue behind them or to find their next head.
 func (s *Store) OpenOfSQL(tenantID, brandID string, recipients ...string) string {

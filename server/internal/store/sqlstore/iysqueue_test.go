@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 )
 
 // queueTenant creates a tenant and brand for queue tests.
-func queueTenant(t *testing.T, s *sqlstore.Store) (tenantID, brandID string) {
+func queueTenant(t testing.TB, s *sqlstore.Store) (tenantID, brandID string) {
 	t.Helper()
 	now := time.Now().UTC()
 	ten := store.Tenant{ID: uuid.NewString(), Name: "Queue", Mersis: fmt.Sprintf("%016d", time.Now().UnixNano()%1e16),
@@ -28,7 +29,7 @@ func queueTenant(t *testing.T, s *sqlstore.Store) (tenantID, brandID string) {
 
 // queueBacklog queues n consents with two changes each: a grant, and a
 // rejection behind it.
-func queueBacklog(t *testing.T, s *sqlstore.Store, tenantID, brandID string, n int) {
+func queueBacklog(t testing.TB, s *sqlstore.Store, tenantID, brandID string, n int) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -77,6 +78,7 @@ func TestIYSQueuePlans(t *testing.T) {
 				name, sql, index string
 			}{
 				{"claim", s.ClaimSQL(ten, b, time.Now(), 1000), "iys_uploads_ready"},
+				{"claim and lease", s.ClaimUpdateSQL(ten, b, time.Now(), 1000), "iys_uploads_ready"},
 				{"open uploads", s.OpenOfSQL(ten, b, "+905320000042", "+905320000043"), "iys_uploads_open_key"},
 				{"SMS outbox claim", s.ClaimMessagesSQL(time.Now(), 100), "messages_due"},
 			} {
@@ -174,5 +176,56 @@ func TestIYSQueueMigration(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkIYSClaim claims and releases a batch of 1000 heads from queues
+// of different sizes, half of each queued behind a head: the time per claim
+// should not grow with the queue (compare the sub-benchmarks of one run).
+//
+//	go test ./server/internal/store/sqlstore -run '^$' -bench IYSClaim -benchtime 20x
+func BenchmarkIYSClaim(b *testing.B) {
+	for _, e := range []struct {
+		name string
+		url  func(b *testing.B) string
+	}{
+		{"SQLite", func(b *testing.B) string { return "sqlite:" + filepath.Join(b.TempDir(), "izin.db") }},
+		{"Postgres", func(b *testing.B) string { return pg.DatabaseURL(b) }},
+	} {
+		for _, consents := range []int{5000, 50000} {
+			b.Run(fmt.Sprintf("%s/backlog=%d", e.name, 2*consents), func(b *testing.B) {
+				s, err := sqlstore.Open(context.Background(), e.url(b))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = s.Close() })
+				if _, err := s.Migrate(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				ten, br := queueTenant(b, s)
+				queueBacklog(b, s, ten, br, consents)
+				if s.Dialect() == sqlstore.Postgres {
+					// As autovacuum would after a large import.
+					if err := s.DB().Exec("ANALYZE iys_uploads").Error; err != nil {
+						b.Fatal(err)
+					}
+				}
+				ctx := context.Background()
+				b.ResetTimer()
+				for b.Loop() {
+					now := time.Now()
+					got, err := s.ClaimIYSUploads(ctx, ten, br, now, now.Add(time.Minute), 1000)
+					if err != nil || len(got) != 1000 {
+						b.Fatalf("claim = %d, %v", len(got), err)
+					}
+					b.StopTimer()
+					// Give them back: release the lease.
+					if _, err := s.FinishIYSUploads(ctx, got, store.IYSPending, ""); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+				}
+			})
+		}
 	}
 }

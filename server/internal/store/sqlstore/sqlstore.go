@@ -3,12 +3,14 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -413,21 +415,18 @@ func (s *Store) CountSends(ctx context.Context, c store.SendCount) (int64, error
 
 func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.Message, error) {
 	var out []store.Message
+	// One statement, as ClaimIYSUploads (see claimUpdate there).
 	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var ids []string
-		if err := s.claimMessagesQuery(tx, now, limit).Pluck("id", &ids).Error; err != nil {
-			return err
+		sub := s.claimMessagesQuery(tx.Session(&gorm.Session{NewDB: true}), now, limit).Select("id")
+		ids := "id IN (?)"
+		if s.dialect == Postgres {
+			ids = "id = ANY(ARRAY(?))"
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		if err := tx.Model(&store.Message{}).Where("id IN ?", ids).Updates(map[string]any{
-			"lease_until": leaseUntil.UTC(),
-			"attempts":    gorm.Expr("attempts + 1"),
-		}).Error; err != nil {
-			return err
-		}
-		return tx.Where("id IN ?", ids).Order("next_attempt_at").Find(&out).Error
+		return tx.Raw("UPDATE messages SET lease_until = ?, attempts = attempts + 1 WHERE "+ids+" RETURNING *", leaseUntil.UTC(), sub).
+			Scan(&out).Error
+	})
+	slices.SortFunc(out, func(a, b store.Message) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
 	})
 	return out, translate(err)
 }
