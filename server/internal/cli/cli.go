@@ -517,7 +517,7 @@ func (r *root) auditCmd() *cobra.Command {
 // events appended meanwhile do not count as a break.
 func verifyChain(ctx context.Context, st store.Store, tenantID string) (int64, error) {
 	var head store.ChainHead
-	if err := st.InTx(ctx, func(tx store.Tx) error {
+	if err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		head, err = tx.LockChain(ctx, tenantID)
 		return err

@@ -24,7 +24,7 @@ import (
 
 // Store is what the consent service reads and writes.
 type Store interface {
-	InTx(ctx context.Context, fn func(tx store.Tx) error) error
+	InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
 	ConsentStates(ctx context.Context, tenantID, brandID, recipient string, rtype store.RecipientType) ([]store.ConsentState, error)
 	ListConsentEvents(ctx context.Context, f store.EventFilter) ([]store.ConsentEvent, error)
 	ConsentTexts(ctx context.Context, tenantID string, ids []string) ([]store.ConsentText, error)
@@ -625,7 +625,7 @@ func (s *Service) change(ctx context.Context, p auth.Principal, req ChangeReques
 	c := Change{TenantID: p.TenantID, Brand: b, Recipient: r.Value, RecipientType: RecipientType(req.RecipientType),
 		Types: types, Status: status, ConsentTime: at, Evidence: ev, KVKK: kvkk}
 	var out *ChangeResponse
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		if req.SendConfirmation && s.confirm != nil {
 			id, err := s.confirm.QueueConfirmation(ctx, tx, t, b, r.Value, c.RecipientType, nil, types, at)
 			if err != nil {

@@ -190,7 +190,7 @@ func verifyChain(t *testing.T, e *env) {
 		t.Fatalf("hash chain: %v", err)
 	}
 	var head store.ChainHead
-	if err := e.st.InTx(ctx, func(tx store.Tx) error {
+	if err := e.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		head, err = tx.LockChain(ctx, e.p.TenantID)
 		return err

@@ -57,7 +57,7 @@ func (s *Service) RejectByLink(ctx context.Context, token string, c evidence.Cli
 	c = c.Clean()
 	ev := Evidence{MessageIDs: []string{l.MessageID}, IYSSource: RejectLinkSource, Reference: "reject_link",
 		IPAddress: c.IP, UserAgent: c.UserAgent}
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		_, err := Apply(ctx, tx, Change{TenantID: l.TenantID, Brand: b, Recipient: l.Recipient, RecipientType: l.RecipientType,
 			Types: store.SplitTypes(l.Types), Status: store.StatusRejected, ConsentTime: now, Evidence: ev}, now)
 		// Nothing to reject (no consent was ever recorded for these types,

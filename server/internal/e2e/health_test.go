@@ -147,7 +147,7 @@ func TestReadyzWhileWriterHeld(t *testing.T) {
 
 	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
-		done <- s.App.Store.InTx(context.Background(), func(store.Tx) error {
+		done <- s.App.Store.InTx(context.Background(), func(context.Context, store.Tx) error {
 			close(held)
 			<-release
 			return nil

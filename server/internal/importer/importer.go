@@ -151,7 +151,7 @@ type Window interface {
 
 // Store is what the importer writes through.
 type Store interface {
-	InTx(ctx context.Context, fn func(tx store.Tx) error) error
+	InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
 }
 
 // Directory resolves brands.
@@ -470,7 +470,7 @@ func (r *run) writeBatch(ctx context.Context, batch []prepared) error {
 			rows[i] = consent.LedgerRow{Hash: p.hash, Change: &p.change}
 		}
 	}
-	err := r.svc.store.InTx(ctx, func(tx store.Tx) error {
+	err := r.svc.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		out = outcome{}
 		return consent.ApplyLedgered(ctx, tx, r.tenantID, r.brand.ID, now, rows, func(i int, res consent.LedgerResult) {
 			p := &batch[i]

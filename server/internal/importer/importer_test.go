@@ -93,7 +93,7 @@ func (e *env) verifyChain(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	var head store.ChainHead
-	if err := e.st.InTx(ctx, func(tx store.Tx) (err error) {
+	if err := e.st.InTx(ctx, func(ctx context.Context, tx store.Tx) (err error) {
 		head, err = tx.LockChain(ctx, e.admin.TenantID)
 		return err
 	}); err != nil {

@@ -82,7 +82,7 @@ type PullReport struct {
 
 // PullStore is what a pull writes through.
 type PullStore interface {
-	InTx(ctx context.Context, fn func(tx store.Tx) error) error
+	InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
 }
 
 // PullDirectory resolves brands.
@@ -283,7 +283,7 @@ func (r *pullRun) write(ctx context.Context, chunk []pullRow) error {
 			rows[i] = consent.LedgerRow{Hash: c.hash, Change: &c.change}
 		}
 	}
-	err := r.p.store.InTx(ctx, func(tx store.Tx) error {
+	err := r.p.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		out = pullOutcome{}
 		return consent.ApplyLedgered(ctx, tx, r.tenantID, r.brand.ID, now, rows, func(i int, res consent.LedgerResult) {
 			c := &chunk[i]

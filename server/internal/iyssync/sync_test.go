@@ -324,7 +324,7 @@ func TestReconcileDailyFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = f.st.InTx(t.Context(), func(tx store.Tx) error {
+		err = f.st.InTx(t.Context(), func(ctx context.Context, tx store.Tx) error {
 			c, err := tx.LockIYSCursor(t.Context(), f.tenant, f.brand.ID, time.Now())
 			if err != nil {
 				return err

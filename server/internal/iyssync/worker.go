@@ -66,7 +66,7 @@ func DefaultClientFactory(baseURL string, creds iys.Credentials) (Client, error)
 
 // Store is what the worker reads and writes.
 type Store interface {
-	InTx(ctx context.Context, fn func(tx store.Tx) error) error
+	InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
 	ListIYSConfigs(ctx context.Context, tenantID string) ([]store.IYSConfig, error)
 	ListIYSCursors(ctx context.Context, tenantID string) ([]store.IYSCursor, error)
 	ClaimIYSUploads(ctx context.Context, tenantID, brandID string, now, leaseUntil time.Time, limit int) ([]store.IYSUpload, error)
@@ -322,7 +322,7 @@ func storeErr(err error, what string) error {
 // successful pull, its time on the brand's cursor row.
 func (w *Worker) finishRun(ctx context.Context, cfg *store.IYSConfig, rep *BrandReport, pulled bool) error {
 	now := w.opts.Now().UTC()
-	err := w.store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	err := w.store.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
 		c, err := tx.LockIYSCursor(ctx, cfg.TenantID, cfg.BrandID, now)
 		if err != nil {
 			return err
@@ -749,7 +749,7 @@ func (w *Worker) pull(ctx context.Context, r *brandRun) error {
 		}
 		now := w.opts.Now().UTC()
 		applied := 0
-		err = w.store.InTx(ctx, func(tx store.Tx) error {
+		err = w.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 			applied = 0
 			c, err := tx.LockIYSCursor(ctx, r.cfg.TenantID, r.cfg.BrandID, now)
 			if err != nil {
@@ -850,7 +850,7 @@ func (w *Worker) reconcile(ctx context.Context, r *brandRun) error {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].CreationDate.Before(list[j].CreationDate) })
 		now := w.opts.Now().UTC()
 		applied := 0
-		err = w.store.InTx(ctx, func(tx store.Tx) error {
+		err = w.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 			applied = 0
 			c, err := tx.LockIYSCursor(ctx, r.cfg.TenantID, r.cfg.BrandID, now)
 			if err != nil {

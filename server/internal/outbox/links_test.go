@@ -55,7 +55,7 @@ func TestLinksInMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	var landingID, confID string
-	err = f.st.InTx(ctx, func(tx store.Tx) error {
+	err = f.st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		if landingID, err = q.QueueLandingLink(ctx, tx, f.tenant, f.brand, "+905321234567", "v1", token,
 			[]store.ConsentType{store.ConsentSMS, store.ConsentCall}); err != nil {

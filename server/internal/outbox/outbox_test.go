@@ -42,7 +42,7 @@ func (f *fixture) queue(t *testing.T, provider string, rollback bool) string {
 	q := NewQueue(sms.DefaultTemplates(), provider, time.Now)
 	var id string
 	errRollback := errors.New("rollback")
-	err := f.st.InTx(context.Background(), func(tx store.Tx) error {
+	err := f.st.InTx(context.Background(), func(ctx context.Context, tx store.Tx) error {
 		var err error
 		id, _, err = q.QueueActivation(context.Background(), tx, f.tenant, f.brand, "05321234567", "v1", "975310",
 			[]store.ConsentType{store.ConsentSMS})

@@ -589,7 +589,7 @@ type Tx interface {
 // test suite runs against.
 type Store interface {
 	// InTx runs fn in one transaction; fn's error rolls it back.
-	InTx(ctx context.Context, fn func(tx Tx) error) error
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 
 	CreateTenant(ctx context.Context, t *Tenant, b *Brand) error
 	GetTenant(ctx context.Context, id string) (*Tenant, error)

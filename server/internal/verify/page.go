@@ -171,7 +171,7 @@ func (s *Service) OpenPage(ctx context.Context, token, lang string, _ evidence.C
 	if v.PageViewedAt == nil && v.Status == store.VerificationPending {
 		// The first view is evidence (when the customer first saw the
 		// texts); later views change nothing.
-		err := s.store.InTx(ctx, func(tx store.Tx) error {
+		err := s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 			lv, err := tx.LockLandingVerification(ctx, linktoken.Hash(token))
 			if err != nil {
 				return tokenNotFound(err)
@@ -233,7 +233,7 @@ func (s *Service) SubmitPage(ctx context.Context, token string, f PageForm) (*Pa
 	}
 	var v *store.Verification
 	var expired error
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		if v, err = tx.LockLandingVerification(ctx, linktoken.Hash(token)); err != nil {
 			return tokenNotFound(err)

@@ -30,7 +30,7 @@ import (
 
 // Store is what verifications read and write.
 type Store interface {
-	InTx(ctx context.Context, fn func(tx store.Tx) error) error
+	InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
 	GetVerification(ctx context.Context, tenantID, id string) (*store.Verification, error)
 	CountRecentVerifications(ctx context.Context, tenantID, sourceID string, since time.Time) (int64, error)
 	CountSends(ctx context.Context, c store.SendCount) (int64, error)
@@ -178,7 +178,7 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, req StartRequest)
 		v.ExpireAt, v.Sends = now.Add(s.LandingTTL), 1
 	}
 	var out *View
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		var id string
 		var err error
 		if code != "" {
@@ -290,7 +290,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id, code string)
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		v, err := tx.LockVerification(ctx, p.TenantID, id)
 		if err != nil {
 			return notFound(err, id)
@@ -428,7 +428,7 @@ func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*Vie
 	}
 	var out *View
 	var landingURL string
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		v, err := tx.LockVerification(ctx, p.TenantID, id)
 		if err != nil {
 			return notFound(err, id)
@@ -489,7 +489,7 @@ func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*Vie
 func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*View, error) {
 	now := s.now().UTC().Truncate(evidence.Precision)
 	var v *store.Verification
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		if v, err = tx.LockVerification(ctx, p.TenantID, id); err != nil {
 			return notFound(err, id)

@@ -43,7 +43,7 @@ func queueBacklog(t testing.TB, s *sqlstore.Store, tenantID, brandID string, n i
 				CreatedAt: now, UpdatedAt: now})
 		}
 	}
-	err := s.InTx(ctx, func(tx store.Tx) error {
+	err := s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.LockChain(ctx, tenantID); err != nil {
 			return err
 		}

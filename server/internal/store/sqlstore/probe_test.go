@@ -46,7 +46,7 @@ func TestProbeSQLiteWriterBusy(t *testing.T) {
 	held, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- s.InTx(context.Background(), func(store.Tx) error {
+		done <- s.InTx(context.Background(), func(context.Context, store.Tx) error {
 			close(held)
 			<-release
 			return nil

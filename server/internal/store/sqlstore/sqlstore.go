@@ -222,9 +222,9 @@ func first[T any](db *gorm.DB, out *T) (*T, error) {
 }
 
 // InTx runs fn in one transaction.
-func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
 	return translate(s.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&txStore{db: g, dialect: s.dialect})
+		return fn(g.Statement.Context, &txStore{db: g, dialect: s.dialect})
 	}))
 }
 

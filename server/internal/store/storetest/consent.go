@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -41,7 +42,7 @@ func consentState(ten store.Tenant, b store.Brand, recipient string, rtype store
 
 func putStates(t *testing.T, s store.Store, states ...store.ConsentState) {
 	t.Helper()
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for i := range states {
 			if err := tx.PutConsentState(t.Context(), &states[i]); err != nil {
 				return err
@@ -93,7 +94,7 @@ func testPutConsentState(t *testing.T, s store.Store) {
 	same(t, "states after upsert", byType(got), []store.ConsentState{sms2, call})
 
 	// Inside a transaction the put is visible to the transaction at once.
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		email := consentState(ten, b, r, store.Individual, store.ConsentEmail, store.StatusGranted)
 		if err := tx.PutConsentState(ctx, &email); err != nil {
 			return err
@@ -150,7 +151,7 @@ func testConsentStatesScope(t *testing.T, s store.Store) {
 				t.Fatalf("ConsentStates: %v", err)
 			}
 			same(t, "ConsentStates", byType(got), byType(tc.want))
-			inTx(t, s, func(tx store.Tx) error {
+			inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 				got, err := tx.ConsentStates(ctx, tc.tenant, tc.brand, tc.to, tc.rtype)
 				same(t, "Tx.ConsentStates", byType(got), byType(tc.want))
 				return err
@@ -177,7 +178,7 @@ func testEventsAndChainHead(t *testing.T, s store.Store) {
 	events[1].Type = store.ConsentEmail
 	events[1].Status = store.StatusRejected
 
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		head, err := tx.LockChain(ctx, ten.ID)
 		if err != nil {
 			return err
@@ -194,7 +195,7 @@ func testEventsAndChainHead(t *testing.T, s store.Store) {
 		return tx.SetChainHead(ctx, store.ChainHead{TenantID: ten.ID, Seq: 3, Hash: events[2].Hash})
 	})
 
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		head, err := tx.LockChain(ctx, ten.ID)
 		same(t, "chain head after commit", head, store.ChainHead{TenantID: ten.ID, Seq: 3, Hash: "hash-3"})
 		return err
@@ -206,7 +207,7 @@ func testEventsAndChainHead(t *testing.T, s store.Store) {
 	}
 	same(t, "events, newest first", got, []store.ConsentEvent{*events[2], *events[1], *events[0]})
 
-	err = s.InTx(ctx, func(tx store.Tx) error {
+	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		_, err := tx.LockChain(ctx, uuid.NewString())
 		return err
 	})
@@ -219,15 +220,15 @@ func testDuplicateSeq(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ten, b := newTenant(t, s)
 	other, otherBrand := newTenant(t, s)
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		return tx.InsertConsentEvents(ctx, []*store.ConsentEvent{event(ten, b, "+905321112233", 1)})
 	})
-	err := s.InTx(ctx, func(tx store.Tx) error {
+	err := s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.InsertConsentEvents(ctx, []*store.ConsentEvent{event(ten, b, "+905329998877", 1)})
 	})
 	wantErr(t, "InsertConsentEvents(taken seq)", err, store.ErrConflict)
 	// Sequence numbers are per tenant.
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		return tx.InsertConsentEvents(ctx, []*store.ConsentEvent{event(other, otherBrand, "+905321112233", 1)})
 	})
 }
@@ -237,11 +238,10 @@ func testDuplicateSeq(t *testing.T, s store.Store) {
 // recipient.
 func insertEvents(t *testing.T, s store.Store, ten store.Tenant, n int, pick func(i int, e *store.ConsentEvent)) []store.ConsentEvent {
 	t.Helper()
-	ctx := t.Context()
 	var all []store.ConsentEvent
 	const batch = 500
 	for start := 0; start < n; start += batch {
-		inTx(t, s, func(tx store.Tx) error {
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 			head, err := tx.LockChain(ctx, ten.ID)
 			if err != nil {
 				return err
@@ -445,7 +445,9 @@ func testEventsAppendOnly(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ten, b := newTenant(t, s)
 	e := event(ten, b, "+905321112233", 1)
-	inTx(t, s, func(tx store.Tx) error { return tx.InsertConsentEvents(ctx, []*store.ConsentEvent{e}) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.InsertConsentEvents(ctx, []*store.ConsentEvent{e})
+	})
 
 	for _, tc := range []struct{ name, sql string }{
 		{"update", "UPDATE consent_events SET status = 2, reference = 'tampered' WHERE id = ?"},

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ func testIdempotencyPutGet(t *testing.T, s store.Store) {
 			Response: response, CreatedAt: at(time.Second)}
 	}
 	put := func(r store.Idempotency) error {
-		return s.InTx(ctx, func(tx store.Tx) error { return tx.PutIdempotency(ctx, &r) })
+		return s.InTx(ctx, func(ctx context.Context, tx store.Tx) error { return tx.PutIdempotency(ctx, &r) })
 	}
 	first := rec(ten.ID, "/izin.v1.ConsentService/Grant", "key-1", []byte{0x0a, 0x03, 'a', 0x00, 0xff})
 	if err := put(first); err != nil {

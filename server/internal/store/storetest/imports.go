@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,7 +35,7 @@ func testImportRows(t *testing.T, s store.Store) {
 	ten, _ := newTenant(t, s)
 	other, _ := newTenant(t, s)
 
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, err := tx.ImportedRows(ctx, ten.ID, []string{"a", "b"})
 		if err != nil {
 			return err
@@ -55,7 +56,7 @@ func testImportRows(t *testing.T, s store.Store) {
 		})
 	})
 
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, err := tx.ImportedRows(ctx, ten.ID, []string{"a", "b", "c", "d", `"{,}\`, "NULL"})
 		if err != nil {
 			return err
@@ -70,11 +71,11 @@ func testImportRows(t *testing.T, s store.Store) {
 
 	// A hash imported twice is a conflict, and the transaction's other
 	// rows roll back with it.
-	err := s.InTx(ctx, func(tx store.Tx) error {
+	err := s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		return tx.InsertImportRows(ctx, []*store.ImportRow{importRow(ten.ID, "e", ""), importRow(ten.ID, "a", "")})
 	})
 	wantErr(t, "InsertImportRows of an imported hash", err, store.ErrConflict)
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, err := tx.ImportedRows(ctx, ten.ID, []string{"e"})
 		if len(got) != 0 {
 			t.Errorf("a row of the rolled-back transaction is marked imported: %v", got)
@@ -98,7 +99,6 @@ func mapsEqual(a, b map[string]bool) bool {
 // testImportRowsBulk writes and reads more hashes than one statement can
 // bind on SQLite.
 func testImportRowsBulk(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	ten, _ := newTenant(t, s)
 	const n = 10000
 	rows := make([]*store.ImportRow, n)
@@ -108,8 +108,8 @@ func testImportRowsBulk(t *testing.T, s store.Store) {
 		rows[i] = importRow(ten.ID, h, "")
 		hashes = append(hashes, h)
 	}
-	inTx(t, s, func(tx store.Tx) error { return tx.InsertImportRows(ctx, rows) })
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.InsertImportRows(ctx, rows) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, err := tx.ImportedRows(ctx, ten.ID, append(hashes, "new"))
 		if err != nil {
 			return err
@@ -144,7 +144,7 @@ func testConsentStatesOf(t *testing.T, s store.Store) {
 		consentState(ten, b2, r1, store.Individual, store.ConsentSMS, store.StatusGranted),  // another brand
 		consentState(other, b, r1, store.Individual, store.ConsentSMS, store.StatusGranted), // another tenant
 	)...)
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, err := tx.ConsentStatesOf(ctx, ten.ID, b.ID, []string{r1, r2, r4, "+905320000000", "NULL"})
 		same(t, "ConsentStatesOf", sortStates(got), sortStates(want))
 		if err != nil {
@@ -176,7 +176,6 @@ func sortStates(states []store.ConsentState) []store.ConsentState {
 // testPutConsentStatesBulk inserts and replaces more states than one
 // statement can bind on SQLite, and reads them back in bulk.
 func testPutConsentStatesBulk(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	ten, b := newTenant(t, s)
 	const n = 3000
 	states := make([]*store.ConsentState, n)
@@ -186,14 +185,14 @@ func testPutConsentStatesBulk(t *testing.T, s store.Store) {
 		st := consentState(ten, b, recipients[i], store.Individual, store.ConsentSMS, store.StatusGranted)
 		states[i] = &st
 	}
-	inTx(t, s, func(tx store.Tx) error { return tx.PutConsentStates(ctx, states[:n/2]) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.PutConsentStates(ctx, states[:n/2]) })
 	// The second put replaces the first half and inserts the second.
 	for _, st := range states {
 		st.Status, st.ConsentTime, st.IYSSource = store.StatusRejected, at(time.Hour), "HS_ISLAK_IMZA"
 		st.EventID, st.UpdatedAt = uuid.NewString(), at(time.Hour+time.Second)
 	}
-	inTx(t, s, func(tx store.Tx) error { return tx.PutConsentStates(ctx, states) })
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.PutConsentStates(ctx, states) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, err := tx.ConsentStatesOf(ctx, ten.ID, b.ID, recipients)
 		if err != nil {
 			return err
@@ -225,7 +224,7 @@ func testEventsAndUploadsBulk(t *testing.T, s store.Store) {
 			RecipientType: e.RecipientType, Type: e.Type, Status: e.Status, Source: e.IYSSource,
 			ConsentTime: e.ConsentTime, State: store.IYSPending, NextAttemptAt: base, CreatedAt: base, UpdatedAt: base}
 	}
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.InsertConsentEvents(ctx, events); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -83,7 +84,7 @@ func upload(ten store.Tenant, b store.Brand, recipient string, typ store.Consent
 
 func insertUploads(t *testing.T, s store.Store, ups ...*store.IYSUpload) {
 	t.Helper()
-	inTx(t, s, func(tx store.Tx) error { return tx.InsertIYSUploads(t.Context(), ups) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.InsertIYSUploads(t.Context(), ups) })
 }
 
 func eventIDs(ups []store.IYSUpload) []string {
@@ -342,7 +343,7 @@ func testIYSListSummary(t *testing.T, s store.Store) {
 func testIYSCursor(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ten, b := newTenant(t, s)
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		c, err := tx.LockIYSCursor(ctx, ten.ID, b.ID, base)
 		if err != nil {
 			return err
@@ -354,7 +355,7 @@ func testIYSCursor(t *testing.T, s store.Store) {
 		c.Cursor, c.LastPullAt, c.LastError, c.ReconciledTo, c.UpdatedAt = "abc_1", &pulled, "boom", "2025-03-13", pulled
 		return tx.PutIYSCursor(ctx, c)
 	})
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		c, err := tx.LockIYSCursor(ctx, ten.ID, b.ID, base)
 		if err != nil {
 			return err
@@ -379,7 +380,9 @@ func testPreviousConsentTimes(t *testing.T, s store.Store) {
 	ten, b := newTenant(t, s)
 	e1, e2, e3 := event(ten, b, "+905320000001", 1), event(ten, b, "+905320000001", 2), event(ten, b, "+905320000001", 3)
 	e2.Type = store.ConsentCall // another consent of the same recipient
-	inTx(t, s, func(tx store.Tx) error { return tx.InsertConsentEvents(ctx, []*store.ConsentEvent{e1, e2, e3}) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.InsertConsentEvents(ctx, []*store.ConsentEvent{e1, e2, e3})
+	})
 	got, err := s.PreviousConsentTimes(ctx, ten.ID, []string{e1.ID, e2.ID, e3.ID, "missing"})
 	if err != nil {
 		t.Fatal(err)

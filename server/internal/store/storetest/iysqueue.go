@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -210,7 +211,7 @@ func testIYSQueueWhileFinishing(t *testing.T, s store.Store) {
 		wg.Go(func() {
 			next := upload(ten, b, got[i].Recipient, store.ConsentSMS, at(-time.Minute))
 			next.Status = store.StatusRejected
-			err := s.InTx(ctx, func(tx store.Tx) error {
+			err := s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 				if _, err := tx.LockChain(ctx, ten.ID); err != nil {
 					return err
 				}

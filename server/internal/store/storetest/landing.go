@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func testLandingToken(t *testing.T, s store.Store) {
 	sms := verification(ten, b, nil, base)
 	v := verification(ten, b, nil, base)
 	v.Method, v.LandingTokenHash, v.LandingTexts = store.MethodLandingPage, "hash-1", "t1,t2,t3"
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.InsertVerification(ctx, sms); err != nil {
 			return err
 		}
@@ -43,7 +44,7 @@ func testLandingToken(t *testing.T, s store.Store) {
 	wantErr(t, "VerificationByLandingToken(unknown)", err, store.ErrNotFound)
 
 	want := *v
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		l, err := tx.LockLandingVerification(ctx, "hash-1")
 		if err != nil {
 			return err
@@ -62,7 +63,7 @@ func testLandingToken(t *testing.T, s store.Store) {
 	// A second verification cannot take the same token.
 	dup := verification(ten, b, nil, base)
 	dup.LandingTokenHash = "hash-1"
-	err = s.InTx(ctx, func(tx store.Tx) error { return tx.InsertVerification(ctx, dup) })
+	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error { return tx.InsertVerification(ctx, dup) })
 	wantErr(t, "InsertVerification(same token)", err, store.ErrConflict)
 }
 
@@ -71,7 +72,7 @@ func testRejectLinks(t *testing.T, s store.Store) {
 	ten, b := newTenant(t, s)
 	l := &store.RejectLink{TokenHash: "r-1", TenantID: ten.ID, BrandID: b.ID, Recipient: "+905321234567",
 		RecipientType: store.Individual, Types: "1,2", MessageID: "m-1", CreatedAt: base}
-	inTx(t, s, func(tx store.Tx) error { return tx.InsertRejectLink(ctx, l) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.InsertRejectLink(ctx, l) })
 	got, err := s.RejectLinkByToken(ctx, "r-1")
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +82,10 @@ func testRejectLinks(t *testing.T, s store.Store) {
 	wantErr(t, "RejectLinkByToken(unknown)", err, store.ErrNotFound)
 
 	// The first use is kept; a later one does not move it.
-	inTx(t, s, func(tx store.Tx) error { return tx.MarkRejectLinkUsed(ctx, "r-1", at(time.Hour)) })
-	inTx(t, s, func(tx store.Tx) error { return tx.MarkRejectLinkUsed(ctx, "r-1", at(2*time.Hour)) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.MarkRejectLinkUsed(ctx, "r-1", at(time.Hour)) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.MarkRejectLinkUsed(ctx, "r-1", at(2*time.Hour))
+	})
 	got, err = s.RejectLinkByToken(ctx, "r-1")
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +111,7 @@ func testKVKKState(t *testing.T, s store.Store) {
 	kvkk.EventID, kvkk.KVKK = e.ID, store.KVKKDeclined
 	merchant := consentState(ten, b, r, store.Merchant, store.ConsentKVKK, store.StatusGranted)
 	merchant.KVKK = store.KVKKGranted
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.InsertConsentEvents(ctx, []*store.ConsentEvent{e}); err != nil {
 			return err
 		}
@@ -121,7 +124,7 @@ func testKVKKState(t *testing.T, s store.Store) {
 			t.Fatalf("%s: ConsentStates: %v", what, err)
 		}
 		same(t, what, byType(got), byType(want))
-		inTx(t, s, func(tx store.Tx) error {
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 			got, err := tx.ConsentStates(ctx, ten.ID, b.ID, r, store.Individual)
 			same(t, what+" (Tx.ConsentStates)", byType(got), byType(want))
 			return err
@@ -132,17 +135,19 @@ func testKVKKState(t *testing.T, s store.Store) {
 	// An ETK rejection replaces the ETK row only.
 	rej := sms
 	rej.Status, rej.EventID, rej.ConsentTime = store.StatusRejected, uuid.NewString(), at(time.Hour)
-	inTx(t, s, func(tx store.Tx) error { return tx.PutConsentState(ctx, &rej) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.PutConsentState(ctx, &rej) })
 	check("after an ETK rejection", rej, kvkk)
 
 	// A later KVKK choice replaces the KVKK row, in bulk too.
 	kvkk2 := kvkk
 	kvkk2.Status, kvkk2.KVKK, kvkk2.EventID, kvkk2.ConsentTime = store.StatusGranted, store.KVKKGranted, uuid.NewString(), at(2*time.Hour)
-	inTx(t, s, func(tx store.Tx) error { return tx.PutConsentStates(ctx, []*store.ConsentState{&kvkk2}) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.PutConsentStates(ctx, []*store.ConsentState{&kvkk2})
+	})
 	check("after a new KVKK choice", rej, kvkk2)
 
 	// The bulk reader returns both recipient types' KVKK rows.
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, err := tx.ConsentStatesOf(ctx, ten.ID, b.ID, []string{r})
 		same(t, "ConsentStatesOf", sortStates(got), sortStates([]store.ConsentState{rej, kvkk2, merchant}))
 		return err

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -27,7 +28,7 @@ func testMessages(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 func insertMessages(t *testing.T, s store.Store, ms ...*store.Message) {
 	t.Helper()
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, m := range ms {
 			if err := tx.InsertMessage(t.Context(), m); err != nil {
 				return err
@@ -59,7 +60,7 @@ func testInsertMessage(t *testing.T, s store.Store) {
 	}
 	same(t, "ListMessages", got, []store.Message{*m})
 
-	err = s.InTx(ctx, func(tx store.Tx) error { return tx.InsertMessage(ctx, m) })
+	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error { return tx.InsertMessage(ctx, m) })
 	wantErr(t, "InsertMessage(same id)", err, store.ErrConflict)
 }
 

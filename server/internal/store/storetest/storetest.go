@@ -234,7 +234,7 @@ func event(ten store.Tenant, b store.Brand, recipient string, seq int64) *store.
 // --- helpers ---
 
 // inTx runs fn in a transaction and fails the test if it fails.
-func inTx(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
+func inTx(t *testing.T, s store.Store, fn func(ctx context.Context, tx store.Tx) error) {
 	t.Helper()
 	if err := s.InTx(t.Context(), fn); err != nil {
 		t.Fatalf("InTx: %v", err)

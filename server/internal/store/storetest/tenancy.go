@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func testCreateTenant(t *testing.T, s store.Store) {
 	same(t, "default brand", brands[0], b)
 
 	// The chain starts empty.
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		head, err := tx.LockChain(ctx, ten.ID)
 		if err != nil {
 			return err
@@ -280,7 +281,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	m.VerificationID = &v.ID
 	state := store.ConsentState{TenantID: a.ID, BrandID: brandA.ID, Recipient: "+905321112233", RecipientType: store.Individual,
 		Type: store.ConsentSMS, Status: store.StatusGranted, ConsentTime: base, EventID: "e1", UpdatedAt: base}
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.InsertVerification(ctx, v); err != nil {
 			return err
 		}
@@ -304,7 +305,10 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 		{"RevokeAPIKey", func() error { _, err := s.RevokeAPIKey(ctx, b.ID, key.ID, base); return err }},
 		{"GetVerification", func() error { _, err := s.GetVerification(ctx, b.ID, v.ID); return err }},
 		{"LockVerification", func() error {
-			return s.InTx(ctx, func(tx store.Tx) error { _, err := tx.LockVerification(ctx, b.ID, v.ID); return err })
+			return s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+				_, err := tx.LockVerification(ctx, b.ID, v.ID)
+				return err
+			})
 		}},
 		{"GetIdempotency", func() error { _, err := s.GetIdempotency(ctx, b.ID, "op", "k"); return err }},
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -103,7 +104,7 @@ func testTimeRoundTrip(t *testing.T, s store.Store) {
 				m := message(t, ten, b, "+905321112233", tm)
 				m.NextAttemptAt, m.SentAt, m.LeaseUntil = later, &tm, &later
 				idem := store.Idempotency{TenantID: ten.ID, Operation: "op", Key: "k", RequestHash: "h", Response: []byte{1}, CreatedAt: tm}
-				inTx(t, s, func(tx store.Tx) error {
+				inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 					if err := tx.PutConsentState(ctx, &state); err != nil {
 						return err
 					}
@@ -217,7 +218,7 @@ func testTimesComparedAcrossZones(t *testing.T, s store.Store) {
 	expired.LeaseUntil = ptr(now.Add(-time.Minute).In(east))
 	leased := message(t, ten, b, "+905321112233", now.Add(-time.Hour).In(east))
 	leased.LeaseUntil = ptr(now.Add(time.Minute).In(west))
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, m := range []*store.Message{due, notDue, expired, leased} {
 			if err := tx.InsertMessage(ctx, m); err != nil {
 				return err
@@ -242,7 +243,7 @@ func testTimesComparedAcrossZones(t *testing.T, s store.Store) {
 	// west): only the first is within the last hour.
 	recent := message(t, ten, b, "+905324445566", now.Add(-30*time.Minute).In(east))
 	old := message(t, ten, b, "+905324445566", now.Add(-90*time.Minute).In(west))
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.InsertMessage(ctx, recent); err != nil {
 			return err
 		}
@@ -257,7 +258,7 @@ func testTimesComparedAcrossZones(t *testing.T, s store.Store) {
 
 	v1 := verification(ten, b, &src.ID, now.Add(-30*time.Second).In(west))
 	v2 := verification(ten, b, &src.ID, now.Add(-90*time.Second).In(east))
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.InsertVerification(ctx, v1); err != nil {
 			return err
 		}

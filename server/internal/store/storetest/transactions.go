@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -60,7 +61,7 @@ func writeAll(t *testing.T, tx store.Tx, ten store.Tenant, b store.Brand, v, nv 
 func checkUntouched(t *testing.T, s store.Store, ten store.Tenant, b store.Brand, v, nv *store.Verification) {
 	t.Helper()
 	ctx := t.Context()
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		head, err := tx.LockChain(ctx, ten.ID)
 		same(t, "chain head", head, store.ChainHead{TenantID: ten.ID})
 		return err
@@ -92,14 +93,14 @@ func setupTx(t *testing.T, s store.Store) (ten store.Tenant, b store.Brand, v, n
 	ten, b = newTenant(t, s)
 	src := newSource(t, s, ten.ID)
 	v = verification(ten, b, &src.ID, base)
-	inTx(t, s, func(tx store.Tx) error { return tx.InsertVerification(t.Context(), v) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.InsertVerification(t.Context(), v) })
 	return ten, b, v, verification(ten, b, nil, base)
 }
 
 func testRollbackOnError(t *testing.T, s store.Store) {
 	ten, b, v, nv := setupTx(t, s)
 	boom := errors.New("boom")
-	err := s.InTx(t.Context(), func(tx store.Tx) error {
+	err := s.InTx(t.Context(), func(ctx context.Context, tx store.Tx) error {
 		if err := writeAll(t, tx, ten, b, v, nv); err != nil {
 			t.Fatalf("writes: %v", err)
 		}
@@ -111,7 +112,7 @@ func testRollbackOnError(t *testing.T, s store.Store) {
 	checkUntouched(t, s, ten, b, v, nv)
 
 	// The same writes then commit: the rollback left no locks or debris.
-	inTx(t, s, func(tx store.Tx) error { return writeAll(t, tx, ten, b, v, nv) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return writeAll(t, tx, ten, b, v, nv) })
 }
 
 func testRollbackOnPanic(t *testing.T, s store.Store) {
@@ -122,7 +123,7 @@ func testRollbackOnPanic(t *testing.T, s store.Store) {
 				t.Errorf("recovered %v, want fn's panic", r)
 			}
 		}()
-		_ = s.InTx(t.Context(), func(tx store.Tx) error {
+		_ = s.InTx(t.Context(), func(ctx context.Context, tx store.Tx) error {
 			if err := writeAll(t, tx, ten, b, v, nv); err != nil {
 				t.Errorf("writes: %v", err)
 			}
@@ -136,7 +137,7 @@ func testRollbackOnPanic(t *testing.T, s store.Store) {
 func testUncommittedInvisible(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	ten, b := newTenant(t, s)
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		st := consentState(ten, b, "+905321112233", store.Individual, store.ConsentSMS, store.StatusGranted)
 		if err := tx.PutConsentState(ctx, &st); err != nil {
 			return err
@@ -173,7 +174,7 @@ func testConcurrentChainWriters(t *testing.T, s store.Store) {
 			}
 			wg.Go(func() {
 				for range each {
-					err := s.InTx(ctx, func(tx store.Tx) error {
+					err := s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 						head, err := tx.LockChain(ctx, tb.ten.ID)
 						if err != nil {
 							return err
@@ -208,7 +209,7 @@ func testConcurrentChainWriters(t *testing.T, s store.Store) {
 		ten  store.Tenant
 		want int64
 	}{{ten, workers * each}, {other, workers / 2 * each}} {
-		inTx(t, s, func(tx store.Tx) error {
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 			head, err := tx.LockChain(ctx, c.ten.ID)
 			same(t, "chain head", head, store.ChainHead{TenantID: c.ten.ID, Seq: c.want, Hash: fmt.Sprintf("hash-%d", c.want)})
 			return err

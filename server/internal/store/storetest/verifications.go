@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func testVerificationLifecycle(t *testing.T, s store.Store) {
 	v := verification(ten, b, &src.ID, base)
 	v.APIKeyID = ptr(uuid.NewString())
 	sibling := verification(ten, b, &src.ID, base) // must stay as it is
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.InsertVerification(ctx, sibling); err != nil {
 			return err
 		}
@@ -39,13 +40,13 @@ func testVerificationLifecycle(t *testing.T, s store.Store) {
 	}
 	same(t, "inserted verification", *got, *v)
 
-	err = s.InTx(ctx, func(tx store.Tx) error { return tx.InsertVerification(ctx, v) })
+	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error { return tx.InsertVerification(ctx, v) })
 	wantErr(t, "InsertVerification(same id)", err, store.ErrConflict)
 
 	// The flow: lock, change, write back, in one transaction. Every column
 	// the flow changes is written, including the update time it chose.
 	want := *v
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		locked, err := tx.LockVerification(ctx, ten.ID, v.ID)
 		if err != nil {
 			return err
@@ -75,7 +76,7 @@ func testVerificationLifecycle(t *testing.T, s store.Store) {
 
 	_, err = s.GetVerification(ctx, ten.ID, uuid.NewString())
 	wantErr(t, "GetVerification(unknown)", err, store.ErrNotFound)
-	err = s.InTx(ctx, func(tx store.Tx) error {
+	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 		_, err := tx.LockVerification(ctx, ten.ID, uuid.NewString())
 		return err
 	})
@@ -90,17 +91,17 @@ func testUpdateUnknownVerification(t *testing.T, s store.Store) {
 	other, otherBrand := newTenant(t, s)
 
 	ghost := verification(ten, b, nil, base)
-	err := s.InTx(ctx, func(tx store.Tx) error { return tx.UpdateVerification(ctx, ghost) })
+	err := s.InTx(ctx, func(ctx context.Context, tx store.Tx) error { return tx.UpdateVerification(ctx, ghost) })
 	wantErr(t, "UpdateVerification(unknown)", err, store.ErrNotFound)
 	_, err = s.GetVerification(ctx, ten.ID, ghost.ID)
 	wantErr(t, "GetVerification after UpdateVerification(unknown)", err, store.ErrNotFound)
 
 	v := verification(other, otherBrand, nil, base)
-	inTx(t, s, func(tx store.Tx) error { return tx.InsertVerification(ctx, v) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.InsertVerification(ctx, v) })
 	forged := *v
 	forged.TenantID, forged.BrandID = ten.ID, b.ID
 	forged.Status = store.VerificationCancelled
-	err = s.InTx(ctx, func(tx store.Tx) error { return tx.UpdateVerification(ctx, &forged) })
+	err = s.InTx(ctx, func(ctx context.Context, tx store.Tx) error { return tx.UpdateVerification(ctx, &forged) })
 	wantErr(t, "UpdateVerification(another tenant's)", err, store.ErrNotFound)
 	got, err := s.GetVerification(ctx, other.ID, v.ID)
 	if err != nil {
@@ -116,7 +117,7 @@ func testLockVerificationSerialises(t *testing.T, s store.Store) {
 	ten, b := newTenant(t, s)
 	v := verification(ten, b, nil, base)
 	v.MaxAttempts = 1000
-	inTx(t, s, func(tx store.Tx) error { return tx.InsertVerification(ctx, v) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.InsertVerification(ctx, v) })
 
 	const workers, each = 8, 5
 	var wg sync.WaitGroup
@@ -124,7 +125,7 @@ func testLockVerificationSerialises(t *testing.T, s store.Store) {
 	for range workers {
 		wg.Go(func() {
 			for range each {
-				err := s.InTx(ctx, func(tx store.Tx) error {
+				err := s.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
 					cur, err := tx.LockVerification(ctx, ten.ID, v.ID)
 					if err != nil {
 						return err
@@ -169,7 +170,7 @@ func testCountRecentVerifications(t *testing.T, s store.Store) {
 		verification(other, otherBrand, &src.ID, base),     // another tenant, same source id
 		verification(ten, b, &src.ID, base.Add(time.Hour)), // in the future: counted, since is a lower bound
 	)
-	inTx(t, s, func(tx store.Tx) error {
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, v := range vs {
 			if err := tx.InsertVerification(ctx, v); err != nil {
 				return err
