@@ -78,7 +78,6 @@ func (t *txStore) ConsentStatesOf(ctx context.Context, tenantID, brandID string,
 }
 
 func (t *txStore) PutConsentStates(ctx context.Context, states []*store.ConsentState) error {
-	// The same named columns as PutConsentState, for the same reason.
 	return createChunked(t.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   consentStateKey,
 		DoUpdates: clause.AssignmentColumns(consentStateColumns),

@@ -492,20 +492,12 @@ func (t *txStore) ConsentStates(ctx context.Context, tenantID, brandID, recipien
 }
 
 // consentStateKey and consentStateColumns are consent_states' primary key
-// and the columns a put replaces.
+// and the columns a put replaces. The columns are named: UpdateAll would set
+// updated_at to the wall clock instead of the time the caller gave.
 var (
 	consentStateKey     = []clause.Column{{Name: "tenant_id"}, {Name: "brand_id"}, {Name: "recipient"}, {Name: "recipient_type"}, {Name: "type"}}
 	consentStateColumns = []string{"status", "consent_time", "source_id", "iys_source", "event_id", "kvkk", "updated_at"}
 )
-
-func (t *txStore) PutConsentState(ctx context.Context, s *store.ConsentState) error {
-	// The columns are named: UpdateAll would set updated_at to the wall
-	// clock instead of the time the caller gave.
-	return translate(t.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   consentStateKey,
-		DoUpdates: clause.AssignmentColumns(consentStateColumns),
-	}).Create(s).Error)
-}
 
 func (t *txStore) InsertConsentEvents(ctx context.Context, events []*store.ConsentEvent) error {
 	// Chunked: a bulk writer may append more events than one statement

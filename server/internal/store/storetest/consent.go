@@ -44,7 +44,7 @@ func putStates(t *testing.T, s store.Store, states ...store.ConsentState) {
 	t.Helper()
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for i := range states {
-			if err := tx.PutConsentState(t.Context(), &states[i]); err != nil {
+			if err := tx.PutConsentStates(t.Context(), []*store.ConsentState{&states[i]}); err != nil {
 				return err
 			}
 		}
@@ -96,7 +96,7 @@ func testPutConsentState(t *testing.T, s store.Store) {
 	// Inside a transaction the put is visible to the transaction at once.
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		email := consentState(ten, b, r, store.Individual, store.ConsentEmail, store.StatusGranted)
-		if err := tx.PutConsentState(ctx, &email); err != nil {
+		if err := tx.PutConsentStates(ctx, []*store.ConsentState{&email}); err != nil {
 			return err
 		}
 		got, err := tx.ConsentStates(ctx, ten.ID, b.ID, r, store.Individual)

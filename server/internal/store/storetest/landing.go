@@ -135,7 +135,9 @@ func testKVKKState(t *testing.T, s store.Store) {
 	// An ETK rejection replaces the ETK row only.
 	rej := sms
 	rej.Status, rej.EventID, rej.ConsentTime = store.StatusRejected, uuid.NewString(), at(time.Hour)
-	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.PutConsentState(ctx, &rej) })
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.PutConsentStates(ctx, []*store.ConsentState{&rej})
+	})
 	check("after an ETK rejection", rej, kvkk)
 
 	// A later KVKK choice replaces the KVKK row, in bulk too.

@@ -288,7 +288,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 		if err := tx.InsertMessage(ctx, m); err != nil {
 			return err
 		}
-		if err := tx.PutConsentState(ctx, &state); err != nil {
+		if err := tx.PutConsentStates(ctx, []*store.ConsentState{&state}); err != nil {
 			return err
 		}
 		if err := tx.InsertConsentEvents(ctx, []*store.ConsentEvent{event(a, brandA, state.Recipient, 1)}); err != nil {

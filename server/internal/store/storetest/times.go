@@ -105,7 +105,7 @@ func testTimeRoundTrip(t *testing.T, s store.Store) {
 				m.NextAttemptAt, m.SentAt, m.LeaseUntil = later, &tm, &later
 				idem := store.Idempotency{TenantID: ten.ID, Operation: "op", Key: "k", RequestHash: "h", Response: []byte{1}, CreatedAt: tm}
 				inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-					if err := tx.PutConsentState(ctx, &state); err != nil {
+					if err := tx.PutConsentStates(ctx, []*store.ConsentState{&state}); err != nil {
 						return err
 					}
 					if err := tx.InsertConsentEvents(ctx, []*store.ConsentEvent{ev}); err != nil {

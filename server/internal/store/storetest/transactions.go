@@ -36,7 +36,7 @@ func writeAll(t *testing.T, tx store.Tx, ten store.Tenant, b store.Brand, v, nv 
 		return err
 	}
 	st := consentState(ten, b, "+905321112233", store.Individual, store.ConsentSMS, store.StatusGranted)
-	if err := tx.PutConsentState(ctx, &st); err != nil {
+	if err := tx.PutConsentStates(ctx, []*store.ConsentState{&st}); err != nil {
 		return err
 	}
 	if err := tx.InsertVerification(ctx, nv); err != nil {
@@ -139,7 +139,7 @@ func testUncommittedInvisible(t *testing.T, s store.Store) {
 	ten, b := newTenant(t, s)
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		st := consentState(ten, b, "+905321112233", store.Individual, store.ConsentSMS, store.StatusGranted)
-		if err := tx.PutConsentState(ctx, &st); err != nil {
+		if err := tx.PutConsentStates(ctx, []*store.ConsentState{&st}); err != nil {
 			return err
 		}
 		if got, err := s.ConsentStates(ctx, ten.ID, b.ID, st.Recipient, store.Individual); err != nil || len(got) != 0 {
@@ -186,7 +186,7 @@ func testConcurrentChainWriters(t *testing.T, s store.Store) {
 						}
 						st := consentState(tb.ten, tb.b, "+905321112233", store.Individual, store.ConsentSMS, store.StatusGranted)
 						st.EventID = e.ID
-						if err := tx.PutConsentState(ctx, &st); err != nil {
+						if err := tx.PutConsentStates(ctx, []*store.ConsentState{&st}); err != nil {
 							return err
 						}
 						return tx.SetChainHead(ctx, store.ChainHead{TenantID: tb.ten.ID, Seq: e.Seq, Hash: e.Hash})
