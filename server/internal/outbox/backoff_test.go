@@ -21,8 +21,8 @@ func TestRetryDelay(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for range 200 {
-			if d := backoff(tt.attempts); d < tt.ceiling/2 || d > tt.ceiling {
-				t.Fatalf("backoff(%d) = %s, want within [%s, %s]", tt.attempts, d, tt.ceiling/2, tt.ceiling)
+			if d := retryDelay(tt.attempts); d < tt.ceiling/2 || d > tt.ceiling {
+				t.Fatalf("retryDelay(%d) = %s, want within [%s, %s]", tt.attempts, d, tt.ceiling/2, tt.ceiling)
 			}
 		}
 	}
