@@ -5,7 +5,6 @@ package consent
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/evidence"
 	"github.com/izinhq/izin/server/internal/idempotency"
+	"github.com/izinhq/izin/server/internal/paging"
 	"github.com/izinhq/izin/server/internal/recipient"
 	"github.com/izinhq/izin/server/internal/store"
 )
@@ -655,7 +655,7 @@ type ListRequest struct {
 
 // ListEvents lists a tenant's events, newest first.
 func (s *Service) ListEvents(ctx context.Context, p auth.Principal, req ListRequest) ([]store.ConsentEvent, string, error) {
-	f := store.EventFilter{TenantID: p.TenantID, Limit: pageSize(req.PageSize)}
+	f := store.EventFilter{TenantID: p.TenantID, Limit: paging.Size(req.PageSize)}
 	if req.Recipient != "" {
 		r, err := parseRecipient(req.Recipient)
 		if err != nil {
@@ -671,7 +671,7 @@ func (s *Service) ListEvents(ctx context.Context, p auth.Principal, req ListRequ
 		f.BrandID = b.ID
 	}
 	if req.PageToken != "" {
-		seq, err := decodeToken(req.PageToken)
+		seq, err := paging.ParseSeqToken(req.PageToken)
 		if err != nil {
 			return nil, "", err
 		}
@@ -683,33 +683,7 @@ func (s *Service) ListEvents(ctx context.Context, p auth.Principal, req ListRequ
 	}
 	next := ""
 	if len(evs) == f.Limit {
-		next = encodeToken(evs[len(evs)-1].Seq)
+		next = paging.SeqToken(evs[len(evs)-1].Seq)
 	}
 	return evs, next, nil
-}
-
-func pageSize(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 1000:
-		return 1000
-	}
-	return n
-}
-
-func encodeToken(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("seq:%d", seq)))
-}
-
-func decodeToken(tok string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err == nil {
-		if s, ok := strings.CutPrefix(string(b), "seq:"); ok {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
-				return n, nil
-			}
-		}
-	}
-	return 0, errs.Invalid("page_token", "not a token from a previous page")
 }
