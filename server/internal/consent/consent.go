@@ -5,8 +5,6 @@ package consent
 
 import (
 	"context"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/evidence"
 	"github.com/izinhq/izin/server/internal/idempotency"
+	"github.com/izinhq/izin/server/internal/paging"
 	"github.com/izinhq/izin/server/internal/recipient"
 	"github.com/izinhq/izin/server/internal/store"
 )
@@ -576,39 +575,44 @@ func (s *Service) Reject(ctx context.Context, p auth.Principal, req ChangeReques
 }
 
 func (s *Service) change(ctx context.Context, p auth.Principal, req ChangeRequest, status store.ConsentStatus, op string) (*ChangeResponse, error) {
-	reqHash := idempotency.RequestHash(req)
-	if out, ok, err := idempotency.Replay[*ChangeResponse](ctx, s.store, p.TenantID, op, req.IdempotencyKey, reqHash); err != nil || ok {
-		return out, err
-	}
+	k := idempotency.NewKey(p.TenantID, op, req.IdempotencyKey, req)
+	return idempotency.Do(ctx, s.store, k, func(ctx context.Context) (idempotency.Work[*ChangeResponse], error) {
+		return s.prepareChange(ctx, p, req, status)
+	})
+}
+
+// prepareChange checks a change request and returns its transaction.
+func (s *Service) prepareChange(ctx context.Context, p auth.Principal, req ChangeRequest, status store.ConsentStatus) (idempotency.Work[*ChangeResponse], error) {
+	var none idempotency.Work[*ChangeResponse]
 	r, err := parseRecipient(req.Recipient)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	kvkk, noTypes, err := kvkkRequest(req, status)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	var types []store.ConsentType
 	if !noTypes {
 		if types, err = TypesFor(r, req.Types); err != nil {
-			return nil, err
+			return none, err
 		}
 	}
 	now := s.now()
 	at, err := ValidateConsentTime(req.ConsentTime, now)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	t, err := s.dir.Tenant(ctx, p.TenantID)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	b, err := s.dir.Brand(ctx, p.TenantID, req.Brand)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	if req.SendConfirmation && !r.IsMobile() {
-		return nil, errs.Invalid("send_confirmation", "a confirmation SMS needs a mobile number")
+		return none, errs.Invalid("send_confirmation", "a confirmation SMS needs a mobile number")
 	}
 	ev := EvidenceOf(p)
 	ev.OperatorID, ev.Reference = req.OperatorID, req.Reference
@@ -618,36 +622,27 @@ func (s *Service) change(ctx context.Context, p auth.Principal, req ChangeReques
 	if req.KVKKTextID != "" {
 		ref, err := s.explicitTextRef(ctx, p.TenantID, b, req.KVKKTextID)
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		ev.Texts = append(ev.Texts, ref)
 	}
 	c := Change{TenantID: p.TenantID, Brand: b, Recipient: r.Value, RecipientType: RecipientType(req.RecipientType),
 		Types: types, Status: status, ConsentTime: at, Evidence: ev, KVKK: kvkk}
-	var out *ChangeResponse
-	err = s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	run := func(ctx context.Context, tx store.Tx) (*ChangeResponse, error) {
 		if req.SendConfirmation && s.confirm != nil {
 			id, err := s.confirm.QueueConfirmation(ctx, tx, t, b, r.Value, c.RecipientType, nil, types, at)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			c.Evidence.MessageIDs = []string{id}
 		}
 		applied, err := Apply(ctx, tx, c, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = &ChangeResponse{Recipient: r.Value, Events: applied.Events, Results: applied.Results, KVKK: applied.KVKK}
-		return idempotency.Save(ctx, tx, p.TenantID, op, req.IdempotencyKey, reqHash, out, now)
-	})
-	if errors.Is(err, store.ErrConflict) && req.IdempotencyKey != "" {
-		out, _, err = idempotency.Replay[*ChangeResponse](ctx, s.store, p.TenantID, op, req.IdempotencyKey, reqHash)
-		return out, err
+		return &ChangeResponse{Recipient: r.Value, Events: applied.Events, Results: applied.Results, KVKK: applied.KVKK}, nil
 	}
-	if err != nil {
-		return nil, errs.Wrap(err, "record consent change")
-	}
-	return out, nil
+	return idempotency.Work[*ChangeResponse]{Run: run, At: now, What: "record consent change"}, nil
 }
 
 // ListRequest selects consent events.
@@ -660,7 +655,7 @@ type ListRequest struct {
 
 // ListEvents lists a tenant's events, newest first.
 func (s *Service) ListEvents(ctx context.Context, p auth.Principal, req ListRequest) ([]store.ConsentEvent, string, error) {
-	f := store.EventFilter{TenantID: p.TenantID, Limit: pageSize(req.PageSize)}
+	f := store.EventFilter{TenantID: p.TenantID, Limit: paging.Size(req.PageSize)}
 	if req.Recipient != "" {
 		r, err := parseRecipient(req.Recipient)
 		if err != nil {
@@ -676,7 +671,7 @@ func (s *Service) ListEvents(ctx context.Context, p auth.Principal, req ListRequ
 		f.BrandID = b.ID
 	}
 	if req.PageToken != "" {
-		seq, err := decodeToken(req.PageToken)
+		seq, err := paging.ParseSeqToken(req.PageToken)
 		if err != nil {
 			return nil, "", err
 		}
@@ -688,33 +683,7 @@ func (s *Service) ListEvents(ctx context.Context, p auth.Principal, req ListRequ
 	}
 	next := ""
 	if len(evs) == f.Limit {
-		next = encodeToken(evs[len(evs)-1].Seq)
+		next = paging.SeqToken(evs[len(evs)-1].Seq)
 	}
 	return evs, next, nil
-}
-
-func pageSize(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 1000:
-		return 1000
-	}
-	return n
-}
-
-func encodeToken(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("seq:%d", seq)))
-}
-
-func decodeToken(tok string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err == nil {
-		if s, ok := strings.CutPrefix(string(b), "seq:"); ok {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
-				return n, nil
-			}
-		}
-	}
-	return 0, errs.Invalid("page_token", "not a token from a previous page")
 }

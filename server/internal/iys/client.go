@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/izinhq/izin/server/internal/backoff"
 )
 
 // Client talks to İYS for one API account. It is safe for concurrent use.
@@ -493,16 +495,7 @@ func (c *Client) do(ctx context.Context, rq request) ([]byte, int, error) {
 	}
 }
 
-// backoff returns the wait before retry n (1-based): exponential, capped,
-// with "equal jitter" (half fixed, half random).
+// backoff returns the wait before retry n (1-based).
 func (c *Client) backoff(n int) time.Duration {
-	d := c.retry.BaseDelay
-	for i := 1; i < n && d < c.retry.MaxDelay; i++ {
-		d *= 2
-	}
-	if d > c.retry.MaxDelay {
-		d = c.retry.MaxDelay
-	}
-	half := d / 2
-	return half + time.Duration(rand.Int64N(int64(half)+1))
+	return backoff.Policy{Base: c.retry.BaseDelay, Max: c.retry.MaxDelay}.Delay(n)
 }

@@ -2,17 +2,15 @@ package iyssync
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/iys"
+	"github.com/izinhq/izin/server/internal/paging"
 	"github.com/izinhq/izin/server/internal/store"
 )
 
@@ -273,7 +271,7 @@ type Upload struct {
 // ListUploads lists a tenant's uploads, oldest consent (nearest deadline)
 // first.
 func (s *Service) ListUploads(ctx context.Context, tenantID string, req ListUploadsRequest) ([]Upload, string, error) {
-	f := store.IYSUploadFilter{TenantID: tenantID, State: req.State, Limit: pageSize(req.PageSize)}
+	f := store.IYSUploadFilter{TenantID: tenantID, State: req.State, Limit: paging.Size(req.PageSize)}
 	brands, err := s.brands.ListBrands(ctx, tenantID)
 	if err != nil {
 		return nil, "", errs.Internal(err, "list brands")
@@ -290,7 +288,7 @@ func (s *Service) ListUploads(ctx context.Context, tenantID string, req ListUplo
 		f.BrandID = b.ID
 	}
 	if req.PageToken != "" {
-		if f.AfterTime, f.AfterEventID, err = decodeToken(req.PageToken); err != nil {
+		if f.AfterTime, f.AfterEventID, err = paging.ParseTimeIDToken(req.PageToken); err != nil {
 			return nil, "", err
 		}
 	}
@@ -305,35 +303,7 @@ func (s *Service) ListUploads(ctx context.Context, tenantID string, req ListUplo
 	next := ""
 	if len(ups) == f.Limit {
 		last := ups[len(ups)-1]
-		next = encodeToken(last.ConsentTime, last.EventID)
+		next = paging.TimeIDToken(last.ConsentTime, last.EventID)
 	}
 	return out, next, nil
-}
-
-func pageSize(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 1000:
-		return 1000
-	}
-	return n
-}
-
-func encodeToken(t time.Time, eventID string) string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "u:%d:%s", t.UnixMicro(), eventID))
-}
-
-func decodeToken(tok string) (time.Time, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err == nil {
-		if rest, ok := strings.CutPrefix(string(b), "u:"); ok {
-			if us, id, ok := strings.Cut(rest, ":"); ok && id != "" {
-				if n, err := strconv.ParseInt(us, 10, 64); err == nil {
-					return time.UnixMicro(n).UTC(), id, nil
-				}
-			}
-		}
-	}
-	return time.Time{}, "", errs.Invalid("page_token", "not a token from a previous page")
 }

@@ -30,12 +30,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/izinhq/izin/server/internal/backoff"
 	"github.com/izinhq/izin/server/internal/consent"
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/iys"
@@ -559,23 +559,18 @@ func (w *Worker) release(ctx context.Context, ups []store.IYSUpload, now time.Ti
 	return storeErr(err, "release uploads")
 }
 
-// retryDelay is how long to wait before sending again after a failure.
+// uploadRetry spaces the retries of a failed upload.
+var uploadRetry = backoff.Policy{Base: 30 * time.Second, Max: 30 * time.Minute}
+
+// retryDelay is how long to wait before sending again after a failure: the
+// backoff, or İYS's Retry-After when longer.
 func retryDelay(err error, attempts int) time.Duration {
-	d := backoff(attempts)
+	d := uploadRetry.Delay(attempts)
 	var e *iys.Error
 	if errors.As(err, &e) && e.RetryAfter > d {
 		d = e.RetryAfter
 	}
 	return d
-}
-
-// backoff grows exponentially from 30 s to 30 min, with jitter.
-func backoff(attempt int) time.Duration {
-	d := 30 * time.Second << min(max(attempt-1, 0), 6)
-	if d > 30*time.Minute {
-		d = 30 * time.Minute
-	}
-	return d/2 + rand.N(d/2+1)
 }
 
 func errorCode(err error) string {

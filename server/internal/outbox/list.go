@@ -2,9 +2,9 @@ package outbox
 
 import (
 	"context"
-	"encoding/base64"
 
 	"github.com/izinhq/izin/server/internal/errs"
+	"github.com/izinhq/izin/server/internal/paging"
 	"github.com/izinhq/izin/server/internal/recipient"
 	"github.com/izinhq/izin/server/internal/store"
 )
@@ -38,11 +38,11 @@ func (l *Lister) List(ctx context.Context, tenantID, to string, pageSize int, pa
 		f.Recipient = r.Value
 	}
 	if pageToken != "" {
-		b, err := base64.RawURLEncoding.DecodeString(pageToken)
-		if err != nil || len(b) == 0 {
-			return nil, "", errs.Invalid("page_token", "not a token from a previous page")
+		id, err := paging.ParseIDToken(pageToken)
+		if err != nil {
+			return nil, "", err
 		}
-		f.BeforeID = string(b)
+		f.BeforeID = id
 	}
 	msgs, err := l.store.ListMessages(ctx, f)
 	if err != nil {
@@ -55,7 +55,7 @@ func (l *Lister) List(ctx context.Context, tenantID, to string, pageSize int, pa
 	}
 	next := ""
 	if len(msgs) == f.Limit {
-		next = base64.RawURLEncoding.EncodeToString([]byte(msgs[len(msgs)-1].ID))
+		next = paging.IDToken(msgs[len(msgs)-1].ID)
 	}
 	return msgs, next, nil
 }

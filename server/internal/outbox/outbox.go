@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/izinhq/izin/server/internal/backoff"
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/linktoken"
 	"github.com/izinhq/izin/server/internal/recipient"
@@ -285,7 +285,7 @@ func (w *Worker) send(ctx context.Context, m *store.Message) {
 		w.log.Warn("outbox: message failed for good", "message_id", m.ID, "attempts", m.Attempts, "err", err)
 	default:
 		m.LastError = err.Error()
-		m.NextAttemptAt = now.Add(backoff(m.Attempts))
+		m.NextAttemptAt = now.Add(retryDelay(m.Attempts))
 		w.log.Info("outbox: send failed, will retry", "message_id", m.ID, "attempts", m.Attempts, "err", err)
 	}
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
@@ -298,11 +298,11 @@ func (w *Worker) send(ctx context.Context, m *store.Message) {
 	}
 }
 
-// backoff grows exponentially from 2 s to 10 min, with jitter.
-func backoff(attempt int) time.Duration {
-	d := 2 * time.Second << min(attempt, 9)
-	if d > 10*time.Minute {
-		d = 10 * time.Minute
-	}
-	return d/2 + rand.N(d/2+1)
+// sendRetry spaces the retries of a failed send.
+var sendRetry = backoff.Policy{Base: 2 * time.Second, Max: 10 * time.Minute}
+
+// retryDelay is the wait after a message's attempts-th failed send: the
+// first retry waits about 4 s.
+func retryDelay(attempts int) time.Duration {
+	return sendRetry.Delay(attempts + 1)
 }

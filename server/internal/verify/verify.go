@@ -113,44 +113,54 @@ const opStart = "StartVerification"
 // Start checks the send limits, then writes the verification and its
 // activation SMS in one transaction.
 func (s *Service) Start(ctx context.Context, p auth.Principal, req StartRequest) (*View, error) {
-	reqHash := idempotency.RequestHash(req)
-	if out, ok, err := idempotency.Replay[*View](ctx, s.store, p.TenantID, opStart, req.IdempotencyKey, reqHash); err != nil || ok {
-		return out, err
+	k := idempotency.NewKey(p.TenantID, opStart, req.IdempotencyKey, req)
+	out, err := idempotency.Do(ctx, s.store, k, func(ctx context.Context) (idempotency.Work[*View], error) {
+		return s.prepareStart(ctx, p, req)
+	})
+	if err != nil {
+		return nil, err
 	}
+	s.msg.Wake()
+	return out, nil
+}
+
+// prepareStart checks a start request and returns its transaction.
+func (s *Service) prepareStart(ctx context.Context, p auth.Principal, req StartRequest) (idempotency.Work[*View], error) {
+	var none idempotency.Work[*View]
 	if req.Method != store.MethodSMSCode && req.Method != store.MethodLandingPage {
-		return nil, errs.Invalid("method", "must be VERIFICATION_METHOD_SMS_CODE or VERIFICATION_METHOD_LANDING_PAGE")
+		return none, errs.Invalid("method", "must be VERIFICATION_METHOD_SMS_CODE or VERIFICATION_METHOD_LANDING_PAGE")
 	}
 	r, err := recipient.Parse(req.Recipient)
 	if err != nil {
-		return nil, errs.Invalid("recipient", "%v", err)
+		return none, errs.Invalid("recipient", "%v", err)
 	}
 	if !r.IsMobile() {
-		return nil, errs.Invalid("recipient", "verification by SMS needs a Turkish mobile number (+905…), got %s", r.Value).
+		return none, errs.Invalid("recipient", "verification by SMS needs a Turkish mobile number (+905…), got %s", r.Value).
 			WithReason(errs.ReasonRecipientMismatch)
 	}
 	types, err := consent.TypesFor(r, req.Types)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	t, err := s.dir.Tenant(ctx, p.TenantID)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	b, err := s.dir.Brand(ctx, p.TenantID, req.Brand)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	now := s.now().UTC().Truncate(evidence.Precision)
 	if err := s.checkSendLimits(ctx, t, r, now); err != nil {
-		return nil, err
+		return none, err
 	}
 	if p.SourceID != nil && t.MaxStartsPerSourceMinute > 0 {
 		n, err := s.store.CountRecentVerifications(ctx, t.ID, *p.SourceID, now.Add(-time.Minute))
 		if err != nil {
-			return nil, errs.Internal(err, "count verifications")
+			return none, errs.Internal(err, "count verifications")
 		}
 		if n >= int64(t.MaxStartsPerSourceMinute) {
-			return nil, errs.RateLimited(time.Minute, "this source started %d verifications in the last minute (limit %d)", n, t.MaxStartsPerSourceMinute)
+			return none, errs.RateLimited(time.Minute, "this source started %d verifications in the last minute (limit %d)", n, t.MaxStartsPerSourceMinute)
 		}
 	}
 	key := p.KeyID
@@ -164,21 +174,20 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, req StartRequest)
 	var code, token string
 	if req.Method == store.MethodSMSCode {
 		if code, err = newCode(t.CodeLength); err != nil {
-			return nil, errs.Internal(err, "generate code")
+			return none, errs.Internal(err, "generate code")
 		}
 		v.CodeHash, v.Sends = s.hashCode(v.ID, code), 1
 		v.ExpireAt = now.Add(time.Duration(t.CodeTTLSeconds) * time.Second)
 	} else {
 		if v.LandingTexts, err = s.landingTexts(ctx, t.ID, b); err != nil {
-			return nil, err
+			return none, err
 		}
 		if token, v.LandingTokenHash, err = linktoken.New(); err != nil {
-			return nil, errs.Internal(err, "generate link token")
+			return none, errs.Internal(err, "generate link token")
 		}
 		v.ExpireAt, v.Sends = now.Add(s.LandingTTL), 1
 	}
-	var out *View
-	err = s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+	run := func(ctx context.Context, tx store.Tx) (*View, error) {
 		var id string
 		var err error
 		if code != "" {
@@ -187,26 +196,18 @@ func (s *Service) Start(ctx context.Context, p auth.Principal, req StartRequest)
 			id, err = s.msg.QueueLandingLink(ctx, tx, t, b, r.Value, v.ID, token, types)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := tx.InsertVerification(ctx, v); err != nil {
-			return errs.Internal(err, "store verification")
+			return nil, errs.Internal(err, "store verification")
 		}
-		out = s.view(v, b.Code, []string{id}, now)
+		out := s.view(v, b.Code, []string{id}, now)
 		if token != "" {
 			out.LandingURL = s.msg.LandingURL(token)
 		}
-		return idempotency.Save(ctx, tx, t.ID, opStart, req.IdempotencyKey, reqHash, out, now)
-	})
-	if errors.Is(err, store.ErrConflict) && req.IdempotencyKey != "" {
-		out, _, err = idempotency.Replay[*View](ctx, s.store, p.TenantID, opStart, req.IdempotencyKey, reqHash)
-		return out, err
+		return out, nil
 	}
-	if err != nil {
-		return nil, errs.Wrap(err, "start verification")
-	}
-	s.msg.Wake()
-	return out, nil
+	return idempotency.Work[*View]{Run: run, At: now, What: "start verification"}, nil
 }
 
 // checkSendLimits guards against SMS pumping: per recipient, per number
