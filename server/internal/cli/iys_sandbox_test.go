@@ -48,7 +48,7 @@ func startSandbox(t *testing.T) string {
 	done := make(chan int, 1)
 	go func() {
 		code := cli.Execute(ctx, []string{"--json", "iys", "sandbox", "--addr", "127.0.0.1:0"}, pw, errOut)
-		pw.Close()
+		_ = pw.Close() // a PipeWriter closes without error
 		done <- code
 	}()
 	var banner struct {

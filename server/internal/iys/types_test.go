@@ -63,13 +63,13 @@ func TestConsentJSON(t *testing.T) {
 
 func TestIstanbulFallback(t *testing.T) {
 	fixed := loadIstanbul(func(string) (*time.Location, error) { return nil, errors.New("no tzdata") })
-	real := Istanbul()
+	zone := Istanbul()
 	for _, ts := range []time.Time{
 		time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(2025, 7, 15, 21, 30, 0, 0, time.UTC),
 		time.Date(2027, 12, 31, 23, 59, 59, 0, time.UTC),
 	} {
-		if a, b := ts.In(fixed).Format(dateLayout), ts.In(real).Format(dateLayout); a != b {
+		if a, b := ts.In(fixed).Format(dateLayout), ts.In(zone).Format(dateLayout); a != b {
 			t.Errorf("%s: fixed zone %s, tzdata %s", ts, a, b)
 		}
 	}

@@ -73,7 +73,9 @@ func TestStartClusterAndStop(t *testing.T) {
 	if err := conn.QueryRow(ctx, `SELECT version(), current_setting('fsync')`).Scan(&version, &fsync); err != nil {
 		t.Fatal(err)
 	}
-	conn.Close(ctx)
+	if err := conn.Close(ctx); err != nil {
+		t.Error(err)
+	}
 	t.Logf("%s", version)
 	if fsync != "off" {
 		t.Errorf("fsync = %s, want off", fsync)

@@ -24,7 +24,11 @@ func connect(t *testing.T, url string) *pgx.Conn {
 	if err != nil {
 		t.Fatalf("connect %s: %v", url, err)
 	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	t.Cleanup(func() {
+		if err := conn.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
 	return conn
 }
 

@@ -315,8 +315,8 @@ func Normalize(in NewText) (NewText, error) {
 }
 
 // clean normalises white space and checks what is left: valid UTF-8,
-// no control characters but line feeds and tabs, 1 to max characters.
-func clean(field, s string, max int) (string, error) {
+// no control characters but line feeds and tabs, 1 to limit characters.
+func clean(field, s string, limit int) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", errs.Invalid(field, "is not valid UTF-8")
 	}
@@ -336,8 +336,8 @@ func clean(field, s string, max int) (string, error) {
 	if s == "" {
 		return "", errs.Invalid(field, "must not be empty")
 	}
-	if n := utf8.RuneCountInString(s); n > max {
-		return "", errs.Invalid(field, "must be at most %d characters, got %d", max, n)
+	if n := utf8.RuneCountInString(s); n > limit {
+		return "", errs.Invalid(field, "must be at most %d characters, got %d", limit, n)
 	}
 	for _, r := range s {
 		if r != '\n' && r != '\t' && unicode.IsControl(r) {

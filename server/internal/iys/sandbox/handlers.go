@@ -118,7 +118,7 @@ func (s *Server) api(h apiHandler) http.Handler {
 			s.mu.Unlock()
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {
-					conn.Close()
+					_ = conn.Close() // dropping it is the point; how it closes does not matter
 					return
 				}
 			}
