@@ -36,8 +36,11 @@ run: build ## Run izin on the embedded database with a demo tenant; prints its A
 
 test: lint generate-check breaking vet go-test volume-test sdk-test ## Everything CI runs: lint, fresh gen/, vet, tests on SQLite and PostgreSQL, volume, SDKs
 
-lint: lint-proto ## gofmt and buf lint
+lint: lint-proto lint-go ## gofmt, golangci-lint and buf lint
 	@bad=$$(gofmt -l server gen/go/openapi); if [ -n "$$bad" ]; then echo "gofmt would change:"; echo "$$bad"; exit 1; fi
+
+lint-go: tools ## golangci-lint over server/ (config: .golangci.yml)
+	$(BIN)/golangci-lint run ./server/...
 
 vet: ## go vet over every module
 	go vet ./...
@@ -68,7 +71,7 @@ clean: ## Remove build output and the embedded database
 
 # --- proto toolchain ---
 
-.PHONY: tools vendor-protos generate lint-proto breaking generate-check
+.PHONY: tools vendor-protos generate lint-proto lint-go breaking generate-check
 
 tools: ## Install the pinned buf + protoc-gen-* into ./bin (idempotent)
 	@scripts/tools.sh

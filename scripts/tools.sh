@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the pinned proto code-generation toolchain into ./bin.
+# Installs the pinned proto code-generation toolchain and the Go linter into ./bin.
 #
 #   buf                      npm  @bufbuild/buf (native binary from the platform package)
 #   protoc-gen-go            go   google.golang.org/protobuf/cmd/protoc-gen-go
 #   protoc-gen-go-grpc       go   google.golang.org/grpc/cmd/protoc-gen-go-grpc
 #   protoc-gen-grpc-gateway  go   github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway
 #   protoc-gen-openapiv2     go   github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2
+#   golangci-lint            go   github.com/golangci/golangci-lint/v2/cmd/golangci-lint (make lint)
 #
 # Idempotent: each tool's installed version is recorded in bin/.tool-versions and a
 # tool is only (re)installed when its binary is missing or its recorded version
@@ -22,6 +23,7 @@ BUF_VERSION=1.75.0
 PROTOBUF_GO_VERSION=v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
 GRPC_GATEWAY_VERSION=v2.33.0
+GOLANGCI_LINT_VERSION=v2.15.0
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/bin"
@@ -93,3 +95,4 @@ go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOBUF_GO
 go_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC_VERSION"
 go_tool protoc-gen-grpc-gateway github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway "$GRPC_GATEWAY_VERSION"
 go_tool protoc-gen-openapiv2 github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2 "$GRPC_GATEWAY_VERSION"
+go_tool golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint "$GOLANGCI_LINT_VERSION"
