@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -20,19 +21,6 @@ func sourceTypeName(t store.SourceType) string {
 		}
 	}
 	return fmt.Sprintf("UNKNOWN(%d)", t)
-}
-
-// scopeName is the --scope word of a key scope.
-func scopeName(s store.Scope) string {
-	switch s {
-	case store.ScopeCheck:
-		return "check"
-	case store.ScopeWrite:
-		return "write"
-	case store.ScopeAdmin:
-		return "admin"
-	}
-	return fmt.Sprintf("unknown(%d)", s)
 }
 
 func timeText(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -130,7 +118,7 @@ func (r *root) keyListCmd() *cobra.Command {
 			rows := make([]row, 0, len(keys))
 			tab := newTable("ID\tPREFIX\tSCOPE\tSOURCE\tCREATED\tREVOKED\tNAME")
 			for _, k := range keys {
-				rw := row{ID: k.ID, Prefix: k.Prefix, Name: k.Name, Scope: scopeName(k.Scope), CreateTime: timeText(k.CreatedAt)}
+				rw := row{ID: k.ID, Prefix: k.Prefix, Name: k.Name, Scope: strings.ToLower(k.Scope.String()), CreateTime: timeText(k.CreatedAt)}
 				if k.SourceID != nil {
 					rw.SourceID = *k.SourceID
 				}
