@@ -482,7 +482,7 @@ func (r *root) auditCmd() *cobra.Command {
 				if tenant != "" && t.ID != tenant {
 					continue
 				}
-				n, err := verifyChain(ctx, st, t.ID)
+				n, err := evidence.VerifyTenant(ctx, st, t.ID)
 				res := result{TenantID: t.ID, Events: n, OK: err == nil}
 				if err != nil {
 					var b *evidence.Break
@@ -512,32 +512,6 @@ func (r *root) auditCmd() *cobra.Command {
 	cmd.AddCommand(verifyCmd)
 	return cmd
 }
-
-// verifyChain walks a tenant's events up to the head read at the start, so
-// events appended meanwhile do not count as a break.
-func verifyChain(ctx context.Context, st store.Store, tenantID string) (int64, error) {
-	var head store.ChainHead
-	if err := st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		head, err = tx.LockChain(ctx, tenantID)
-		return err
-	}); err != nil {
-		return 0, err
-	}
-	var v evidence.Verifier
-	err := st.WalkConsentEvents(ctx, tenantID, func(e *store.ConsentEvent) error {
-		if e.Seq > head.Seq {
-			return errStop
-		}
-		return v.Next(e)
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return v.Count, err
-	}
-	return v.Count, v.End(head)
-}
-
-var errStop = errors.New("stop")
 
 // reportedError fails a command whose outcome is already printed (with
 // --json, as its one JSON object), so that Execute only sets the exit code.
