@@ -56,18 +56,13 @@ func IYSOptions(c IYSConfig) (iyssync.Options, error) {
 
 // wireIYS builds the İYS service and worker.
 func (a *App) wireIYS(secret []byte) error {
-	sealer, err := iyssync.NewSealer(secret)
+	svc, worker, opts, err := newIYS(a.cfg, a.Store, a.Tenancy, secret, a.log)
 	if err != nil {
 		return err
 	}
-	opts, err := IYSOptions(a.cfg.IYS)
-	if err != nil {
-		return err
-	}
-	a.IYS = iyssync.NewService(a.Store, a.Tenancy, sealer, opts)
+	a.IYS, a.IYSWorker = svc, worker
 	// Imports queue for İYS only what its upload window still takes.
 	a.Import.WithWindow(opts.Calendar)
-	a.IYSWorker = iyssync.NewWorker(a.Store, a.Tenancy, sealer, a.log, opts)
 	return nil
 }
 

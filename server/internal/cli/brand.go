@@ -3,10 +3,10 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/izinhq/izin/server/internal/app"
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/store"
 	"github.com/izinhq/izin/server/internal/tenancy"
@@ -56,20 +56,17 @@ func (r *root) brandCreateCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := r.openTenant(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			nb, err := tenancy.New(st, nil, time.Second).CreateBrand(ctx, tenant, b)
-			if e, ok := errs.As(err); ok && e.Kind == errs.KindAlreadyExists {
-				return fmt.Errorf("--code: %s", e.Message)
-			}
-			if err != nil {
-				return cliError(err)
-			}
-			return r.emit(brandOut(nb), brandText(nb)+
-				fmt.Sprintf("default consent texts published: izin text list --tenant %s --brand %s\n", tenant, nb.Code))
+			return r.withTenant(ctx, tenant, func(ops *app.Ops) error {
+				nb, err := ops.Tenancy.CreateBrand(ctx, tenant, b)
+				if e, ok := errs.As(err); ok && e.Kind == errs.KindAlreadyExists {
+					return fmt.Errorf("--code: %s", e.Message)
+				}
+				if err != nil {
+					return cliError(err)
+				}
+				return r.emit(brandOut(nb), brandText(nb)+
+					fmt.Sprintf("default consent texts published: izin text list --tenant %s --brand %s\n", tenant, nb.Code))
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -78,9 +75,7 @@ func (r *root) brandCreateCmd() *cobra.Command {
 	f.StringVar(&b.Name, "name", "", brandNameUsage+" (required)")
 	f.StringVar(&b.Sender, "sender", "", brandSenderUsage+" (required)")
 	f.StringVar(&b.RejectRoute, "reject-route", "", brandRejectUsage)
-	for _, n := range []string{"tenant", "code", "name", "sender"} {
-		_ = cmd.MarkFlagRequired(n)
-	}
+	requireFlags(cmd, "tenant", "code", "name", "sender")
 	return cmd
 }
 
@@ -92,31 +87,28 @@ func (r *root) brandListCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := r.openTenant(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			bs, err := tenancy.New(st, nil, time.Second).ListBrands(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			rows := make([]brandJSON, 0, len(bs))
-			tab := newTable("CODE\tDEFAULT\tSENDER\tCREATED\tNAME\tREJECT")
-			for i := range bs {
-				b := &bs[i]
-				rows = append(rows, brandOut(b))
-				def := ""
-				if b.IsDefault {
-					def = "yes"
+			return r.withTenant(ctx, tenant, func(ops *app.Ops) error {
+				bs, err := ops.Tenancy.ListBrands(ctx, tenant)
+				if err != nil {
+					return err
 				}
-				tab.row("%s\t%s\t%s\t%s\t%s\t%s", b.Code, def, b.Sender, timeText(b.CreatedAt), b.Name, tenancy.RejectRoute(b))
-			}
-			return r.emit(map[string]any{"brands": rows}, tab.String())
+				rows := make([]brandJSON, 0, len(bs))
+				tab := newTable("CODE\tDEFAULT\tSENDER\tCREATED\tNAME\tREJECT")
+				for i := range bs {
+					b := &bs[i]
+					rows = append(rows, brandOut(b))
+					def := ""
+					if b.IsDefault {
+						def = "yes"
+					}
+					tab.row("%s\t%s\t%s\t%s\t%s\t%s", b.Code, def, b.Sender, timeText(b.CreatedAt), b.Name, tenancy.RejectRoute(b))
+				}
+				return r.emit(map[string]any{"brands": rows}, tab.String())
+			})
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant id (required)")
-	_ = cmd.MarkFlagRequired("tenant")
+	requireFlags(cmd, "tenant")
 	return cmd
 }
 
@@ -152,23 +144,20 @@ its tenant cache expires, within seconds.`,
 				return fmt.Errorf("nothing to change: give --name, --sender or --reject-route")
 			}
 			ctx := cmd.Context()
-			st, err := r.openTenant(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			b, err := tenancy.New(st, nil, time.Second).UpdateBrand(ctx, tenant, code, u)
-			if err != nil {
-				if e, ok := errs.As(err); ok && e.Kind == errs.KindNotFound {
-					return fmt.Errorf("--code %s: the tenant has no such brand", code)
+			return r.withTenant(ctx, tenant, func(ops *app.Ops) error {
+				b, err := ops.Tenancy.UpdateBrand(ctx, tenant, code, u)
+				if err != nil {
+					if e, ok := errs.As(err); ok && e.Kind == errs.KindNotFound {
+						return fmt.Errorf("--code %s: the tenant has no such brand", code)
+					}
+					return cliError(err)
 				}
-				return cliError(err)
-			}
-			text := fmt.Sprintf("updated %s of brand %s\n", strings.Join(changed, ", "), b.Code) + brandText(b)
-			if u.Name != nil {
-				text += "published consent texts keep the name they were published with; to change them: izin text create\n"
-			}
-			return r.emit(brandOut(b), text)
+				text := fmt.Sprintf("updated %s of brand %s\n", strings.Join(changed, ", "), b.Code) + brandText(b)
+				if u.Name != nil {
+					text += "published consent texts keep the name they were published with; to change them: izin text create\n"
+				}
+				return r.emit(brandOut(b), text)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -177,7 +166,6 @@ its tenant cache expires, within seconds.`,
 	f.StringVar(&name, "name", "", brandNameUsage)
 	f.StringVar(&sender, "sender", "", brandSenderUsage)
 	f.StringVar(&reject, "reject-route", "", brandRejectUsage+`; "" restores the default`)
-	_ = cmd.MarkFlagRequired("tenant")
-	_ = cmd.MarkFlagRequired("code")
+	requireFlags(cmd, "tenant", "code")
 	return cmd
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/izinhq/izin/server/internal/importer"
 	"github.com/izinhq/izin/server/internal/importer/iysfile"
 	"github.com/izinhq/izin/server/internal/store"
-	"github.com/izinhq/izin/server/internal/tenancy"
 )
 
 func (r *root) importCmd() *cobra.Command {
@@ -61,43 +60,39 @@ end, whatever it refused.`,
 				return err
 			}
 			defer file.Close()
-			st, err := r.openTenant(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			// The command line acts as the tenant's administrator, with no
-			// API key; bound to --source, its events name that source.
-			p := auth.Principal{TenantID: tenant, Scope: store.ScopeAdmin}
-			if source != "" {
-				src, err := st.GetSource(ctx, tenant, source)
+			return r.withTenant(ctx, tenant, func(ops *app.Ops) error {
+				// The command line acts as the tenant's administrator, with no
+				// API key; bound to --source, its events name that source.
+				p := auth.Principal{TenantID: tenant, Scope: store.ScopeAdmin}
+				if source != "" {
+					src, err := ops.Store.GetSource(ctx, tenant, source)
+					if err != nil {
+						return fmt.Errorf("--source %s: no such source of the tenant", source)
+					}
+					p.SourceID, p.SourceType = &src.ID, src.Type
+				}
+				rows := file.Rows()
+				if !r.json {
+					rows = withProgress(rows, r.errOut)
+				}
+				mode, err := importMode(iysMode)
 				if err != nil {
-					return fmt.Errorf("--source %s: no such source of the tenant", source)
+					return err
 				}
-				p.SourceID, p.SourceType = &src.ID, src.Type
-			}
-			rows := file.Rows()
-			if !r.json {
-				rows = withProgress(rows, r.errOut)
-			}
-			mode, err := importMode(iysMode)
-			if err != nil {
-				return err
-			}
-			opts, err := app.IYSOptions(r.cfg.IYS)
-			if err != nil {
-				return err
-			}
-			imp := importer.New(st, tenancy.New(st, nil, time.Minute), time.Now).WithWindow(opts.Calendar)
-			rep, err := imp.Import(ctx, p, importer.Params{Brand: brand, Name: filepath.Base(args[0]), IYS: mode}, rows)
-			if err != nil {
-				if rep != nil && rep.Rows > 0 {
-					return fmt.Errorf("import %s stopped after %d rows were written: %w; run it again to finish (rows written are skipped)",
-						rep.ImportID, rep.Rows, cliError(err))
+				imp, err := ops.Importer()
+				if err != nil {
+					return err
 				}
-				return cliError(err)
-			}
-			return r.emit(importJSON(rep, file), importText(rep, file))
+				rep, err := imp.Import(ctx, p, importer.Params{Brand: brand, Name: filepath.Base(args[0]), IYS: mode}, rows)
+				if err != nil {
+					if rep != nil && rep.Rows > 0 {
+						return fmt.Errorf("import %s stopped after %d rows were written: %w; run it again to finish (rows written are skipped)",
+							rep.ImportID, rep.Rows, cliError(err))
+					}
+					return cliError(err)
+				}
+				return r.emit(importJSON(rep, file), importText(rep, file))
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -106,7 +101,7 @@ end, whatever it refused.`,
 	f.StringVar(&source, "source", "", "source id the consents came from: names it in the evidence and defaults KAYNAK from its type")
 	f.StringVar(&sheet, "sheet", "", "XLSX sheet to read (default: the first)")
 	f.StringVar(&iysMode, "iys", "upload", `what İYS is told: "upload" (queue rows still within İYS's window) or "already-registered" (İYS holds them; upload none)`)
-	_ = cmd.MarkFlagRequired("tenant")
+	requireFlags(cmd, "tenant")
 	return cmd
 }
 

@@ -38,26 +38,15 @@ type iysEnv struct {
 	worker *iyssync.Worker
 }
 
-func (r *root) openIYS(ctx context.Context) (*iysEnv, error) {
-	opts, err := app.IYSOptions(r.cfg.IYS)
-	if err != nil {
-		return nil, err
-	}
-	secret, err := app.LoadSecret(r.cfg)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := iyssync.NewSealer(secret)
-	if err != nil {
-		return nil, err
-	}
-	st, err := r.open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ten := tenancy.New(st, nil, time.Second)
-	return &iysEnv{st: st, ten: ten, svc: iyssync.NewService(st, ten, sealer, opts),
-		worker: iyssync.NewWorker(st, ten, sealer, r.logger(), opts)}, nil
+// withIYS runs fn with the İYS services over the store.
+func (r *root) withIYS(ctx context.Context, fn func(*iysEnv) error) error {
+	return r.withOps(ctx, func(ops *app.Ops) error {
+		svc, worker, err := ops.IYS(r.logger())
+		if err != nil {
+			return err
+		}
+		return fn(&iysEnv{st: ops.Store, ten: ops.Tenancy, svc: svc, worker: worker})
+	})
 }
 
 // tenants returns the tenant given, or every tenant.
@@ -97,31 +86,28 @@ func (r *root) iysConfigureCmd() *cobra.Command {
 				in.Password = strings.TrimRight(string(b), "\r\n")
 			}
 			ctx := cmd.Context()
-			e, err := r.openIYS(ctx)
-			if err != nil {
-				return err
-			}
-			defer e.st.Close()
-			if _, err := e.st.GetTenant(ctx, tenant); err != nil {
-				return fmt.Errorf("--tenant %s: no such tenant", tenant)
-			}
-			c, err := e.svc.SetConfig(ctx, tenant, in)
-			if err != nil {
-				if de, ok := errs.As(err); ok && strings.HasPrefix(de.Field, "config.") {
-					return fmt.Errorf("--%s: %s", strings.ReplaceAll(strings.TrimPrefix(de.Field, "config."), "_", "-"), de.Message)
+			return r.withIYS(ctx, func(e *iysEnv) error {
+				if _, err := e.st.GetTenant(ctx, tenant); err != nil {
+					return fmt.Errorf("--tenant %s: no such tenant", tenant)
 				}
-				return cliError(err)
-			}
-			b, err := e.ten.BrandByID(ctx, tenant, c.BrandID)
-			if err != nil {
-				return err
-			}
-			v := iyssync.View(c, b.Code)
-			state := "disabled"
-			if v.Enabled {
-				state = "enabled"
-			}
-			return r.emit(v, fmt.Sprintf("brand %s: İYS code %s, brand code %s, user %s, %s\n", v.Brand, v.IYSCode, v.BrandCode, v.Username, state))
+				c, err := e.svc.SetConfig(ctx, tenant, in)
+				if err != nil {
+					if de, ok := errs.As(err); ok && strings.HasPrefix(de.Field, "config.") {
+						return fmt.Errorf("--%s: %s", strings.ReplaceAll(strings.TrimPrefix(de.Field, "config."), "_", "-"), de.Message)
+					}
+					return cliError(err)
+				}
+				b, err := e.ten.BrandByID(ctx, tenant, c.BrandID)
+				if err != nil {
+					return err
+				}
+				v := iyssync.View(c, b.Code)
+				state := "disabled"
+				if v.Enabled {
+					state = "enabled"
+				}
+				return r.emit(v, fmt.Sprintf("brand %s: İYS code %s, brand code %s, user %s, %s\n", v.Brand, v.IYSCode, v.BrandCode, v.Username, state))
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -134,9 +120,7 @@ func (r *root) iysConfigureCmd() *cobra.Command {
 	f.StringVar(&passwordFile, "password-file", "", "read the İYS API password from this file")
 	f.StringVar(&in.BaseURL, "base-url", "", "İYS API address for this brand (default: --iys-base-url)")
 	f.BoolVar(&in.Enabled, "enable", false, "synchronise this brand with İYS")
-	for _, n := range []string{"tenant", "iys-code", "brand-code", "username"} {
-		_ = cmd.MarkFlagRequired(n)
-	}
+	requireFlags(cmd, "tenant", "iys-code", "brand-code", "username")
 	return cmd
 }
 
@@ -149,49 +133,46 @@ func (r *root) iysStatusCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			e, err := r.openIYS(ctx)
-			if err != nil {
-				return err
-			}
-			defer e.st.Close()
-			ts, err := e.tenants(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			type tenantStatus struct {
-				TenantID string                `json:"tenant_id"`
-				Brands   []iyssync.BrandStatus `json:"brands"`
-			}
-			out := []tenantStatus{}
-			var b strings.Builder
-			tw := tabwriter.NewWriter(&b, 0, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, "TENANT\tBRAND\tENABLED\tCONNECTIVITY\tPENDING\tSUBMITTED\tACCEPTED\tREFUSED\tSKIPPED\tNEAR\tOVERDUE\tNEAREST DEADLINE\tLAST PULL\tLAST ERROR")
-			for _, t := range ts {
-				sts, err := e.svc.Status(ctx, t.ID)
+			return r.withIYS(ctx, func(e *iysEnv) error {
+				ts, err := e.tenants(ctx, tenant)
 				if err != nil {
 					return err
 				}
-				if !offline {
-					if err := e.svc.CheckConnectivity(ctx, t.ID, sts); err != nil {
+				type tenantStatus struct {
+					TenantID string                `json:"tenant_id"`
+					Brands   []iyssync.BrandStatus `json:"brands"`
+				}
+				out := []tenantStatus{}
+				var b strings.Builder
+				tw := tabwriter.NewWriter(&b, 0, 2, 2, ' ', 0)
+				fmt.Fprintln(tw, "TENANT\tBRAND\tENABLED\tCONNECTIVITY\tPENDING\tSUBMITTED\tACCEPTED\tREFUSED\tSKIPPED\tNEAR\tOVERDUE\tNEAREST DEADLINE\tLAST PULL\tLAST ERROR")
+				for _, t := range ts {
+					sts, err := e.svc.Status(ctx, t.ID)
+					if err != nil {
 						return err
 					}
+					if !offline {
+						if err := e.svc.CheckConnectivity(ctx, t.ID, sts); err != nil {
+							return err
+						}
+					}
+					if len(sts) == 0 {
+						continue
+					}
+					out = append(out, tenantStatus{TenantID: t.ID, Brands: sts})
+					for _, s := range sts {
+						fmt.Fprintf(tw, "%s\t%s\t%t\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", t.ID, s.Brand, s.Enabled, dash(s.Connectivity),
+							s.Pending, s.Submitted, s.Accepted, s.Refused, s.Skipped, s.NearDeadline, s.Overdue, timeOrDash(s.NearestDeadline),
+							timeOrDash(s.LastPull), dash(s.LastError))
+					}
 				}
-				if len(sts) == 0 {
-					continue
+				_ = tw.Flush()
+				if len(out) == 0 {
+					b.Reset()
+					b.WriteString("no brand is connected to İYS and none has uploads; see izin iys configure\n")
 				}
-				out = append(out, tenantStatus{TenantID: t.ID, Brands: sts})
-				for _, s := range sts {
-					fmt.Fprintf(tw, "%s\t%s\t%t\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", t.ID, s.Brand, s.Enabled, dash(s.Connectivity),
-						s.Pending, s.Submitted, s.Accepted, s.Refused, s.Skipped, s.NearDeadline, s.Overdue, timeOrDash(s.NearestDeadline),
-						timeOrDash(s.LastPull), dash(s.LastError))
-				}
-			}
-			_ = tw.Flush()
-			if len(out) == 0 {
-				b.Reset()
-				b.WriteString("no brand is connected to İYS and none has uploads; see izin iys configure\n")
-			}
-			return r.emit(map[string]any{"tenants": out}, b.String())
+				return r.emit(map[string]any{"tenants": out}, b.String())
+			})
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "only this tenant")
@@ -207,43 +188,40 @@ func (r *root) iysSyncCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			e, err := r.openIYS(ctx)
-			if err != nil {
-				return err
-			}
-			defer e.st.Close()
-			if tenant != "" {
-				if _, err := e.tenants(ctx, tenant); err != nil {
+			return r.withIYS(ctx, func(e *iysEnv) error {
+				if tenant != "" {
+					if _, err := e.tenants(ctx, tenant); err != nil {
+						return err
+					}
+				}
+				rep, runErr := e.worker.RunOnce(ctx, tenant)
+				if rep == nil {
+					return runErr
+				}
+				var b strings.Builder
+				failed := false
+				for _, br := range rep.Brands {
+					fmt.Fprintf(&b, "%s %s: sent %d in %d request(s); accepted %d, refused %d, retrying %d; near deadline %d, overdue %d; pulled %d, applied %d\n",
+						br.TenantID, br.BrandCode, br.Sent, br.Requests, br.Accepted, br.Refused, br.Retrying, br.NearDeadline, br.Overdue, br.Pulled, br.Applied)
+					for _, e := range br.Errors {
+						failed = true
+						fmt.Fprintf(&b, "  error: %s\n", e)
+					}
+				}
+				if len(rep.Brands) == 0 {
+					b.WriteString("no brand is enabled for İYS; see izin iys configure --enable\n")
+				}
+				if err := r.emit(rep, b.String()); err != nil {
 					return err
 				}
-			}
-			rep, runErr := e.worker.RunOnce(ctx, tenant)
-			if rep == nil {
-				return runErr
-			}
-			var b strings.Builder
-			failed := false
-			for _, br := range rep.Brands {
-				fmt.Fprintf(&b, "%s %s: sent %d in %d request(s); accepted %d, refused %d, retrying %d; near deadline %d, overdue %d; pulled %d, applied %d\n",
-					br.TenantID, br.BrandCode, br.Sent, br.Requests, br.Accepted, br.Refused, br.Retrying, br.NearDeadline, br.Overdue, br.Pulled, br.Applied)
-				for _, e := range br.Errors {
-					failed = true
-					fmt.Fprintf(&b, "  error: %s\n", e)
+				switch {
+				case runErr != nil:
+					return &reportedError{msg: runErr.Error()}
+				case failed:
+					return &reportedError{msg: "some İYS steps failed; see the errors above"}
 				}
-			}
-			if len(rep.Brands) == 0 {
-				b.WriteString("no brand is enabled for İYS; see izin iys configure --enable\n")
-			}
-			if err := r.emit(rep, b.String()); err != nil {
-				return err
-			}
-			switch {
-			case runErr != nil:
-				return &reportedError{msg: runErr.Error()}
-			case failed:
-				return &reportedError{msg: "some İYS steps failed; see the errors above"}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "only this tenant")

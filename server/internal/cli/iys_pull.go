@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/izinhq/izin/server/internal/app"
 	"github.com/izinhq/izin/server/internal/importer/iysfile"
 	"github.com/izinhq/izin/server/internal/iyssync"
-	"github.com/izinhq/izin/server/internal/tenancy"
 )
 
 func (r *root) iysPullCmd() *cobra.Command {
@@ -43,27 +43,24 @@ Rows are written 1000 per transaction. The command exits 0 when the file was rea
 				return fmt.Errorf("--from-file: %w", err)
 			}
 			defer f.Close()
-			st, err := r.openTenant(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			rows := fileRows(f)
-			if !r.json {
-				rows = pullProgress(rows, func(n int, took time.Duration) {
-					fmt.Fprintf(r.errOut, "izin iys pull: %d rows read (%s)\n", n, took.Round(time.Second))
-				})
-			}
-			name := filepath.Base(file)
-			rep, err := iyssync.NewPuller(st, tenancy.New(st, nil, time.Minute), time.Now).PullFile(ctx, tenant, brand, name, rows)
-			if err != nil {
-				if rep != nil && rep.Rows > 0 {
-					return fmt.Errorf("pull of %s stopped after %d rows were written: %w; run it again to finish (rows written are unchanged then)",
-						name, rep.Rows, cliError(err))
+			return r.withTenant(ctx, tenant, func(ops *app.Ops) error {
+				rows := fileRows(f)
+				if !r.json {
+					rows = pullProgress(rows, func(n int, took time.Duration) {
+						fmt.Fprintf(r.errOut, "izin iys pull: %d rows read (%s)\n", n, took.Round(time.Second))
+					})
 				}
-				return cliError(err)
-			}
-			return r.emit(rep, pullText(rep, f.Ignored))
+				name := filepath.Base(file)
+				rep, err := ops.Puller().PullFile(ctx, tenant, brand, name, rows)
+				if err != nil {
+					if rep != nil && rep.Rows > 0 {
+						return fmt.Errorf("pull of %s stopped after %d rows were written: %w; run it again to finish (rows written are unchanged then)",
+							name, rep.Rows, cliError(err))
+					}
+					return cliError(err)
+				}
+				return r.emit(rep, pullText(rep, f.Ignored))
+			})
 		},
 	}
 	fl := cmd.Flags()
@@ -71,8 +68,7 @@ Rows are written 1000 per transaction. The command exits 0 when the file was rea
 	fl.StringVar(&brand, "brand", "", "izin brand code the file is of (default: the tenant's default brand)")
 	fl.StringVar(&file, "from-file", "", "CSV or XLSX file İYS produced (required)")
 	fl.StringVar(&sheet, "sheet", "", "XLSX sheet to read (default: the first)")
-	_ = cmd.MarkFlagRequired("tenant")
-	_ = cmd.MarkFlagRequired("from-file")
+	requireFlags(cmd, "tenant", "from-file")
 	return cmd
 }
 

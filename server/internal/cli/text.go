@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/izinhq/izin/server/internal/app"
 	"github.com/izinhq/izin/server/internal/auth"
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/store"
@@ -31,14 +32,13 @@ type textEnv struct {
 	p   auth.Principal
 }
 
-func (r *root) openTexts(ctx context.Context, tenant string) (*textEnv, error) {
-	st, err := r.openTenant(ctx, tenant)
-	if err != nil {
-		return nil, err
-	}
-	ten := tenancy.New(st, nil, time.Second)
-	return &textEnv{st: st, ten: ten, svc: texts.New(st, ten, time.Now),
-		p: auth.Principal{TenantID: tenant, Scope: store.ScopeAdmin}}, nil
+// withTexts runs fn with the consent-text services of one tenant, acting
+// as its administrator.
+func (r *root) withTexts(ctx context.Context, tenant string, fn func(*textEnv) error) error {
+	return r.withTenant(ctx, tenant, func(ops *app.Ops) error {
+		return fn(&textEnv{st: ops.Store, ten: ops.Tenancy, svc: ops.Texts,
+			p: auth.Principal{TenantID: tenant, Scope: store.ScopeAdmin}})
+	})
 }
 
 // textJSON is a consent text as the --json output shows it.
@@ -92,18 +92,15 @@ line separates paragraphs. Line ends become LF and trailing spaces are removed.`
 				return err
 			}
 			ctx := cmd.Context()
-			e, err := r.openTexts(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			defer e.st.Close()
-			t, err := e.svc.Create(ctx, e.p, texts.NewText{Brand: brand, Kind: k, Language: lang, Title: title, Body: body})
-			if err != nil {
-				return textError(err)
-			}
-			return r.emit(textOut(&t.ConsentText, t.BrandCode, false),
-				fmt.Sprintf("published %s/%s version %d of brand %s\nid:     %s\nsha256: %s\n",
-					texts.KindName(t.Kind), t.Language, t.Version, t.BrandCode, t.ID, t.SHA256))
+			return r.withTexts(ctx, tenant, func(e *textEnv) error {
+				t, err := e.svc.Create(ctx, e.p, texts.NewText{Brand: brand, Kind: k, Language: lang, Title: title, Body: body})
+				if err != nil {
+					return textError(err)
+				}
+				return r.emit(textOut(&t.ConsentText, t.BrandCode, false),
+					fmt.Sprintf("published %s/%s version %d of brand %s\nid:     %s\nsha256: %s\n",
+						texts.KindName(t.Kind), t.Language, t.Version, t.BrandCode, t.ID, t.SHA256))
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -113,9 +110,7 @@ line separates paragraphs. Line ends become LF and trailing spaces are removed.`
 	f.StringVar(&lang, "lang", "", "tr or en (required)")
 	f.StringVar(&title, "title", "", "title, one line of up to 200 characters (required)")
 	f.StringVar(&file, "file", "", "file holding the body, plain text; - for standard input (required)")
-	for _, n := range []string{"tenant", "kind", "lang", "title", "file"} {
-		_ = cmd.MarkFlagRequired(n)
-	}
+	requireFlags(cmd, "tenant", "kind", "lang", "title", "file")
 	return cmd
 }
 
@@ -161,38 +156,35 @@ func (r *root) textListCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			e, err := r.openTexts(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			defer e.st.Close()
-			ts, err := e.svc.List(ctx, e.p, brand, all)
-			if err != nil {
-				return textError(err)
-			}
-			rows := make([]textJSON, 0, len(ts))
-			var buf bytes.Buffer
-			tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "BRAND\tKIND\tLANG\tVERSION\tPUBLISHED\tID\tSHA256\tTITLE")
-			for i := range ts {
-				t := &ts[i]
-				rows = append(rows, textOut(&t.ConsentText, t.BrandCode, true))
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s…\t%s\n", t.BrandCode, texts.KindName(t.Kind), t.Language,
-					t.Version, t.CreatedAt.UTC().Format(time.RFC3339), t.ID, t.SHA256[:min(12, len(t.SHA256))], t.Title)
-			}
-			_ = tw.Flush()
-			text := buf.String()
-			if len(ts) == 0 {
-				text = "no consent texts\n"
-			}
-			return r.emit(map[string]any{"texts": rows}, text)
+			return r.withTexts(ctx, tenant, func(e *textEnv) error {
+				ts, err := e.svc.List(ctx, e.p, brand, all)
+				if err != nil {
+					return textError(err)
+				}
+				rows := make([]textJSON, 0, len(ts))
+				var buf bytes.Buffer
+				tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "BRAND\tKIND\tLANG\tVERSION\tPUBLISHED\tID\tSHA256\tTITLE")
+				for i := range ts {
+					t := &ts[i]
+					rows = append(rows, textOut(&t.ConsentText, t.BrandCode, true))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s…\t%s\n", t.BrandCode, texts.KindName(t.Kind), t.Language,
+						t.Version, t.CreatedAt.UTC().Format(time.RFC3339), t.ID, t.SHA256[:min(12, len(t.SHA256))], t.Title)
+				}
+				_ = tw.Flush()
+				text := buf.String()
+				if len(ts) == 0 {
+					text = "no consent texts\n"
+				}
+				return r.emit(map[string]any{"texts": rows}, text)
+			})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&tenant, "tenant", "", "tenant id (required)")
 	f.StringVar(&brand, "brand", "", "only this brand (default: every brand)")
 	f.BoolVar(&all, "all", false, "every version, newest first, not only the current ones")
-	_ = cmd.MarkFlagRequired("tenant")
+	requireFlags(cmd, "tenant")
 	return cmd
 }
 
@@ -208,49 +200,46 @@ text exists.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			e, err := r.openTexts(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			defer e.st.Close()
-			t, err := e.ten.Tenant(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			var brands []store.Brand
-			if brand != "" {
-				b, err := e.ten.Brand(ctx, tenant, brand)
-				if err != nil {
-					return textError(err)
-				}
-				brands = []store.Brand{*b}
-			} else if brands, err = e.ten.ListBrands(ctx, tenant); err != nil {
-				return err
-			}
-			rows := []textJSON{}
-			text := ""
-			for i := range brands {
-				b := &brands[i]
-				published, err := texts.Seed(ctx, e.st, t, b, time.Now())
+			return r.withTexts(ctx, tenant, func(e *textEnv) error {
+				t, err := e.ten.Tenant(ctx, tenant)
 				if err != nil {
 					return err
 				}
-				for j := range published {
-					c := &published[j]
-					rows = append(rows, textOut(c, b.Code, false))
-					text += fmt.Sprintf("published %s/%s version %d of brand %s (%s)\n", texts.KindName(c.Kind), c.Language,
-						c.Version, b.Code, c.ID)
+				var brands []store.Brand
+				if brand != "" {
+					b, err := e.ten.Brand(ctx, tenant, brand)
+					if err != nil {
+						return textError(err)
+					}
+					brands = []store.Brand{*b}
+				} else if brands, err = e.ten.ListBrands(ctx, tenant); err != nil {
+					return err
 				}
-			}
-			if len(rows) == 0 {
-				text = "every brand already has its texts; nothing published\n"
-			}
-			return r.emit(map[string]any{"published": rows}, text)
+				rows := []textJSON{}
+				text := ""
+				for i := range brands {
+					b := &brands[i]
+					published, err := texts.Seed(ctx, e.st, t, b, time.Now())
+					if err != nil {
+						return err
+					}
+					for j := range published {
+						c := &published[j]
+						rows = append(rows, textOut(c, b.Code, false))
+						text += fmt.Sprintf("published %s/%s version %d of brand %s (%s)\n", texts.KindName(c.Kind), c.Language,
+							c.Version, b.Code, c.ID)
+					}
+				}
+				if len(rows) == 0 {
+					text = "every brand already has its texts; nothing published\n"
+				}
+				return r.emit(map[string]any{"published": rows}, text)
+			})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&tenant, "tenant", "", "tenant id (required)")
 	f.StringVar(&brand, "brand", "", "only this brand (default: every brand of the tenant)")
-	_ = cmd.MarkFlagRequired("tenant")
+	requireFlags(cmd, "tenant")
 	return cmd
 }
