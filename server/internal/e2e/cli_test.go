@@ -142,7 +142,7 @@ func TestCLI(t *testing.T) {
 	}
 	code, out, errOut = runCLI(t, "--database-url", db, "audit", "verify", "--json")
 	if code == 0 {
-		t.Fatalf("audit verify after tampering: exit 0\n%s", out)
+		t.Fatalf("audit verify after tampering: exit 0\n%s\n%s", out, errOut)
 	}
 	audit = auditOut{}
 	decodeOne(t, out, &audit)

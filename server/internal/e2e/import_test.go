@@ -58,20 +58,20 @@ func TestImportConsents(t *testing.T) {
 					ConsentTime: timestamppb.New(signed.Add(time.Duration(i) * time.Minute)),
 					// No source: the store's key defaults it (HS_FIZIKSEL_ORTAM).
 					EvidenceReference: fmt.Sprintf("kutu %d / form %d", i/100, i)}
-				switch {
-				case i%500 == 7: // refused by validation: an undefined type
+				switch i % 500 {
+				case 7: // refused by validation: an undefined type
 					r.Type = 42
 					wantRefused[line] = "type"
-				case i%500 == 8: // refused by validation: too long a reference
+				case 8: // refused by validation: too long a reference
 					r.EvidenceReference = strings.Repeat("x", 513)
 					wantRefused[line] = "evidence_reference"
-				case i%500 == 9: // refused by the rules: a first RET of an individual
+				case 9: // refused by the rules: a first RET of an individual
 					r.Status = izinv1.ConsentStatus_CONSENT_STATUS_REJECTED
 					wantRefused[line] = "status"
-				case i%500 == 10: // refused by the rules: not a phone number
+				case 10: // refused by the rules: not a phone number
 					r.Recipient = "0534 12"
 					wantRefused[line] = "recipient"
-				case i%500 == 11: // a wet signature, explicitly
+				case 11: // a wet signature, explicitly
 					r.IysSource = "HS_ISLAK_IMZA"
 				}
 				rows = append(rows, r)

@@ -45,7 +45,6 @@ func testKVKKState(t *testing.T, s *server, db string, tr transport) {
 	srcID, key := s.newSource(t, tn, "Bakırköy Mağazası", store.SourceStore)
 	c, admin := s.client(tr, key), s.client(tr, tn.AdminKey)
 	const recipient = "0532 444 55 66"
-	const e164 = "+905324445566"
 	G, R := izinv1.ConsentStatus_CONSENT_STATUS_GRANTED, izinv1.ConsentStatus_CONSENT_STATUS_REJECTED
 	kGranted, kWithdrawn := izinv1.KvkkStatus_KVKK_STATUS_GRANTED, izinv1.KvkkStatus_KVKK_STATUS_WITHDRAWN
 	sms := []izinv1.ConsentType{izinv1.ConsentType_CONSENT_TYPE_SMS}

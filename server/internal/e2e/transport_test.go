@@ -82,7 +82,7 @@ func (e *apiError) Error() string {
 	for _, f := range e.Fields {
 		fields = append(fields, f.GetField())
 	}
-	s := fmt.Sprintf("%s", e.Code)
+	s := e.Code.String()
 	if e.HTTPStatus != 0 {
 		s += fmt.Sprintf(" (HTTP %d)", e.HTTPStatus)
 	}
