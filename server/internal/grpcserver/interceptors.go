@@ -18,37 +18,6 @@ import (
 	"github.com/izinhq/izin/server/internal/store"
 )
 
-// methodScopes is the scope each izin method needs. A method missing here
-// is refused, so a new RPC cannot ship without deciding who may call it.
-var methodScopes = map[string]store.Scope{
-	"/izin.v1.ConsentService/CheckConsent":            store.ScopeCheck,
-	"/izin.v1.ConsentService/BatchCheckConsents":      store.ScopeCheck,
-	"/izin.v1.ConsentService/StreamCheckConsents":     store.ScopeCheck,
-	"/izin.v1.ConsentService/ListConsentEvents":       store.ScopeCheck,
-	"/izin.v1.ConsentService/RecordConsent":           store.ScopeWrite,
-	"/izin.v1.ConsentService/RejectConsent":           store.ScopeWrite,
-	"/izin.v1.ConsentService/ImportConsents":          store.ScopeWrite,
-	"/izin.v1.VerificationService/StartVerification":  store.ScopeWrite,
-	"/izin.v1.VerificationService/GetVerification":    store.ScopeWrite,
-	"/izin.v1.VerificationService/SubmitCode":         store.ScopeWrite,
-	"/izin.v1.VerificationService/ResendCode":         store.ScopeWrite,
-	"/izin.v1.VerificationService/CancelVerification": store.ScopeWrite,
-	"/izin.v1.AdminService/ListMessages":              store.ScopeAdmin,
-	"/izin.v1.AdminService/CreateBrand":               store.ScopeAdmin,
-	"/izin.v1.AdminService/ListBrands":                store.ScopeAdmin,
-	"/izin.v1.AdminService/CreateSource":              store.ScopeAdmin,
-	"/izin.v1.AdminService/ListSources":               store.ScopeAdmin,
-	"/izin.v1.AdminService/CreateApiKey":              store.ScopeAdmin,
-	"/izin.v1.AdminService/ListApiKeys":               store.ScopeAdmin,
-	"/izin.v1.AdminService/RevokeApiKey":              store.ScopeAdmin,
-	"/izin.v1.AdminService/SetIysConfig":              store.ScopeAdmin,
-	"/izin.v1.AdminService/GetIysStatus":              store.ScopeAdmin,
-	"/izin.v1.AdminService/ListIysUploads":            store.ScopeAdmin,
-	"/izin.v1.AdminService/CreateConsentText":         store.ScopeAdmin,
-	"/izin.v1.AdminService/ListConsentTexts":          store.ScopeWrite,
-	"/izin.v1.AdminService/GetConsentText":            store.ScopeWrite,
-}
-
 // public methods need no key: health checks and reflection.
 func public(method string) bool {
 	return strings.HasPrefix(method, "/grpc.health.v1.") || strings.HasPrefix(method, "/grpc.reflection.")
@@ -58,6 +27,7 @@ type interceptors struct {
 	log       *slog.Logger
 	auth      *auth.Authenticator
 	validator protovalidate.Validator
+	scopes    map[string]store.Scope // from the required_scope method option
 }
 
 // unary is the whole chain for unary calls: recover and map errors
@@ -129,7 +99,7 @@ func (ic *interceptors) authenticate(ctx context.Context, method string) (contex
 	if public(method) {
 		return ctx, nil
 	}
-	need, ok := methodScopes[method]
+	need, ok := ic.scopes[method]
 	if !ok {
 		return nil, errs.PermissionDenied("method %s has no access rule", method)
 	}
@@ -142,7 +112,7 @@ func (ic *interceptors) authenticate(ctx context.Context, method string) (contex
 		return nil, err
 	}
 	if !p.Allows(need) {
-		return nil, errs.PermissionDenied("this API key lacks the %s scope that %s needs", scopeName(need), method).
+		return nil, errs.PermissionDenied("this API key lacks the %s scope that %s needs", need, method).
 			WithReason(errs.ReasonScopeMissing)
 	}
 	return auth.WithPrincipal(ctx, p), nil
@@ -159,18 +129,6 @@ func bearer(ctx context.Context) string {
 		}
 	}
 	return ""
-}
-
-func scopeName(s store.Scope) string {
-	switch s {
-	case store.ScopeCheck:
-		return "CHECK"
-	case store.ScopeWrite:
-		return "WRITE"
-	case store.ScopeAdmin:
-		return "ADMIN"
-	}
-	return "UNKNOWN"
 }
 
 // principal returns the caller set by the auth interceptor.

@@ -54,7 +54,7 @@ func NewGRPC(s Services) (*grpc.Server, *health.Server, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("protovalidate: %w", err)
 	}
-	ic := &interceptors{log: s.Log, auth: s.Auth, validator: v}
+	ic := &interceptors{log: s.Log, auth: s.Auth, validator: v, scopes: methodScopes()}
 	srv := grpc.NewServer(
 		grpc.ChainUnaryInterceptor(ic.unary),
 		grpc.ChainStreamInterceptor(ic.stream),

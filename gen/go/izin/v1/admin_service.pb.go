@@ -2270,7 +2270,7 @@ var File_izin_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1bizin/v1/admin_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13izin/v1/types.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe1\x01\n" +
+	"\x1bizin/v1/admin_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15izin/v1/options.proto\x1a\x13izin/v1/types.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe1\x01\n" +
 	"\x18CreateConsentTextRequest\x12\x1d\n" +
 	"\x05brand\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x128\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.izin.v1.ConsentTextKindB\n" +
@@ -2452,25 +2452,25 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\x1aIYS_UPLOAD_STATE_SUBMITTED\x10\x02\x12\x1d\n" +
 	"\x19IYS_UPLOAD_STATE_ACCEPTED\x10\x03\x12\x1c\n" +
 	"\x18IYS_UPLOAD_STATE_REFUSED\x10\x04\x12\x1c\n" +
-	"\x18IYS_UPLOAD_STATE_SKIPPED\x10\x052\xc9\v\n" +
-	"\fAdminService\x12a\n" +
-	"\fListMessages\x12\x1c.izin.v1.ListMessagesRequest\x1a\x1d.izin.v1.ListMessagesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/messages\x12c\n" +
-	"\vCreateBrand\x12\x1b.izin.v1.CreateBrandRequest\x1a\x1c.izin.v1.CreateBrandResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x05brand\"\n" +
-	"/v1/brands\x12Y\n" +
+	"\x18IYS_UPLOAD_STATE_SKIPPED\x10\x052\x9c\f\n" +
+	"\fAdminService\x12h\n" +
+	"\fListMessages\x12\x1c.izin.v1.ListMessagesRequest\x1a\x1d.izin.v1.ListMessagesResponse\"\x1b\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/messages\x90\x02\x01\x12g\n" +
+	"\vCreateBrand\x12\x1b.izin.v1.CreateBrandRequest\x1a\x1c.izin.v1.CreateBrandResponse\"\x1d\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x13:\x05brand\"\n" +
+	"/v1/brands\x12`\n" +
 	"\n" +
-	"ListBrands\x12\x1a.izin.v1.ListBrandsRequest\x1a\x1b.izin.v1.ListBrandsResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
-	"/v1/brands\x12c\n" +
-	"\fCreateSource\x12\x1c.izin.v1.CreateSourceRequest\x1a\x1d.izin.v1.CreateSourceResponse\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/sources\x12]\n" +
-	"\vListSources\x12\x1b.izin.v1.ListSourcesRequest\x1a\x1c.izin.v1.ListSourcesResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/sources\x12c\n" +
-	"\fCreateApiKey\x12\x1c.izin.v1.CreateApiKeyRequest\x1a\x1d.izin.v1.CreateApiKeyResponse\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/apiKeys\x12]\n" +
-	"\vListApiKeys\x12\x1b.izin.v1.ListApiKeysRequest\x1a\x1c.izin.v1.ListApiKeysResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/apiKeys\x12o\n" +
-	"\fRevokeApiKey\x12\x1c.izin.v1.RevokeApiKeyRequest\x1a\x1d.izin.v1.RevokeApiKeyResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/apiKeys/{id}:revoke\x12n\n" +
-	"\fSetIysConfig\x12\x1c.izin.v1.SetIysConfigRequest\x1a\x1d.izin.v1.SetIysConfigResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/brands/{brand}/iys\x12c\n" +
-	"\fGetIysStatus\x12\x1c.izin.v1.GetIysStatusRequest\x1a\x1d.izin.v1.GetIysStatusResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/iys/status\x12j\n" +
-	"\x0eListIysUploads\x12\x1e.izin.v1.ListIysUploadsRequest\x1a\x1f.izin.v1.ListIysUploadsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/iys/uploads\x12w\n" +
-	"\x11CreateConsentText\x12!.izin.v1.CreateConsentTextRequest\x1a\".izin.v1.CreateConsentTextResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/consentTexts\x12q\n" +
-	"\x10ListConsentTexts\x12 .izin.v1.ListConsentTextsRequest\x1a!.izin.v1.ListConsentTextsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/consentTexts\x12p\n" +
-	"\x0eGetConsentText\x12\x1e.izin.v1.GetConsentTextRequest\x1a\x1f.izin.v1.GetConsentTextResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/consentTexts/{id}B\x94\x02\x92A\xe2\x01\x12\x9e\x01\n" +
+	"ListBrands\x12\x1a.izin.v1.ListBrandsRequest\x1a\x1b.izin.v1.ListBrandsResponse\"\x19\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\f\x12\n" +
+	"/v1/brands\x90\x02\x01\x12g\n" +
+	"\fCreateSource\x12\x1c.izin.v1.CreateSourceRequest\x1a\x1d.izin.v1.CreateSourceResponse\"\x1a\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/sources\x12d\n" +
+	"\vListSources\x12\x1b.izin.v1.ListSourcesRequest\x1a\x1c.izin.v1.ListSourcesResponse\"\x1a\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\r\x12\v/v1/sources\x90\x02\x01\x12g\n" +
+	"\fCreateApiKey\x12\x1c.izin.v1.CreateApiKeyRequest\x1a\x1d.izin.v1.CreateApiKeyResponse\"\x1a\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/apiKeys\x12d\n" +
+	"\vListApiKeys\x12\x1b.izin.v1.ListApiKeysRequest\x1a\x1c.izin.v1.ListApiKeysResponse\"\x1a\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\r\x12\v/v1/apiKeys\x90\x02\x01\x12s\n" +
+	"\fRevokeApiKey\x12\x1c.izin.v1.RevokeApiKeyRequest\x1a\x1d.izin.v1.RevokeApiKeyResponse\"&\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/apiKeys/{id}:revoke\x12u\n" +
+	"\fSetIysConfig\x12\x1c.izin.v1.SetIysConfigRequest\x1a\x1d.izin.v1.SetIysConfigResponse\"(\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/brands/{brand}/iys\x90\x02\x02\x12j\n" +
+	"\fGetIysStatus\x12\x1c.izin.v1.GetIysStatusRequest\x1a\x1d.izin.v1.GetIysStatusResponse\"\x1d\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/iys/status\x90\x02\x01\x12q\n" +
+	"\x0eListIysUploads\x12\x1e.izin.v1.ListIysUploadsRequest\x1a\x1f.izin.v1.ListIysUploadsResponse\"\x1e\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/iys/uploads\x90\x02\x01\x12{\n" +
+	"\x11CreateConsentText\x12!.izin.v1.CreateConsentTextRequest\x1a\".izin.v1.CreateConsentTextResponse\"\x1f\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/consentTexts\x12x\n" +
+	"\x10ListConsentTexts\x12 .izin.v1.ListConsentTextsRequest\x1a!.izin.v1.ListConsentTextsResponse\"\x1f\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/consentTexts\x90\x02\x01\x12w\n" +
+	"\x0eGetConsentText\x12\x1e.izin.v1.GetConsentTextRequest\x1a\x1f.izin.v1.GetConsentTextResponse\"$\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/consentTexts/{id}\x90\x02\x01B\x94\x02\x92A\xe2\x01\x12\x9e\x01\n" +
 	"\bizin API\x12\x8d\x01Consent server for commercial electronic messages in Turkey (ETK 6563, KVKK 6698, İYS). Authenticate with `Authorization: Bearer <api key>`.2\x02v1Z1\n" +
 	"/\n" +
 	"\x06bearer\x12%\b\x02\x12\x10Bearer <api key>\x1a\rAuthorization \x02b\f\n" +
@@ -2623,6 +2623,7 @@ func file_izin_v1_admin_service_proto_init() {
 	if File_izin_v1_admin_service_proto != nil {
 		return
 	}
+	file_izin_v1_options_proto_init()
 	file_izin_v1_types_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -1499,7 +1499,7 @@ var File_izin_v1_consent_service_proto protoreflect.FileDescriptor
 
 const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dizin/v1/consent_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x13izin/v1/types.proto\"\xe8\x01\n" +
+	"\x1dizin/v1/consent_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x15izin/v1/options.proto\x1a\x13izin/v1/types.proto\"\xe8\x01\n" +
 	"\x13CheckConsentRequest\x12(\n" +
 	"\trecipient\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc0\x02R\trecipient\x12G\n" +
@@ -1621,15 +1621,15 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"\rImportIysMode\x12\x1f\n" +
 	"\x1bIMPORT_IYS_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16IMPORT_IYS_MODE_UPLOAD\x10\x01\x12&\n" +
-	"\"IMPORT_IYS_MODE_ALREADY_REGISTERED\x10\x022\x8d\x06\n" +
-	"\x0eConsentService\x12j\n" +
-	"\fCheckConsent\x12\x1c.izin.v1.CheckConsentRequest\x1a\x1d.izin.v1.CheckConsentResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/consents:check\x12\x81\x01\n" +
-	"\x12BatchCheckConsents\x12\".izin.v1.BatchCheckConsentsRequest\x1a#.izin.v1.BatchCheckConsentsResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/consents:batchCheck\x12d\n" +
-	"\x13StreamCheckConsents\x12#.izin.v1.StreamCheckConsentsRequest\x1a$.izin.v1.StreamCheckConsentsResponse(\x010\x01\x12g\n" +
-	"\rRecordConsent\x12\x1d.izin.v1.RecordConsentRequest\x1a\x1e.izin.v1.RecordConsentResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/consents\x12n\n" +
-	"\rRejectConsent\x12\x1d.izin.v1.RejectConsentRequest\x1a\x1e.izin.v1.RejectConsentResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/consents:reject\x12w\n" +
-	"\x11ListConsentEvents\x12!.izin.v1.ListConsentEventsRequest\x1a\".izin.v1.ListConsentEventsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/consents/events\x12S\n" +
-	"\x0eImportConsents\x12\x1e.izin.v1.ImportConsentsRequest\x1a\x1f.izin.v1.ImportConsentsResponse(\x01B.Z,github.com/izinhq/izin/gen/go/izin/v1;izinv1b\x06proto3"
+	"\"IMPORT_IYS_MODE_ALREADY_REGISTERED\x10\x022\xbc\x06\n" +
+	"\x0eConsentService\x12q\n" +
+	"\fCheckConsent\x12\x1c.izin.v1.CheckConsentRequest\x1a\x1d.izin.v1.CheckConsentResponse\"$\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/consents:check\x90\x02\x01\x12\x88\x01\n" +
+	"\x12BatchCheckConsents\x12\".izin.v1.BatchCheckConsentsRequest\x1a#.izin.v1.BatchCheckConsentsResponse\")\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/consents:batchCheck\x90\x02\x01\x12m\n" +
+	"\x13StreamCheckConsents\x12#.izin.v1.StreamCheckConsentsRequest\x1a$.izin.v1.StreamCheckConsentsResponse\"\a\x88\xb5\x18\x01\x90\x02\x01(\x010\x01\x12k\n" +
+	"\rRecordConsent\x12\x1d.izin.v1.RecordConsentRequest\x1a\x1e.izin.v1.RecordConsentResponse\"\x1b\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/consents\x12u\n" +
+	"\rRejectConsent\x12\x1d.izin.v1.RejectConsentRequest\x1a\x1e.izin.v1.RejectConsentResponse\"%\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/consents:reject\x90\x02\x02\x12~\n" +
+	"\x11ListConsentEvents\x12!.izin.v1.ListConsentEventsRequest\x1a\".izin.v1.ListConsentEventsResponse\"\"\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/consents/events\x90\x02\x01\x12Y\n" +
+	"\x0eImportConsents\x12\x1e.izin.v1.ImportConsentsRequest\x1a\x1f.izin.v1.ImportConsentsResponse\"\x04\x88\xb5\x18\x02(\x01B.Z,github.com/izinhq/izin/gen/go/izin/v1;izinv1b\x06proto3"
 
 var (
 	file_izin_v1_consent_service_proto_rawDescOnce sync.Once
@@ -1738,6 +1738,7 @@ func file_izin_v1_consent_service_proto_init() {
 	if File_izin_v1_consent_service_proto != nil {
 		return
 	}
+	file_izin_v1_options_proto_init()
 	file_izin_v1_types_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -615,7 +615,7 @@ var File_izin_v1_verification_service_proto protoreflect.FileDescriptor
 
 const file_izin_v1_verification_service_proto_rawDesc = "" +
 	"\n" +
-	"\"izin/v1/verification_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1dizin/v1/consent_service.proto\x1a\x13izin/v1/types.proto\"X\n" +
+	"\"izin/v1/verification_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1dizin/v1/consent_service.proto\x1a\x15izin/v1/options.proto\x1a\x13izin/v1/types.proto\"X\n" +
 	"\bCustomer\x12&\n" +
 	"\n" +
 	"first_name\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18dR\tfirstName\x12$\n" +
@@ -652,15 +652,15 @@ const file_izin_v1_verification_service_proto_rawDesc = "" +
 	"\x19CancelVerificationRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"W\n" +
 	"\x1aCancelVerificationResponse\x129\n" +
-	"\fverification\x18\x01 \x01(\v2\x15.izin.v1.VerificationR\fverification2\xf1\x04\n" +
-	"\x13VerificationService\x12x\n" +
-	"\x11StartVerification\x12!.izin.v1.StartVerificationRequest\x1a\".izin.v1.StartVerificationResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/verifications\x12t\n" +
-	"\x0fGetVerification\x12\x1f.izin.v1.GetVerificationRequest\x1a .izin.v1.GetVerificationResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/verifications/{id}\x12o\n" +
+	"\fverification\x18\x01 \x01(\v2\x15.izin.v1.VerificationR\fverification2\x88\x05\n" +
+	"\x13VerificationService\x12|\n" +
+	"\x11StartVerification\x12!.izin.v1.StartVerificationRequest\x1a\".izin.v1.StartVerificationResponse\" \x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/verifications\x12{\n" +
+	"\x0fGetVerification\x12\x1f.izin.v1.GetVerificationRequest\x1a .izin.v1.GetVerificationResponse\"%\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/verifications/{id}\x90\x02\x01\x12s\n" +
 	"\n" +
-	"SubmitCode\x12\x1a.izin.v1.SubmitCodeRequest\x1a\x1b.izin.v1.SubmitCodeResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/verifications/{id}:submit\x12o\n" +
+	"SubmitCode\x12\x1a.izin.v1.SubmitCodeRequest\x1a\x1b.izin.v1.SubmitCodeResponse\",\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/verifications/{id}:submit\x12s\n" +
 	"\n" +
-	"ResendCode\x12\x1a.izin.v1.ResendCodeRequest\x1a\x1b.izin.v1.ResendCodeResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/verifications/{id}:resend\x12\x87\x01\n" +
-	"\x12CancelVerification\x12\".izin.v1.CancelVerificationRequest\x1a#.izin.v1.CancelVerificationResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/verifications/{id}:cancelB.Z,github.com/izinhq/izin/gen/go/izin/v1;izinv1b\x06proto3"
+	"ResendCode\x12\x1a.izin.v1.ResendCodeRequest\x1a\x1b.izin.v1.ResendCodeResponse\",\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/verifications/{id}:resend\x12\x8b\x01\n" +
+	"\x12CancelVerification\x12\".izin.v1.CancelVerificationRequest\x1a#.izin.v1.CancelVerificationResponse\",\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/verifications/{id}:cancelB.Z,github.com/izinhq/izin/gen/go/izin/v1;izinv1b\x06proto3"
 
 var (
 	file_izin_v1_verification_service_proto_rawDescOnce sync.Once
@@ -731,6 +731,7 @@ func file_izin_v1_verification_service_proto_init() {
 		return
 	}
 	file_izin_v1_consent_service_proto_init()
+	file_izin_v1_options_proto_init()
 	file_izin_v1_types_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

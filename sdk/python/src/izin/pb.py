@@ -80,6 +80,8 @@ from izin._gen.izin.v1.consent_service_pb2 import IMPORT_IYS_MODE_ALREADY_REGIST
 from izin._gen.izin.v1.consent_service_pb2_grpc import ConsentServiceStub as ConsentServiceStub
 from izin._gen.izin.v1.consent_service_pb2_grpc import ConsentServiceServicer as ConsentServiceServicer
 from izin._gen.izin.v1.consent_service_pb2_grpc import add_ConsentServiceServicer_to_server as add_ConsentServiceServicer_to_server
+from izin._gen.izin.v1 import options_pb2 as options_pb2
+from izin._gen.izin.v1 import options_pb2_grpc as options_pb2_grpc
 from izin._gen.izin.v1 import types_pb2 as types_pb2
 from izin._gen.izin.v1 import types_pb2_grpc as types_pb2_grpc
 from izin._gen.izin.v1.types_pb2 import ConsentType as ConsentType
@@ -254,6 +256,8 @@ __all__ = [
     "ConsentServiceStub",
     "ConsentServiceServicer",
     "add_ConsentServiceServicer_to_server",
+    "options_pb2",
+    "options_pb2_grpc",
     "types_pb2",
     "types_pb2_grpc",
     "ConsentType",

@@ -26,10 +26,11 @@ _sym_db = _symbol_database.Default()
 from izin._gen.buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from izin._gen.izin.v1 import consent_service_pb2 as izin_dot_v1_dot_consent__service__pb2
+from izin._gen.izin.v1 import options_pb2 as izin_dot_v1_dot_options__pb2
 from izin._gen.izin.v1 import types_pb2 as izin_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"izin/v1/verification_service.proto\x12\x07izin.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1dizin/v1/consent_service.proto\x1a\x13izin/v1/types.proto\"C\n\x08\x43ustomer\x12\x1b\n\nfirst_name\x18\x01 \x01(\tB\x07\xbaH\x04r\x02\x18\x64\x12\x1a\n\tlast_name\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18\x64\"\xe6\x02\n\x18StartVerificationRequest\x12\x1c\n\trecipient\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\x12\x38\n\x0erecipient_type\x18\x02 \x01(\x0e\x32\x16.izin.v1.RecipientTypeB\x08\xbaH\x05\x82\x01\x02\x10\x01\x12:\n\x05types\x18\x03 \x03(\x0e\x32\x14.izin.v1.ConsentTypeB\x15\xbaH\x12\x92\x01\x0f\x08\x01\x10\x03\x18\x01\"\x07\x82\x01\x04\x10\x01 \x00\x12\x37\n\x06method\x18\x04 \x01(\x0e\x32\x1b.izin.v1.VerificationMethodB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12\x16\n\x05\x62rand\x18\x05 \x01(\tB\x07\xbaH\x04r\x02\x18@\x12#\n\x08\x63ustomer\x18\x06 \x01(\x0b\x32\x11.izin.v1.Customer\x12\x1d\n\x0boperator_id\x18\x07 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01\x12!\n\x0fidempotency_key\x18\x08 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01\"H\n\x19StartVerificationResponse\x12+\n\x0cverification\x18\x01 \x01(\x0b\x32\x15.izin.v1.Verification\".\n\x16GetVerificationRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"F\n\x17GetVerificationResponse\x12+\n\x0cverification\x18\x01 \x01(\x0b\x32\x15.izin.v1.Verification\"M\n\x11SubmitCodeRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\"\n\x04\x63ode\x18\x02 \x01(\tB\x14\xbaH\x11r\x0f\x32\r^[0-9]{4,10}$\"\xb3\x01\n\x12SubmitCodeResponse\x12+\n\x0cverification\x18\x01 \x01(\x0b\x32\x15.izin.v1.Verification\x12\'\n\x07results\x18\x02 \x03(\x0b\x32\x16.izin.v1.ConsentResult\x12%\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x15.izin.v1.ConsentEvent\x12 \n\x04kvkk\x18\x04 \x01(\x0b\x32\x12.izin.v1.KvkkState\")\n\x11ResendCodeRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"A\n\x12ResendCodeResponse\x12+\n\x0cverification\x18\x01 \x01(\x0b\x32\x15.izin.v1.Verification\"1\n\x19\x43\x61ncelVerificationRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"I\n\x1a\x43\x61ncelVerificationResponse\x12+\n\x0cverification\x18\x01 \x01(\x0b\x32\x15.izin.v1.Verification2\xf1\x04\n\x13VerificationService\x12x\n\x11StartVerification\x12!.izin.v1.StartVerificationRequest\x1a\".izin.v1.StartVerificationResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/verifications:\x01*\x12t\n\x0fGetVerification\x12\x1f.izin.v1.GetVerificationRequest\x1a .izin.v1.GetVerificationResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/verifications/{id}\x12o\n\nSubmitCode\x12\x1a.izin.v1.SubmitCodeRequest\x1a\x1b.izin.v1.SubmitCodeResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v1/verifications/{id}:submit:\x01*\x12o\n\nResendCode\x12\x1a.izin.v1.ResendCodeRequest\x1a\x1b.izin.v1.ResendCodeResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v1/verifications/{id}:resend:\x01*\x12\x87\x01\n\x12\x43\x61ncelVerification\x12\".izin.v1.CancelVerificationRequest\x1a#.izin.v1.CancelVerificationResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v1/verifications/{id}:cancel:\x01*B.Z,github.com/izinhq/izin/gen/go/izin/v1;izinv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"izin/v1/verification_service.proto\x12\x07izin.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1dizin/v1/consent_service.proto\x1a\x15izin/v1/options.proto\x1a\x13izin/v1/types.proto\"C\n\x08\x43ustomer\x12\x1b\n\nfirst_name\x18\x01 \x01(\tB\x07\xbaH\x04r\x02\x18\x64\x12\x1a\n\tlast_name\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18\x64\"\xe6\x02\n\x18StartVerificationRequest\x12\x1c\n\trecipient\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@\x12\x38\n\x0erecipient_type\x18\x02 \x01(\x0e\x32\x16.izin.v1.RecipientTypeB\x08\xbaH\x05\x82\x01\x02\x10\x01\x12:\n\x05types\x18\x03 \x03(\x0e\x32\x14.izin.v1.ConsentTypeB\x15\xbaH\x12\x92\x01\x0f\x08\x01\x10\x03\x18\x01\"\x07\x82\x01\x04\x10\x01 \x00\x12\x37\n\x06method\x18\x04 \x01(\x0e\x32\x1b.izin.v1.VerificationMethodB\n\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12\x16\n\x05\x62rand\x18\x05 \x01(\tB\x07\xbaH\x04r\x02\x18@\x12#\n\x08\x63ustomer\x18\x06 \x01(\x0b\x32\x11.izin.v1.Customer\x12\x1d\n\x0boperator_id\x18\x07 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01\x12!\n\x0fidempotency_key\x18\x08 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01\"H\n\x19StartVerificationResponse\x12+\n\x0cverification\x18\x01 \x01(\x0b\x32\x15.izin.v1.Verification\".\n\x16GetVerificationRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"F\n\x17GetVerificationResponse\x12+\n\x0cverification\x18\x01 \x01(\x0b\x32\x15.izin.v1.Verification\"M\n\x11SubmitCodeRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\x12\"\n\x04\x63ode\x18\x02 \x01(\tB\x14\xbaH\x11r\x0f\x32\r^[0-9]{4,10}$\"\xb3\x01\n\x12SubmitCodeResponse\x12+\n\x0cverification\x18\x01 \x01(\x0b\x32\x15.izin.v1.Verification\x12\'\n\x07results\x18\x02 \x03(\x0b\x32\x16.izin.v1.ConsentResult\x12%\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x15.izin.v1.ConsentEvent\x12 \n\x04kvkk\x18\x04 \x01(\x0b\x32\x12.izin.v1.KvkkState\")\n\x11ResendCodeRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"A\n\x12ResendCodeResponse\x12+\n\x0cverification\x18\x01 \x01(\x0b\x32\x15.izin.v1.Verification\"1\n\x19\x43\x61ncelVerificationRequest\x12\x14\n\x02id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\xb0\x01\x01\"I\n\x1a\x43\x61ncelVerificationResponse\x12+\n\x0cverification\x18\x01 \x01(\x0b\x32\x15.izin.v1.Verification2\x88\x05\n\x13VerificationService\x12|\n\x11StartVerification\x12!.izin.v1.StartVerificationRequest\x1a\".izin.v1.StartVerificationResponse\" \x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x16\"\x11/v1/verifications:\x01*\x12{\n\x0fGetVerification\x12\x1f.izin.v1.GetVerificationRequest\x1a .izin.v1.GetVerificationResponse\"%\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/verifications/{id}\x12s\n\nSubmitCode\x12\x1a.izin.v1.SubmitCodeRequest\x1a\x1b.izin.v1.SubmitCodeResponse\",\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\"\"\x1d/v1/verifications/{id}:submit:\x01*\x12s\n\nResendCode\x12\x1a.izin.v1.ResendCodeRequest\x1a\x1b.izin.v1.ResendCodeResponse\",\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\"\"\x1d/v1/verifications/{id}:resend:\x01*\x12\x8b\x01\n\x12\x43\x61ncelVerification\x12\".izin.v1.CancelVerificationRequest\x1a#.izin.v1.CancelVerificationResponse\",\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\"\"\x1d/v1/verifications/{id}:cancel:\x01*B.Z,github.com/izinhq/izin/gen/go/izin/v1;izinv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -66,37 +67,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CANCELVERIFICATIONREQUEST'].fields_by_name['id']._loaded_options = None
   _globals['_CANCELVERIFICATIONREQUEST'].fields_by_name['id']._serialized_options = b'\272H\005r\003\260\001\001'
   _globals['_VERIFICATIONSERVICE'].methods_by_name['StartVerification']._loaded_options = None
-  _globals['_VERIFICATIONSERVICE'].methods_by_name['StartVerification']._serialized_options = b'\202\323\344\223\002\026\"\021/v1/verifications:\001*'
+  _globals['_VERIFICATIONSERVICE'].methods_by_name['StartVerification']._serialized_options = b'\210\265\030\002\202\323\344\223\002\026\"\021/v1/verifications:\001*'
   _globals['_VERIFICATIONSERVICE'].methods_by_name['GetVerification']._loaded_options = None
-  _globals['_VERIFICATIONSERVICE'].methods_by_name['GetVerification']._serialized_options = b'\202\323\344\223\002\030\022\026/v1/verifications/{id}'
+  _globals['_VERIFICATIONSERVICE'].methods_by_name['GetVerification']._serialized_options = b'\220\002\001\210\265\030\002\202\323\344\223\002\030\022\026/v1/verifications/{id}'
   _globals['_VERIFICATIONSERVICE'].methods_by_name['SubmitCode']._loaded_options = None
-  _globals['_VERIFICATIONSERVICE'].methods_by_name['SubmitCode']._serialized_options = b'\202\323\344\223\002\"\"\035/v1/verifications/{id}:submit:\001*'
+  _globals['_VERIFICATIONSERVICE'].methods_by_name['SubmitCode']._serialized_options = b'\210\265\030\002\202\323\344\223\002\"\"\035/v1/verifications/{id}:submit:\001*'
   _globals['_VERIFICATIONSERVICE'].methods_by_name['ResendCode']._loaded_options = None
-  _globals['_VERIFICATIONSERVICE'].methods_by_name['ResendCode']._serialized_options = b'\202\323\344\223\002\"\"\035/v1/verifications/{id}:resend:\001*'
+  _globals['_VERIFICATIONSERVICE'].methods_by_name['ResendCode']._serialized_options = b'\210\265\030\002\202\323\344\223\002\"\"\035/v1/verifications/{id}:resend:\001*'
   _globals['_VERIFICATIONSERVICE'].methods_by_name['CancelVerification']._loaded_options = None
-  _globals['_VERIFICATIONSERVICE'].methods_by_name['CancelVerification']._serialized_options = b'\202\323\344\223\002\"\"\035/v1/verifications/{id}:cancel:\001*'
-  _globals['_CUSTOMER']._serialized_start=158
-  _globals['_CUSTOMER']._serialized_end=225
-  _globals['_STARTVERIFICATIONREQUEST']._serialized_start=228
-  _globals['_STARTVERIFICATIONREQUEST']._serialized_end=586
-  _globals['_STARTVERIFICATIONRESPONSE']._serialized_start=588
-  _globals['_STARTVERIFICATIONRESPONSE']._serialized_end=660
-  _globals['_GETVERIFICATIONREQUEST']._serialized_start=662
-  _globals['_GETVERIFICATIONREQUEST']._serialized_end=708
-  _globals['_GETVERIFICATIONRESPONSE']._serialized_start=710
-  _globals['_GETVERIFICATIONRESPONSE']._serialized_end=780
-  _globals['_SUBMITCODEREQUEST']._serialized_start=782
-  _globals['_SUBMITCODEREQUEST']._serialized_end=859
-  _globals['_SUBMITCODERESPONSE']._serialized_start=862
-  _globals['_SUBMITCODERESPONSE']._serialized_end=1041
-  _globals['_RESENDCODEREQUEST']._serialized_start=1043
-  _globals['_RESENDCODEREQUEST']._serialized_end=1084
-  _globals['_RESENDCODERESPONSE']._serialized_start=1086
-  _globals['_RESENDCODERESPONSE']._serialized_end=1151
-  _globals['_CANCELVERIFICATIONREQUEST']._serialized_start=1153
-  _globals['_CANCELVERIFICATIONREQUEST']._serialized_end=1202
-  _globals['_CANCELVERIFICATIONRESPONSE']._serialized_start=1204
-  _globals['_CANCELVERIFICATIONRESPONSE']._serialized_end=1277
-  _globals['_VERIFICATIONSERVICE']._serialized_start=1280
-  _globals['_VERIFICATIONSERVICE']._serialized_end=1905
+  _globals['_VERIFICATIONSERVICE'].methods_by_name['CancelVerification']._serialized_options = b'\210\265\030\002\202\323\344\223\002\"\"\035/v1/verifications/{id}:cancel:\001*'
+  _globals['_CUSTOMER']._serialized_start=181
+  _globals['_CUSTOMER']._serialized_end=248
+  _globals['_STARTVERIFICATIONREQUEST']._serialized_start=251
+  _globals['_STARTVERIFICATIONREQUEST']._serialized_end=609
+  _globals['_STARTVERIFICATIONRESPONSE']._serialized_start=611
+  _globals['_STARTVERIFICATIONRESPONSE']._serialized_end=683
+  _globals['_GETVERIFICATIONREQUEST']._serialized_start=685
+  _globals['_GETVERIFICATIONREQUEST']._serialized_end=731
+  _globals['_GETVERIFICATIONRESPONSE']._serialized_start=733
+  _globals['_GETVERIFICATIONRESPONSE']._serialized_end=803
+  _globals['_SUBMITCODEREQUEST']._serialized_start=805
+  _globals['_SUBMITCODEREQUEST']._serialized_end=882
+  _globals['_SUBMITCODERESPONSE']._serialized_start=885
+  _globals['_SUBMITCODERESPONSE']._serialized_end=1064
+  _globals['_RESENDCODEREQUEST']._serialized_start=1066
+  _globals['_RESENDCODEREQUEST']._serialized_end=1107
+  _globals['_RESENDCODERESPONSE']._serialized_start=1109
+  _globals['_RESENDCODERESPONSE']._serialized_end=1174
+  _globals['_CANCELVERIFICATIONREQUEST']._serialized_start=1176
+  _globals['_CANCELVERIFICATIONREQUEST']._serialized_end=1225
+  _globals['_CANCELVERIFICATIONRESPONSE']._serialized_start=1227
+  _globals['_CANCELVERIFICATIONRESPONSE']._serialized_end=1300
+  _globals['_VERIFICATIONSERVICE']._serialized_start=1303
+  _globals['_VERIFICATIONSERVICE']._serialized_end=1951
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,80 @@
+package grpcserver
+
+import (
+	"testing"
+
+	"google.golang.org/grpc"
+
+	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
+	"github.com/izinhq/izin/server/internal/store"
+)
+
+// TestEveryMethodHasAScope walks what the server registers: a method the
+// proto leaves without required_scope would be refused to every caller.
+func TestEveryMethodHasAScope(t *testing.T) {
+	scopes := methodScopes()
+	n := 0
+	for _, sd := range []grpc.ServiceDesc{izinv1.ConsentService_ServiceDesc, izinv1.VerificationService_ServiceDesc, izinv1.AdminService_ServiceDesc} {
+		var names []string
+		for _, m := range sd.Methods {
+			names = append(names, m.MethodName)
+		}
+		for _, s := range sd.Streams {
+			names = append(names, s.StreamName)
+		}
+		for _, name := range names {
+			full := "/" + sd.ServiceName + "/" + name
+			n++
+			if _, ok := scopes[full]; !ok {
+				t.Errorf("%s declares no required_scope", full)
+			}
+		}
+	}
+	if len(scopes) != n {
+		t.Errorf("%d scopes for %d registered methods", len(scopes), n)
+	}
+}
+
+// TestMethodScopes pins who may call what: moving the table into the proto
+// changed no method's scope.
+func TestMethodScopes(t *testing.T) {
+	want := map[string]store.Scope{
+		"/izin.v1.ConsentService/CheckConsent":            store.ScopeCheck,
+		"/izin.v1.ConsentService/BatchCheckConsents":      store.ScopeCheck,
+		"/izin.v1.ConsentService/StreamCheckConsents":     store.ScopeCheck,
+		"/izin.v1.ConsentService/ListConsentEvents":       store.ScopeCheck,
+		"/izin.v1.ConsentService/RecordConsent":           store.ScopeWrite,
+		"/izin.v1.ConsentService/RejectConsent":           store.ScopeWrite,
+		"/izin.v1.ConsentService/ImportConsents":          store.ScopeWrite,
+		"/izin.v1.VerificationService/StartVerification":  store.ScopeWrite,
+		"/izin.v1.VerificationService/GetVerification":    store.ScopeWrite,
+		"/izin.v1.VerificationService/SubmitCode":         store.ScopeWrite,
+		"/izin.v1.VerificationService/ResendCode":         store.ScopeWrite,
+		"/izin.v1.VerificationService/CancelVerification": store.ScopeWrite,
+		"/izin.v1.AdminService/ListMessages":              store.ScopeAdmin,
+		"/izin.v1.AdminService/CreateBrand":               store.ScopeAdmin,
+		"/izin.v1.AdminService/ListBrands":                store.ScopeAdmin,
+		"/izin.v1.AdminService/CreateSource":              store.ScopeAdmin,
+		"/izin.v1.AdminService/ListSources":               store.ScopeAdmin,
+		"/izin.v1.AdminService/CreateApiKey":              store.ScopeAdmin,
+		"/izin.v1.AdminService/ListApiKeys":               store.ScopeAdmin,
+		"/izin.v1.AdminService/RevokeApiKey":              store.ScopeAdmin,
+		"/izin.v1.AdminService/SetIysConfig":              store.ScopeAdmin,
+		"/izin.v1.AdminService/GetIysStatus":              store.ScopeAdmin,
+		"/izin.v1.AdminService/ListIysUploads":            store.ScopeAdmin,
+		"/izin.v1.AdminService/CreateConsentText":         store.ScopeAdmin,
+		"/izin.v1.AdminService/ListConsentTexts":          store.ScopeWrite,
+		"/izin.v1.AdminService/GetConsentText":            store.ScopeWrite,
+	}
+	got := methodScopes()
+	for m, w := range want {
+		if got[m] != w {
+			t.Errorf("%s: scope %v, want %v", m, got[m], w)
+		}
+	}
+	for m := range got {
+		if _, ok := want[m]; !ok {
+			t.Errorf("%s has a scope but is not in this table", m)
+		}
+	}
+}
