@@ -91,10 +91,20 @@ func (ic *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServ
 // checks itself, one item at a time, so that a malformed item gets an error
 // in its own answer instead of failing the whole request. The request's
 // other rules (such as how many items it may hold) stay with the
-// interceptor.
+// interceptor; a stream's handler validates each message with the same
+// options.
 var itemRules = map[string]protoreflect.FullName{
-	"/izin.v1.ConsentService/BatchCheckConsents": (&izinv1.CheckConsentRequest{}).ProtoReflect().Descriptor().FullName(),
+	batchCheckMethod:  checkItem,
+	streamCheckMethod: checkItem,
 }
+
+const (
+	batchCheckMethod  = "/izin.v1.ConsentService/BatchCheckConsents"
+	streamCheckMethod = "/izin.v1.ConsentService/StreamCheckConsents"
+)
+
+// checkItem is the message a batch or stream check answers one by one.
+var checkItem = (&izinv1.CheckConsentRequest{}).ProtoReflect().Descriptor().FullName()
 
 // validationOptions leaves out the rules of method's item message, if it
 // has one: the filter is asked about each message and about each field with

@@ -69,9 +69,9 @@ func TestUnknownMethodRefused(t *testing.T) {
 	}
 }
 
-// Each method in itemRules is registered and its request holds a list of
-// the item message it names.
-func TestItemRulesNameARequestList(t *testing.T) {
+// Each method in itemRules is registered and its request holds the item
+// message it names.
+func TestItemRulesNameARequestField(t *testing.T) {
 	methods := registeredMethods(t)
 	for m, item := range itemRules {
 		if !methods[m] {
@@ -86,10 +86,10 @@ func TestItemRulesNameARequestList(t *testing.T) {
 		fields, found := d.(protoreflect.MethodDescriptor).Input().Fields(), false
 		for i := range fields.Len() {
 			f := fields.Get(i)
-			found = found || (f.IsList() && f.Message() != nil && f.Message().FullName() == item)
+			found = found || (f.Message() != nil && f.Message().FullName() == item)
 		}
 		if !found {
-			t.Errorf("%s's request has no list of %s", m, item)
+			t.Errorf("%s's request has no %s field", m, item)
 		}
 	}
 }
@@ -97,7 +97,7 @@ func TestItemRulesNameARequestList(t *testing.T) {
 // For BatchCheckConsents the interceptor keeps the batch's rules and leaves
 // the items' to the handler; other methods are validated whole.
 func TestValidationOptions(t *testing.T) {
-	const batch, check = "/izin.v1.ConsentService/BatchCheckConsents", "/izin.v1.ConsentService/CheckConsent"
+	const batch, stream, check = batchCheckMethod, streamCheckMethod, "/izin.v1.ConsentService/CheckConsent"
 	badItem := &izinv1.CheckConsentRequest{Types: []izinv1.ConsentType{99}}
 	many := make([]*izinv1.CheckConsentRequest, 1001)
 	for i := range many {
@@ -117,6 +117,8 @@ func TestValidationOptions(t *testing.T) {
 			{Recipient: "05321234567"}, badItem}}, ""},
 		{"empty batch refused", batch, &izinv1.BatchCheckConsentsRequest{}, "checks"},
 		{"oversized batch refused", batch, &izinv1.BatchCheckConsentsRequest{Checks: many}, "checks"},
+		{"stream message's own rules kept", stream, &izinv1.StreamCheckConsentsRequest{}, "check"},
+		{"stream item left to the handler", stream, &izinv1.StreamCheckConsentsRequest{Check: badItem}, ""},
 		{"other methods whole", check, badItem, "recipient"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
