@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -196,6 +198,64 @@ func TestBatchCheckConsents(t *testing.T) {
 			// The batch as a whole is validated: an empty one is refused.
 			_, err := c.BatchCheckConsents(ctx, &izinv1.BatchCheckConsentsRequest{})
 			expectError(t, tr, err, want{code: codes.InvalidArgument, http: 400, field: "checks"})
+
+			expectItemRules(ctx, t, tr, c)
 		})
 	}
+}
+
+// expectItemRules sends items that break the item message's own rules (not
+// the domain's): each gets its own InvalidArgument naming the field, the good
+// items are answered, and the batch's own rules still refuse the whole
+// request.
+func expectItemRules(ctx context.Context, t *testing.T, tr transport, c client) {
+	t.Helper()
+	good := &izinv1.CheckConsentRequest{Recipient: "0533 000 00 02"}
+	bad := map[int]struct {
+		req   *izinv1.CheckConsentRequest
+		field string
+	}{
+		1: {&izinv1.CheckConsentRequest{}, "recipient"},
+		2: {&izinv1.CheckConsentRequest{Recipient: "05321234567", Types: []izinv1.ConsentType{99}}, "types[0]"},
+		4: {&izinv1.CheckConsentRequest{Recipient: strings.Repeat("a", 321)}, "recipient"},
+		5: {&izinv1.CheckConsentRequest{Recipient: "05321234567", Brand: strings.Repeat("B", 65)}, "brand"},
+		6: {&izinv1.CheckConsentRequest{Recipient: "05321234567", RecipientType: 42}, "recipient_type"},
+	}
+	checks := make([]*izinv1.CheckConsentRequest, 8)
+	for i := range checks {
+		checks[i] = good
+		if b, ok := bad[i]; ok {
+			checks[i] = b.req
+		}
+	}
+	items := must(c.BatchCheckConsents(ctx, &izinv1.BatchCheckConsentsRequest{Checks: checks}))(t).GetItems()
+	if len(items) != len(checks) {
+		t.Fatalf("got %d items, want %d", len(items), len(checks))
+	}
+	for i, it := range items {
+		b, isBad := bad[i]
+		if !isBad {
+			if it.GetError() != nil || it.GetResult().GetRecipient() != "+905330000002" {
+				t.Errorf("item %d: %v; want the result for +905330000002 only", i, it)
+			}
+			continue
+		}
+		if it.GetResult() != nil || it.GetError() == nil {
+			t.Errorf("item %d: %v; want an error only", i, it)
+			continue
+		}
+		if e := fromStatus(status.FromProto(it.GetError()), 0); e.Code != codes.InvalidArgument || !e.HasField(b.field) {
+			t.Errorf("item %d: %v, want InvalidArgument naming %q", i, e, b.field)
+		}
+	}
+
+	// The batch's own count rule still refuses the whole request,
+	// even when some of its items are malformed too.
+	tooMany := make([]*izinv1.CheckConsentRequest, 1001)
+	for i := range tooMany {
+		tooMany[i] = good
+	}
+	tooMany[3] = bad[1].req
+	_, err := c.BatchCheckConsents(ctx, &izinv1.BatchCheckConsentsRequest{Checks: tooMany})
+	expectError(t, tr, err, want{code: codes.InvalidArgument, http: 400, field: "checks"})
 }

@@ -68,7 +68,7 @@ func (h *consentHandler) BatchCheckConsents(ctx context.Context, req *izinv1.Bat
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		res, err := h.checkOne(ctx, p, c, "/izin.v1.ConsentService/BatchCheckConsents")
+		res, err := h.checkOne(ctx, p, c, batchCheckMethod)
 		out.Items[i] = &izinv1.CheckConsentItem{Result: res, Error: statusPB(err)}
 	}
 	return out, nil
@@ -89,10 +89,11 @@ func (h *consentHandler) StreamCheckConsents(stream grpc.BidiStreamingServer[izi
 			return err
 		}
 		resp := &izinv1.StreamCheckConsentsResponse{CorrelationId: req.GetCorrelationId()}
-		if err := h.validator.Validate(req); err != nil {
-			resp.Error = statusPB(toStatus(ctx, h.ic.log, "/izin.v1.ConsentService/StreamCheckConsents", err).Err())
+		// The message's own rules here, the check's in checkOne.
+		if err := h.validator.Validate(req, validationOptions(streamCheckMethod)...); err != nil {
+			resp.Error = statusPB(toStatus(ctx, h.ic.log, streamCheckMethod, err).Err())
 		} else {
-			res, err := h.checkOne(ctx, p, req.GetCheck(), "/izin.v1.ConsentService/StreamCheckConsents")
+			res, err := h.checkOne(ctx, p, req.GetCheck(), streamCheckMethod)
 			resp.Result, resp.Error = res, statusPB(err)
 		}
 		if err := stream.Send(resp); err != nil {

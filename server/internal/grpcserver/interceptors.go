@@ -12,7 +12,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
+	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
 	"github.com/izinhq/izin/server/internal/auth"
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/store"
@@ -48,11 +50,43 @@ func (ic *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServ
 	}
 	ctx = actx
 	if m, ok := req.(proto.Message); ok {
-		if err := ic.validator.Validate(m); err != nil {
+		if err := ic.validator.Validate(m, validationOptions(info.FullMethod)...); err != nil {
 			return nil, err
 		}
 	}
 	return h(ctx, req)
+}
+
+// itemRules names, per method, the item message whose rules the handler
+// checks itself, one item at a time, so that a malformed item gets an error
+// in its own answer instead of failing the whole request. The request's
+// other rules (such as how many items it may hold) stay with the
+// interceptor; a stream's handler validates each message with the same
+// options.
+var itemRules = map[string]protoreflect.FullName{
+	batchCheckMethod:  checkItem,
+	streamCheckMethod: checkItem,
+}
+
+const (
+	batchCheckMethod  = "/izin.v1.ConsentService/BatchCheckConsents"
+	streamCheckMethod = "/izin.v1.ConsentService/StreamCheckConsents"
+)
+
+// checkItem is the message a batch or stream check answers one by one.
+var checkItem = (&izinv1.CheckConsentRequest{}).ProtoReflect().Descriptor().FullName()
+
+// validationOptions leaves out the rules of method's item message, if it
+// has one: the filter is asked about each message and about each field with
+// its containing message, so refusing the item type skips exactly the
+// item's own rules and keeps the list's.
+func validationOptions(method string) []protovalidate.ValidationOption {
+	item, ok := itemRules[method]
+	if !ok {
+		return nil
+	}
+	return []protovalidate.ValidationOption{protovalidate.WithFilter(protovalidate.FilterFunc(
+		func(m protoreflect.Message, _ protoreflect.Descriptor) bool { return m.Descriptor().FullName() != item }))}
 }
 
 // stream authenticates the stream once; streaming handlers validate each
