@@ -3,37 +3,8 @@ package grpcserver
 import (
 	"testing"
 
-	"google.golang.org/grpc"
-
-	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
 	"github.com/izinhq/izin/server/internal/store"
 )
-
-// TestEveryMethodHasAScope walks what the server registers: a method the
-// proto leaves without required_scope would be refused to every caller.
-func TestEveryMethodHasAScope(t *testing.T) {
-	scopes := methodScopes()
-	n := 0
-	for _, sd := range []grpc.ServiceDesc{izinv1.ConsentService_ServiceDesc, izinv1.VerificationService_ServiceDesc, izinv1.AdminService_ServiceDesc} {
-		var names []string
-		for _, m := range sd.Methods {
-			names = append(names, m.MethodName)
-		}
-		for _, s := range sd.Streams {
-			names = append(names, s.StreamName)
-		}
-		for _, name := range names {
-			full := "/" + sd.ServiceName + "/" + name
-			n++
-			if _, ok := scopes[full]; !ok {
-				t.Errorf("%s declares no required_scope", full)
-			}
-		}
-	}
-	if len(scopes) != n {
-		t.Errorf("%d scopes for %d registered methods", len(scopes), n)
-	}
-}
 
 // TestMethodScopes pins who may call what: moving the table into the proto
 // changed no method's scope.
