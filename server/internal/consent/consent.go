@@ -31,6 +31,20 @@ type Directory interface {
 	BrandByID(ctx context.Context, tenantID, id string) (*store.Brand, error)
 }
 
+// TenantAndBrand resolves a request's tenant and brand (by code; "" for
+// the tenant's default brand).
+func TenantAndBrand(ctx context.Context, d Directory, tenantID, brand string) (*store.Tenant, *store.Brand, error) {
+	t, err := d.Tenant(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := d.Brand(ctx, tenantID, brand)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, b, nil
+}
+
 // Confirmer queues the confirmation SMS inside the consent's transaction.
 type Confirmer interface {
 	QueueConfirmation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
