@@ -44,28 +44,12 @@ func (w *Worker) pull(ctx context.Context, r *brandRun) error {
 		if len(page.Changes) == 0 {
 			return nil
 		}
-		now := w.opts.Now().UTC()
-		applied := 0
-		err = w.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-			applied = 0
-			c, err := tx.LockIYSCursor(ctx, r.cfg.TenantID, r.cfg.BrandID, now)
-			if err != nil {
-				return err
-			}
+		applied, err := w.applyChanges(ctx, r, page.Changes, func(c *store.IYSCursor, now time.Time) error {
 			if c.Cursor != after {
 				return errCursorMoved
 			}
-			for i := range page.Changes {
-				ok, err := w.applyChange(ctx, tx, r, &page.Changes[i], now)
-				if err != nil {
-					return err
-				}
-				if ok {
-					applied++
-				}
-			}
 			c.Cursor, c.LastPullAt, c.UpdatedAt = page.Next, &now, now
-			return tx.PutIYSCursor(ctx, c)
+			return nil
 		})
 		if errors.Is(err, errCursorMoved) {
 			return nil // another worker is pulling this brand
@@ -81,6 +65,37 @@ func (w *Worker) pull(ctx context.Context, r *brandRun) error {
 		after = page.Next
 	}
 	return nil
+}
+
+// applyChanges applies changes read from İYS in one transaction that holds
+// the brand's cursor lock. move, called before the changes are applied,
+// checks the cursor and sets its new position, which is written in the
+// same transaction. It returns how many changes changed a consent.
+func (w *Worker) applyChanges(ctx context.Context, r *brandRun, changes []iys.Consent,
+	move func(c *store.IYSCursor, now time.Time) error) (int, error) {
+	now := w.opts.Now().UTC()
+	applied := 0
+	err := w.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		applied = 0
+		c, err := tx.LockIYSCursor(ctx, r.cfg.TenantID, r.cfg.BrandID, now)
+		if err != nil {
+			return err
+		}
+		if err := move(c, now); err != nil {
+			return err
+		}
+		for i := range changes {
+			ok, err := w.applyChange(ctx, tx, r, &changes[i], now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				applied++
+			}
+		}
+		return tx.PutIYSCursor(ctx, c)
+	})
+	return applied, err
 }
 
 // applyChange applies one change read from İYS inside tx. Only changes made

@@ -36,25 +36,9 @@ func (w *Worker) reconcile(ctx context.Context, r *brandRun) error {
 			return fmt.Errorf("daily change file of %s: %w", day.Format("2006-01-02"), err)
 		}
 		sort.SliceStable(list, func(i, j int) bool { return list[i].CreationDate.Before(list[j].CreationDate) })
-		now := w.opts.Now().UTC()
-		applied := 0
-		err = w.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-			applied = 0
-			c, err := tx.LockIYSCursor(ctx, r.cfg.TenantID, r.cfg.BrandID, now)
-			if err != nil {
-				return err
-			}
-			for i := range list {
-				ok, err := w.applyChange(ctx, tx, r, &list[i], now)
-				if err != nil {
-					return err
-				}
-				if ok {
-					applied++
-				}
-			}
+		applied, err := w.applyChanges(ctx, r, list, func(c *store.IYSCursor, now time.Time) error {
 			c.ReconciledTo, c.UpdatedAt = day.Format("2006-01-02"), now
-			return tx.PutIYSCursor(ctx, c)
+			return nil
 		})
 		if err != nil {
 			return storeErr(err, "reconcile "+day.Format("2006-01-02"))
