@@ -142,11 +142,7 @@ func (s *Service) prepareStart(ctx context.Context, p auth.Principal, req StartR
 	if err != nil {
 		return none, err
 	}
-	t, err := s.dir.Tenant(ctx, p.TenantID)
-	if err != nil {
-		return none, err
-	}
-	b, err := s.dir.Brand(ctx, p.TenantID, req.Brand)
+	t, b, err := consent.TenantAndBrand(ctx, s.dir, p.TenantID, req.Brand)
 	if err != nil {
 		return none, err
 	}
