@@ -179,7 +179,7 @@ func (b *Batch) Apply(ctx context.Context, c Change) (*Applied, error) {
 		case cur != nil && at.Before(cur.ConsentTime):
 			e := errs.FailedPrecondition(errs.ReasonInvalidConsentTime,
 				"consent_time %s is older than the current %s record of %s",
-				at.Format(time.RFC3339), typeName(t), cur.ConsentTime.Format(time.RFC3339))
+				at.Format(time.RFC3339), t, cur.ConsentTime.Format(time.RFC3339))
 			e.Field = "consent_time"
 			return nil, e
 		}

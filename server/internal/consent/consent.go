@@ -5,7 +5,6 @@ package consent
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/izinhq/izin/server/internal/errs"
@@ -115,25 +114,11 @@ func TypesFor(r recipient.Recipient, types []store.ConsentType) ([]store.Consent
 	}
 	for _, t := range types {
 		if (t == store.ConsentEmail) != (r.Kind == recipient.Email) {
-			e := errs.Invalid("types", "%s consent does not apply to %s", typeName(t), kindName(r))
+			e := errs.Invalid("types", "%s consent does not apply to %s", t, kindName(r))
 			return nil, e.WithReason(errs.ReasonRecipientMismatch)
 		}
 	}
 	return types, nil
-}
-
-func typeName(t store.ConsentType) string {
-	switch t {
-	case store.ConsentSMS:
-		return "SMS"
-	case store.ConsentCall:
-		return "CALL"
-	case store.ConsentEmail:
-		return "EMAIL"
-	case store.ConsentKVKK:
-		return "KVKK"
-	}
-	return strconv.Itoa(int(t))
 }
 
 func kindName(r recipient.Recipient) string {

@@ -91,7 +91,7 @@ func (w *Worker) pollRequest(ctx context.Context, r *brandRun, rid string) error
 			w.log.Warn("iys: İYS refused an upload", "tenant_id", r.cfg.TenantID, "brand", r.brand.Code,
 				"event_id", u.EventID, "code", res.Err.Code, "cause", res.Err.Cause())
 		default:
-			var cause error = errors.New("unknown failure")
+			cause := error(errors.New("unknown failure"))
 			if res.Err != nil {
 				cause = res.Err
 			}

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -207,7 +206,6 @@ type Worker struct {
 	Heartbeat func()
 
 	wake chan struct{}
-	once sync.Once
 }
 
 // NewWorker returns a worker with sensible defaults.

@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/izinhq/izin/server/internal/errs"
 	"time"
 
+	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/evidence"
 	"github.com/izinhq/izin/server/internal/linktoken"
 	"github.com/izinhq/izin/server/internal/recipient"

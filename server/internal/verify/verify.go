@@ -523,24 +523,8 @@ func (s *Service) pending(v *store.Verification, now time.Time) error {
 }
 
 func closed(v *store.Verification) error {
-	return errs.FailedPrecondition(errs.ReasonVerificationClosed, "the verification is %s, not pending", statusName(v.Status)).
-		With("status", statusName(v.Status))
-}
-
-func statusName(s store.VerificationStatus) string {
-	switch s {
-	case store.VerificationPending:
-		return "PENDING"
-	case store.VerificationVerified:
-		return "VERIFIED"
-	case store.VerificationExpired:
-		return "EXPIRED"
-	case store.VerificationFailed:
-		return "FAILED"
-	case store.VerificationCancelled:
-		return "CANCELLED"
-	}
-	return "UNKNOWN"
+	return errs.FailedPrecondition(errs.ReasonVerificationClosed, "the verification is %s, not pending", v.Status).
+		With("status", v.Status.String())
 }
 
 func notFound(err error, id string) error {
@@ -576,8 +560,8 @@ func newCode(digits int) (string, error) {
 	if digits < 4 || digits > 10 {
 		digits = 6
 	}
-	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(digits)), nil)
-	n, err := rand.Int(rand.Reader, max)
+	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(digits)), nil)
+	n, err := rand.Int(rand.Reader, limit)
 	if err != nil {
 		return "", err
 	}
