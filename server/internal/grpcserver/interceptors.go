@@ -34,27 +34,42 @@ type interceptors struct {
 
 // unary is the whole chain for unary calls: recover and map errors
 // outermost, then authenticate, then validate, then the handler.
-func (ic *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+func (ic *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	var resp any
+	err := ic.guard(ctx, info.FullMethod, func(ctx context.Context) error {
+		if m, ok := req.(proto.Message); ok {
+			if err := ic.validator.Validate(m, validationOptions(info.FullMethod)...); err != nil {
+				return err
+			}
+		}
+		var err error
+		resp, err = h(ctx, req)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// guard is what both chains share: it recovers a panic, authenticates, runs
+// call with the caller's context, and logs and maps the outcome.
+func (ic *interceptors) guard(ctx context.Context, method string, call func(ctx context.Context) error) (err error) {
 	start := time.Now()
 	defer func() {
 		if r := recover(); r != nil {
 			err = errs.Internal(fmt.Errorf("panic: %v\n%s", r, debug.Stack()), "panic")
 		}
-		err = ic.finish(ctx, info.FullMethod, start, err)
+		err = ic.finish(ctx, method, start, err)
 	}()
 	// ctx is replaced only on success: the deferred finish reads it, and
 	// authenticate returns a nil context with its error.
-	actx, err := ic.authenticate(ctx, info.FullMethod)
+	actx, err := ic.authenticate(ctx, method)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ctx = actx
-	if m, ok := req.(proto.Message); ok {
-		if err := ic.validator.Validate(m, validationOptions(info.FullMethod)...); err != nil {
-			return nil, err
-		}
-	}
-	return h(ctx, req)
+	return call(ctx)
 }
 
 // itemRules names, per method, the item message whose rules the handler
@@ -92,20 +107,10 @@ func validationOptions(method string) []protovalidate.ValidationOption {
 // stream authenticates the stream once; streaming handlers validate each
 // message themselves, so one bad row gets its own error instead of ending a
 // campaign-sized stream.
-func (ic *interceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
-	start := time.Now()
-	ctx := ss.Context()
-	defer func() {
-		if r := recover(); r != nil {
-			err = errs.Internal(fmt.Errorf("panic: %v\n%s", r, debug.Stack()), "panic")
-		}
-		err = ic.finish(ctx, info.FullMethod, start, err)
-	}()
-	actx, err := ic.authenticate(ctx, info.FullMethod)
-	if err != nil {
-		return err
-	}
-	return h(srv, &ctxStream{ServerStream: ss, ctx: actx})
+func (ic *interceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	return ic.guard(ss.Context(), info.FullMethod, func(ctx context.Context) error {
+		return h(srv, &ctxStream{ServerStream: ss, ctx: ctx})
+	})
 }
 
 type ctxStream struct {
