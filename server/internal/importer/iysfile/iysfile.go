@@ -106,29 +106,34 @@ var required = []column{colRecipient, colType, colStatus, colDate}
 func fold(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLowerSpecial(unicode.TurkishCase, strings.TrimSpace(s)) {
-		switch r {
-		case 'ı':
-			r = 'i'
-		case 'ş':
-			r = 's'
-		case 'ğ':
-			r = 'g'
-		case 'ü', 'û':
-			r = 'u'
-		case 'ö':
-			r = 'o'
-		case 'ç':
-			r = 'c'
-		case 'â':
-			r = 'a'
-		case 'î':
-			r = 'i'
-		}
+		r = ascii(r)
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// ascii writes a lower-case Turkish letter as the ASCII letter İYS codes
+// and spreadsheet headings fall back to; other runes are unchanged.
+func ascii(r rune) rune {
+	switch r {
+	case 'ı', 'î':
+		return 'i'
+	case 'ş':
+		return 's'
+	case 'ğ':
+		return 'g'
+	case 'ü', 'û':
+		return 'u'
+	case 'ö':
+		return 'o'
+	case 'ç':
+		return 'c'
+	case 'â':
+		return 'a'
+	}
+	return r
 }
 
 // cells is one row of a file, with its line (CSV) or row number (XLSX).
@@ -358,20 +363,8 @@ func (f *File) recipient(v string) string {
 func sourceCode(v string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLowerSpecial(unicode.TurkishCase, v) {
-		switch r {
-		case 'ı':
-			r = 'i'
-		case 'ş':
-			r = 's'
-		case 'ğ':
-			r = 'g'
-		case 'ü':
-			r = 'u'
-		case 'ö':
-			r = 'o'
-		case 'ç':
-			r = 'c'
-		case ' ', '-':
+		r = ascii(r)
+		if r == ' ' || r == '-' {
 			r = '_'
 		}
 		b.WriteRune(unicode.ToUpper(r))
