@@ -49,52 +49,28 @@ func statusIYS(s store.ConsentStatus) iys.Status {
 // fromIYS maps İYS's values of a change to izin's; ok is false for a value
 // izin does not know.
 func fromIYS(c iys.Consent) (rt store.RecipientType, typ store.ConsentType, st store.ConsentStatus, ok bool) {
-	switch c.RecipientType {
-	case iys.Individual, "":
-		rt = store.Individual
-	case iys.Merchant:
-		rt = store.Merchant
-	default:
-		return 0, 0, 0, false
-	}
-	switch c.Type {
-	case iys.SMS:
-		typ = store.ConsentSMS
-	case iys.Call:
-		typ = store.ConsentCall
-	case iys.Email:
-		typ = store.ConsentEmail
-	default:
-		return 0, 0, 0, false
-	}
-	switch c.Status {
-	case iys.Granted:
-		st = store.StatusGranted
-	case iys.Rejected:
-		st = store.StatusRejected
-	default:
+	rt, okRT := recipientTypesFromIYS[c.RecipientType]
+	typ, okType := typesFromIYS[c.Type]
+	st, okStatus := statusesFromIYS[c.Status]
+	if !okRT || !okType || !okStatus {
 		return 0, 0, 0, false
 	}
 	return rt, typ, st, true
 }
 
-// StateName is the name of an upload state, as the API spells it without
-// its prefix.
-func StateName(s store.IYSUploadState) string {
-	switch s {
-	case store.IYSPending:
-		return "PENDING"
-	case store.IYSSubmitted:
-		return "SUBMITTED"
-	case store.IYSAccepted:
-		return "ACCEPTED"
-	case store.IYSRefused:
-		return "REFUSED"
-	case store.IYSSkipped:
-		return "SKIPPED"
+// İYS's values and izin's. An empty recipient type is İYS's default,
+// BIREYSEL.
+var (
+	recipientTypesFromIYS = map[iys.RecipientType]store.RecipientType{
+		iys.Individual: store.Individual, "": store.Individual, iys.Merchant: store.Merchant,
 	}
-	return "UNSPECIFIED"
-}
+	typesFromIYS = map[iys.ConsentType]store.ConsentType{
+		iys.SMS: store.ConsentSMS, iys.Call: store.ConsentCall, iys.Email: store.ConsentEmail,
+	}
+	statusesFromIYS = map[iys.Status]store.ConsentStatus{
+		iys.Granted: store.StatusGranted, iys.Rejected: store.StatusRejected,
+	}
+)
 
 // ParseState reads a state name (case-insensitive; "" is every state).
 func ParseState(s string) (store.IYSUploadState, error) {
