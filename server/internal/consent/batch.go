@@ -59,7 +59,7 @@ type Applied struct {
 // machine, appends hash-chained events and updates the current state.
 // Granting what is granted, or rejecting what is rejected, writes nothing.
 // It is a Batch of one change.
-func Apply(ctx context.Context, tx store.Tx, c Change, now time.Time) (*Applied, error) {
+func Apply(ctx context.Context, tx store.ChainTx, c Change, now time.Time) (*Applied, error) {
 	b, err := NewBatch(ctx, tx, c.TenantID, now)
 	if err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func Apply(ctx context.Context, tx store.Tx, c Change, now time.Time) (*Applied,
 // was, so the caller can report it and go on with the next one: bulk
 // imports need no savepoint per row.
 type Batch struct {
-	tx       store.Tx
+	tx       store.ChainTx
 	tenantID string
 	now      time.Time
 	head     store.ChainHead
@@ -107,7 +107,7 @@ type stateKey struct {
 }
 
 // NewBatch locks the tenant's event chain for the rest of tx.
-func NewBatch(ctx context.Context, tx store.Tx, tenantID string, now time.Time) (*Batch, error) {
+func NewBatch(ctx context.Context, tx store.ChainTx, tenantID string, now time.Time) (*Batch, error) {
 	head, err := tx.LockChain(ctx, tenantID)
 	if err != nil {
 		return nil, errs.Internal(err, "lock event chain")

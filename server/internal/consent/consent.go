@@ -15,7 +15,7 @@ import (
 
 // Store is what the consent service reads and writes.
 type Store interface {
-	InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
+	store.Transactor
 	ConsentStates(ctx context.Context, tenantID, brandID, recipient string, rtype store.RecipientType) ([]store.ConsentState, error)
 	ListConsentEvents(ctx context.Context, f store.EventFilter) ([]store.ConsentEvent, error)
 	ConsentTexts(ctx context.Context, tenantID string, ids []string) ([]store.ConsentText, error)
@@ -46,7 +46,7 @@ func TenantAndBrand(ctx context.Context, d Directory, tenantID, brand string) (*
 
 // Confirmer queues the confirmation SMS inside the consent's transaction.
 type Confirmer interface {
-	QueueConfirmation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+	QueueConfirmation(ctx context.Context, tx store.OutboxTx, t *store.Tenant, b *store.Brand, to string,
 		rtype store.RecipientType, verificationID *string, types []store.ConsentType, at time.Time) (messageID string, err error)
 }
 

@@ -29,13 +29,20 @@ type LedgerResult struct {
 	Refused error
 }
 
+// LedgerTx is what a ledgered write uses: the chain, and the ledger of rows
+// written before.
+type LedgerTx interface {
+	store.ChainTx
+	store.ImportTx
+}
+
 // ApplyLedgered applies rows of one tenant and brand inside tx, in order:
 // rows marked before are unchanged, the others go through one Batch, and
 // every row that passed the rules is marked with its first event. It calls
 // each for every row, in order. The chain lock comes first, so no other
 // writer of the tenant can mark these rows between the read of the marks
 // and the write of the new ones.
-func ApplyLedgered(ctx context.Context, tx store.Tx, tenantID, brandID string, now time.Time,
+func ApplyLedgered(ctx context.Context, tx LedgerTx, tenantID, brandID string, now time.Time,
 	rows []LedgerRow, each func(i int, r LedgerResult)) error {
 	cb, err := NewBatch(ctx, tx, tenantID, now)
 	if err != nil {

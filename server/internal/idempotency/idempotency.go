@@ -29,7 +29,7 @@ type Writer interface {
 // Store is what Do reads and writes.
 type Store interface {
 	Reader
-	InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
+	store.Transactor
 }
 
 // Key names one request sent under an idempotency key.

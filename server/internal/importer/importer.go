@@ -151,7 +151,7 @@ type Window interface {
 
 // Store is what the importer writes through.
 type Store interface {
-	InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
+	store.Transactor
 }
 
 // Directory resolves brands.

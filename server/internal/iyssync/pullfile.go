@@ -82,7 +82,7 @@ type PullReport struct {
 
 // PullStore is what a pull writes through.
 type PullStore interface {
-	InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
+	store.Transactor
 }
 
 // PullDirectory resolves brands.

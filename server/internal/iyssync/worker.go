@@ -57,7 +57,7 @@ func DefaultClientFactory(baseURL string, creds iys.Credentials) (Client, error)
 
 // Store is what the worker reads and writes.
 type Store interface {
-	InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
+	store.Transactor
 	ListIYSConfigs(ctx context.Context, tenantID string) ([]store.IYSConfig, error)
 	ListIYSCursors(ctx context.Context, tenantID string) ([]store.IYSCursor, error)
 	ClaimIYSUploads(ctx context.Context, tenantID, brandID string, now, leaseUntil time.Time, limit int) ([]store.IYSUpload, error)

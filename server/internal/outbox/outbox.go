@@ -86,7 +86,7 @@ func typeNames(types []store.ConsentType) []string {
 }
 
 // QueueActivation queues the SMS carrying an activation code.
-func (q *Queue) QueueActivation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+func (q *Queue) QueueActivation(ctx context.Context, tx store.OutboxTx, t *store.Tenant, b *store.Brand, to string,
 	verificationID string, code string, types []store.ConsentType) (id, textRef string, err error) {
 	body, err := q.templates.Activation(sms.ActivationData{Brand: b.Sender, Code: code, Types: typeNames(types),
 		RejectRoute: tenancy.RejectRoute(b), Mersis: t.Mersis})
@@ -108,7 +108,7 @@ func TextRef(kind, text string) string {
 // QueueConfirmation queues the SMS confirming a recorded consent. Its
 // rejection route is a link to the rejection page for exactly these types,
 // written in the same transaction.
-func (q *Queue) QueueConfirmation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+func (q *Queue) QueueConfirmation(ctx context.Context, tx store.OutboxTx, t *store.Tenant, b *store.Brand, to string,
 	rtype store.RecipientType, verificationID *string, types []store.ConsentType, at time.Time) (string, error) {
 	id, err := newMessageID()
 	if err != nil {
@@ -137,7 +137,7 @@ func (q *Queue) QueueConfirmation(ctx context.Context, tx store.Tx, t *store.Ten
 
 // QueueLandingLink queues the SMS carrying the consent-page link of a
 // verification; token is the page's link token.
-func (q *Queue) QueueLandingLink(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+func (q *Queue) QueueLandingLink(ctx context.Context, tx store.OutboxTx, t *store.Tenant, b *store.Brand, to string,
 	verificationID, token string, types []store.ConsentType) (string, error) {
 	link := q.publicURL + "/l/" + token
 	body, err := q.templates.LandingLink(sms.LandingData{Brand: b.Sender, Types: typeNames(types), Link: link, Mersis: t.Mersis})
@@ -159,7 +159,7 @@ func newMessageID() (string, error) {
 	return id.String(), nil
 }
 
-func (q *Queue) insert(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+func (q *Queue) insert(ctx context.Context, tx store.OutboxTx, t *store.Tenant, b *store.Brand, to string,
 	verificationID *string, kind store.MessageKind, body, redacted string) (string, error) {
 	id, err := newMessageID()
 	if err != nil {
@@ -168,7 +168,7 @@ func (q *Queue) insert(ctx context.Context, tx store.Tx, t *store.Tenant, b *sto
 	return q.insertID(ctx, tx, id, t, b, to, verificationID, kind, body, redacted)
 }
 
-func (q *Queue) insertID(ctx context.Context, tx store.Tx, id string, t *store.Tenant, b *store.Brand, to string,
+func (q *Queue) insertID(ctx context.Context, tx store.OutboxTx, id string, t *store.Tenant, b *store.Brand, to string,
 	verificationID *string, kind store.MessageKind, body, redacted string) (string, error) {
 	r, err := recipient.Parse(to)
 	if err != nil || !r.IsMobile() {

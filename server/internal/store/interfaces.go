@@ -88,6 +88,13 @@ type RejectLinkTx interface {
 	MarkRejectLinkUsed(ctx context.Context, tokenHash string, at time.Time) error
 }
 
+// OutboxTx is what queueing a message writes: the message and, for a
+// confirmation, its rejection link.
+type OutboxTx interface {
+	MessageTx
+	RejectLinkTx
+}
+
 // Tx is the part of the store used inside a transaction: every Tx role.
 type Tx interface {
 	ChainTx

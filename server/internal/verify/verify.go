@@ -30,7 +30,7 @@ import (
 
 // Store is what verifications read and write.
 type Store interface {
-	InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
+	store.Transactor
 	GetVerification(ctx context.Context, tenantID, id string) (*store.Verification, error)
 	CountRecentVerifications(ctx context.Context, tenantID, sourceID string, since time.Time) (int64, error)
 	CountSends(ctx context.Context, c store.SendCount) (int64, error)
@@ -49,9 +49,9 @@ type Directory interface {
 
 // Messenger queues SMS inside a transaction.
 type Messenger interface {
-	QueueActivation(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+	QueueActivation(ctx context.Context, tx store.OutboxTx, t *store.Tenant, b *store.Brand, to string,
 		verificationID string, code string, types []store.ConsentType) (id, textRef string, err error)
-	QueueLandingLink(ctx context.Context, tx store.Tx, t *store.Tenant, b *store.Brand, to string,
+	QueueLandingLink(ctx context.Context, tx store.OutboxTx, t *store.Tenant, b *store.Brand, to string,
 		verificationID, token string, types []store.ConsentType) (id string, err error)
 	LandingURL(token string) string
 	consent.Confirmer
@@ -398,7 +398,7 @@ func (s *Service) owner(ctx context.Context, p auth.Principal, id string) (*stor
 	return v, t, b, nil
 }
 
-func messageIDs(ctx context.Context, tx store.Tx, v *store.Verification) ([]string, error) {
+func messageIDs(ctx context.Context, tx store.MessageTx, v *store.Verification) ([]string, error) {
 	msgs, err := tx.MessagesOfVerification(ctx, v.TenantID, v.ID)
 	if err != nil {
 		return nil, errs.Internal(err, "list verification messages")
