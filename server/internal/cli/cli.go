@@ -257,37 +257,6 @@ func portOf(addr string) string {
 	return addr
 }
 
-func (r *root) migrateCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "migrate",
-		Short: "Bring the database schema up to date",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := app.OpenStore(cmd.Context(), r.cfg, false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			applied, err := st.Migrate(cmd.Context())
-			if err != nil {
-				return err
-			}
-			v, err := st.SchemaVersion(cmd.Context())
-			if err != nil {
-				return err
-			}
-			text := fmt.Sprintf("schema at version %d; applied %d migration(s)\n", v, len(applied))
-			for _, a := range applied {
-				text += "  " + a + "\n"
-			}
-			if applied == nil {
-				applied = []string{}
-			}
-			return r.emit(map[string]any{"version": v, "applied": applied}, text)
-		},
-	}
-}
-
 func (r *root) tenantCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "tenant", Short: "Manage tenants (service providers)"}
 	var in tenancy.NewTenant
