@@ -23,7 +23,8 @@ func TestGooseTakesOverLegacyVersions(t *testing.T) {
 			t.Run(e.name+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
-				s := open(t, e.newURL(t))
+				url := e.newURL(t)
+				s := open(t, url)
 				migs, err := sqlstore.Migrations(s.Dialect())
 				if err != nil {
 					t.Fatal(err)
@@ -49,14 +50,19 @@ func TestGooseTakesOverLegacyVersions(t *testing.T) {
 					t.Fatal(err)
 				}
 
-				wantStatus(t, s, migs, legacy)
-				applied, err := s.Migrate(ctx)
+				// Behind, the status comes first and takes the database
+				// over itself; fully migrated, the replicas starting
+				// together do.
+				if legacy < last {
+					wantStatus(t, s, migs, legacy)
+				}
+				applied := migrateTogether(t, s, open(t, url), open(t, url))
 				var want []string
 				for _, m := range migs[legacy:] {
 					want = append(want, m.Name)
 				}
-				if err != nil || !slices.Equal(applied, want) {
-					t.Fatalf("Migrate = %v, %v; want %v applied", applied, err, want)
+				if !slices.Equal(applied, want) {
+					t.Fatalf("Migrate applied %v in all; want %v", applied, want)
 				}
 				var tenants int64
 				if err := s.DB().Table("tenants").Count(&tenants).Error; err != nil || tenants != 1 {
