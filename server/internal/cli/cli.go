@@ -148,37 +148,6 @@ func (r *root) withTenant(ctx context.Context, tenant string, fn func(*app.Ops) 
 	})
 }
 
-func (r *root) migrateCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "migrate",
-		Short: "Bring the database schema up to date",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := app.OpenStore(cmd.Context(), r.cfg, false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			applied, err := st.Migrate(cmd.Context())
-			if err != nil {
-				return err
-			}
-			v, err := st.SchemaVersion(cmd.Context())
-			if err != nil {
-				return err
-			}
-			text := fmt.Sprintf("schema at version %d; applied %d migration(s)\n", v, len(applied))
-			for _, a := range applied {
-				text += "  " + a + "\n"
-			}
-			if applied == nil {
-				applied = []string{}
-			}
-			return r.emit(map[string]any{"version": v, "applied": applied}, text)
-		},
-	}
-}
-
 // reportedError fails a command whose outcome is already printed (with
 // --json, as its one JSON object), so that Execute only sets the exit code.
 type reportedError struct{ msg string }

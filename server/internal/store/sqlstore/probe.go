@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -34,16 +33,19 @@ func (s *Store) Probe(ctx context.Context) error {
 			return errors.New("the database is read-only (transaction_read_only is on): a standby, or in read-only mode")
 		}
 	}
-	var v sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v); err != nil {
-		return fmt.Errorf("read the schema version (is the database migrated?): %w", err)
+	v, err := s.schemaVersion(ctx, tx)
+	if err != nil {
+		return err
 	}
 	want, err := latestVersion(s.dialect)
 	if err != nil {
 		return err
 	}
-	if v.Int64 < int64(want) {
-		return fmt.Errorf("the schema is at version %d, this binary needs %d: run izin migrate", v.Int64, want)
+	if v == 0 {
+		return fmt.Errorf("the database is not migrated (this binary needs schema version %d): run izin migrate", want)
+	}
+	if v < want {
+		return fmt.Errorf("the schema is at version %d, this binary needs %d: run izin migrate", v, want)
 	}
 	if err := tx.Rollback(); err != nil {
 		return fmt.Errorf("end the probe transaction: %w", err)

@@ -26,7 +26,7 @@ func TestProbe(t *testing.T) {
 			if err := s.Probe(ctx); err != nil {
 				t.Errorf("Probe of a migrated database = %v", err)
 			}
-			if err := s.DB().Exec("DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)").Error; err != nil {
+			if err := s.DB().Exec("DELETE FROM goose_db_version WHERE version_id = (SELECT MAX(version_id) FROM goose_db_version)").Error; err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Probe(ctx); err == nil || !strings.Contains(err.Error(), "izin migrate") {

@@ -195,23 +195,7 @@ func TestConcurrentMigrate(t *testing.T) {
 			for i := range stores {
 				stores[i] = open(t, url)
 			}
-			var (
-				wg      sync.WaitGroup
-				mu      sync.Mutex
-				applied []string
-			)
-			for _, s := range stores {
-				wg.Go(func() {
-					names, err := s.Migrate(context.Background())
-					if err != nil {
-						t.Errorf("Migrate: %v", err)
-					}
-					mu.Lock()
-					applied = append(applied, names...)
-					mu.Unlock()
-				})
-			}
-			wg.Wait()
+			applied := migrateTogether(t, stores...)
 			migs, err := sqlstore.Migrations(stores[0].Dialect())
 			if err != nil {
 				t.Fatal(err)
@@ -220,10 +204,34 @@ func TestConcurrentMigrate(t *testing.T) {
 			for _, m := range migs {
 				all = append(all, m.Name)
 			}
-			slices.Sort(applied)
 			if !slices.Equal(applied, all) {
 				t.Errorf("applied %v in all, want each of %v once", applied, all)
 			}
 		})
 	}
+}
+
+// migrateTogether runs Migrate on all the stores at once and returns the
+// names they applied, sorted.
+func migrateTogether(t *testing.T, stores ...*sqlstore.Store) []string {
+	t.Helper()
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		applied []string
+	)
+	for _, s := range stores {
+		wg.Go(func() {
+			names, err := s.Migrate(context.Background())
+			if err != nil {
+				t.Errorf("Migrate: %v", err)
+			}
+			mu.Lock()
+			applied = append(applied, names...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.Sort(applied)
+	return applied
 }

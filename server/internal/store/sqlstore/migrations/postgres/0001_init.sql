@@ -1,3 +1,4 @@
+-- +goose Up
 -- izin schema, version 1: tenancy, consent state and events, verifications,
 -- the SMS outbox and idempotency keys.
 
@@ -99,6 +100,7 @@ CREATE TABLE consent_events (
 CREATE INDEX consent_events_recipient ON consent_events (tenant_id, recipient, seq);
 
 -- Evidence is append-only: the database refuses to change or delete it.
+-- +goose StatementBegin
 CREATE FUNCTION consent_events_append_only() RETURNS trigger
     LANGUAGE plpgsql AS
 $$
@@ -106,6 +108,7 @@ BEGIN
     RAISE EXCEPTION 'consent_events is append-only';
 END
 $$;
+-- +goose StatementEnd
 CREATE TRIGGER consent_events_append_only
     BEFORE UPDATE OR DELETE ON consent_events
     FOR EACH ROW EXECUTE FUNCTION consent_events_append_only();

@@ -1,3 +1,4 @@
+-- +goose Up
 -- izin schema, version 3: the landing-page method (versioned consent texts,
 -- consent-page evidence, KVKK explicit consent) and rejection links.
 
@@ -17,6 +18,7 @@ CREATE TABLE consent_texts (
     UNIQUE (tenant_id, brand_id, kind, language, version)
 );
 
+-- +goose StatementBegin
 CREATE FUNCTION consent_texts_append_only() RETURNS trigger
     LANGUAGE plpgsql AS
 $$
@@ -24,6 +26,7 @@ BEGIN
     RAISE EXCEPTION 'consent_texts is append-only: publish a new version';
 END
 $$;
+-- +goose StatementEnd
 CREATE TRIGGER consent_texts_append_only
     BEFORE UPDATE OR DELETE ON consent_texts
     FOR EACH ROW EXECUTE FUNCTION consent_texts_append_only();

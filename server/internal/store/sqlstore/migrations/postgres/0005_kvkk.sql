@@ -1,3 +1,4 @@
+-- +goose Up
 -- izin schema, version 5: the KVKK explicit consent (açık rıza) becomes a
 -- state of its own. Until now it was the kvkk column of every ETK state,
 -- copied from the event that set the ETK status, so a rejection (RET) of a

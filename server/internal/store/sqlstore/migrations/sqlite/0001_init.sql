@@ -1,3 +1,4 @@
+-- +goose Up
 -- izin schema, version 1: tenancy, consent state and events, verifications,
 -- the SMS outbox and idempotency keys.
 
@@ -99,14 +100,18 @@ CREATE TABLE consent_events (
 CREATE INDEX consent_events_recipient ON consent_events (tenant_id, recipient, seq);
 
 -- Evidence is append-only: the database refuses to change or delete it.
+-- +goose StatementBegin
 CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
 BEGIN
     SELECT RAISE(ABORT, 'consent_events is append-only');
 END;
+-- +goose StatementEnd
+-- +goose StatementBegin
 CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
 BEGIN
     SELECT RAISE(ABORT, 'consent_events is append-only');
 END;
+-- +goose StatementEnd
 
 CREATE TABLE chain_heads (
     tenant_id TEXT PRIMARY KEY REFERENCES tenants (id),

@@ -1,3 +1,4 @@
+-- +goose Up
 -- izin schema, version 2: İYS synchronisation and historic imports.
 
 -- Per-brand İYS settings; the password is encrypted with a key derived

@@ -1,3 +1,4 @@
+-- +goose Up
 -- izin schema, version 3: the landing-page method (versioned consent texts,
 -- consent-page evidence, KVKK explicit consent) and rejection links.
 
@@ -16,14 +17,18 @@ CREATE TABLE consent_texts (
     created_at DATETIME NOT NULL,
     UNIQUE (tenant_id, brand_id, kind, language, version)
 );
+-- +goose StatementBegin
 CREATE TRIGGER consent_texts_no_update BEFORE UPDATE ON consent_texts
 BEGIN
     SELECT RAISE(ABORT, 'consent_texts is append-only: publish a new version');
 END;
+-- +goose StatementEnd
+-- +goose StatementBegin
 CREATE TRIGGER consent_texts_no_delete BEFORE DELETE ON consent_texts
 BEGIN
     SELECT RAISE(ABORT, 'consent_texts is append-only: publish a new version');
 END;
+-- +goose StatementEnd
 
 -- kvkk: 0 not asked, 1 granted, 2 declined.
 ALTER TABLE verifications ADD COLUMN landing_token_hash TEXT NOT NULL DEFAULT '';

@@ -1,3 +1,4 @@
+-- +goose Up
 -- izin schema, version 4: an İYS queue whose claim costs the batch, not
 -- the backlog.
 --
