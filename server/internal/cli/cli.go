@@ -120,7 +120,16 @@ func (r *root) emit(v any, text string) error {
 }
 
 func (r *root) open(ctx context.Context) (*sqlstore.Store, error) {
-	return app.OpenStore(ctx, r.cfg, true)
+	// Only migrate and serve --auto-migrate change the schema.
+	st, err := app.OpenStore(ctx, r.cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.RequireCurrent(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // withOps opens the store, runs fn with the operator services over it and

@@ -16,6 +16,17 @@ import (
 )
 
 // run runs the izin command line and returns its exit code and output.
+// migrated is a new SQLite database with the schema applied, as an
+// operator makes one: the other commands refuse an unmigrated database.
+func migrated(t *testing.T) string {
+	t.Helper()
+	db := "sqlite:" + filepath.Join(t.TempDir(), "izin.db")
+	if code, out, errOut := run(t, "--database-url", db, "migrate"); code != 0 {
+		t.Fatalf("migrate: exit %d\n%s%s", code, out, errOut)
+	}
+	return db
+}
+
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
@@ -56,7 +67,7 @@ type report struct {
 func setup(t *testing.T) (db, tenant, source string) {
 	t.Helper()
 	dir := t.TempDir()
-	db = "sqlite:" + filepath.Join(dir, "izin.db")
+	db = migrated(t)
 	// The CLI creates a secret file when none is given; keep it in the
 	// test's directory.
 	t.Setenv("IZIN_SECRET_FILE", filepath.Join(dir, "secret"))

@@ -37,3 +37,34 @@ func TestMigrateStatus(t *testing.T) {
 	must(t, "--database-url", db, "migrate")
 	states("applied")
 }
+
+// TestCommandsRefuseUnmigratedSchema: only migrate (and serve
+// --auto-migrate) change the schema; every other command that opens the
+// database refuses one that is behind and says what to run.
+func TestCommandsRefuseUnmigratedSchema(t *testing.T) {
+	tests := [][]string{
+		{"tenant", "list"},
+		{"tenant", "create", "--name", "Acme", "--mersis", "0123456789012345", "--brand-code", "ACME", "--brand-name", "Acme", "--sender", "ACME"},
+		{"source", "list", "--tenant", "t"},
+		{"key", "list", "--tenant", "t"},
+		{"brand", "list", "--tenant", "t"},
+		{"audit", "verify"},
+		{"iys", "status"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv("IZIN_SECRET_FILE", filepath.Join(dir, "secret"))
+			db := "sqlite:" + filepath.Join(dir, "izin.db")
+			code, out, errOut := run(t, append([]string{"--database-url", db}, args...)...)
+			if code == 0 || !strings.Contains(errOut, "run izin migrate") {
+				t.Errorf("exit %d, stderr %q (stdout %q); want a failure that says to run izin migrate", code, errOut, out)
+			}
+			// Refusing left the schema alone: migrate still has all to do.
+			code, out, _ = run(t, "--database-url", db, "--json", "migrate", "status")
+			if code != 0 || strings.Contains(out, `"state": "applied"`) || !strings.Contains(out, `"state": "pending"`) {
+				t.Errorf("after the refused command, migrate status: exit %d\n%s", code, out)
+			}
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,7 +12,7 @@ import (
 // rejection route that goes with it.
 func TestCLIBrand(t *testing.T) {
 	t.Parallel()
-	db := "sqlite:" + filepath.Join(t.TempDir(), "izin.db")
+	db := migratedDB(t)
 	cli := func(args ...string) string {
 		t.Helper()
 		code, out, errOut := runCLI(t, append([]string{"--database-url", db, "--json"}, args...)...)

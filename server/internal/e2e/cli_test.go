@@ -37,6 +37,17 @@ func decodeOne(t *testing.T, out string, v any) {
 // TestCLI sets a tenant up with the izin command line, runs the walkthrough
 // against a server over the same database with the keys the CLI printed,
 // then verifies the evidence chain, and finds the break after tampering.
+// migratedDB is a new SQLite database with the schema applied, as an
+// operator makes one: the commands but migrate refuse an unmigrated one.
+func migratedDB(t *testing.T) string {
+	t.Helper()
+	db := migratedDB(t)
+	if code, out, errOut := runCLI(t, "--database-url", db, "migrate"); code != 0 {
+		t.Fatalf("migrate: exit %d\n%s%s", code, out, errOut)
+	}
+	return db
+}
+
 func TestCLI(t *testing.T) {
 	t.Parallel()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "izin.db")

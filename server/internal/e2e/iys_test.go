@@ -140,7 +140,7 @@ func sealer(t *testing.T) *iyssync.Sealer {
 func TestIYSCLI(t *testing.T) {
 	t.Parallel()
 	fake := iystest.New(t)
-	db := "sqlite:" + filepath.Join(t.TempDir(), "izin.db")
+	db := migratedDB(t)
 	common := []string{"--database-url", db, "--secret", testSecret, "--json"}
 	code, out, errOut := runCLI(t, append(common, "tenant", "create", "--name", "Acme", "--mersis", newMersis(),
 		"--brand-code", "ACME", "--brand-name", "Acme", "--sender", "ACME")...)

@@ -238,7 +238,7 @@ func testConsentTexts(t *testing.T, s *server, tr transport) {
 func TestTextCLI(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	db := "sqlite:" + filepath.Join(dir, "izin.db")
+	db := migratedDB(t)
 	code, out, errOut := runCLI(t, "--database-url", db, "--json", "tenant", "create", "--name", "Metin A.Ş.",
 		"--mersis", newMersis(), "--brand-code", "METIN", "--brand-name", "Metin", "--sender", "METIN")
 	if code != 0 {

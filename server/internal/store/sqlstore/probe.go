@@ -41,14 +41,37 @@ func (s *Store) Probe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := behind(v, want); err != nil {
+		return err
+	}
+	if err := tx.Rollback(); err != nil {
+		return fmt.Errorf("end the probe transaction: %w", err)
+	}
+	return nil
+}
+
+// RequireCurrent fails when the schema is older than this binary, with an
+// error that says to run izin migrate: the operator commands refuse such a
+// database rather than migrate it behind the operator's back.
+func (s *Store) RequireCurrent(ctx context.Context) error {
+	v, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	want, err := latestVersion(s.dialect)
+	if err != nil {
+		return err
+	}
+	return behind(v, want)
+}
+
+// behind explains a schema at version v to a binary that needs want.
+func behind(v, want int) error {
 	if v == 0 {
 		return fmt.Errorf("the database is not migrated (this binary needs schema version %d): run izin migrate", want)
 	}
 	if v < want {
 		return fmt.Errorf("the schema is at version %d, this binary needs %d: run izin migrate", v, want)
-	}
-	if err := tx.Rollback(); err != nil {
-		return fmt.Errorf("end the probe transaction: %w", err)
 	}
 	return nil
 }
