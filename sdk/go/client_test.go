@@ -152,10 +152,6 @@ func TestNonIdempotentCallsAreNeverRetried(t *testing.T) {
 			_, err := c.Record(ctx, &izinv1.RecordConsentRequest{Recipient: "05321234567", Types: []izinv1.ConsentType{izin.SMS}})
 			return err
 		}},
-		{"Reject", mReject, func(ctx context.Context, c *izin.Client) error {
-			_, err := c.Reject(ctx, "05321234567", izin.SMS)
-			return err
-		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
@@ -168,6 +164,21 @@ func TestNonIdempotentCallsAreNeverRetried(t *testing.T) {
 				t.Errorf("%d calls, want 1", n)
 			}
 		})
+	}
+}
+
+// TestDeclaredIdempotentWritesAreRetried: RejectConsent is declared
+// IDEMPOTENT in the proto (a repeat leaves the state REJECTED), so it is
+// retried like a read.
+func TestDeclaredIdempotentWritesAreRetried(t *testing.T) {
+	f := newFake()
+	f.fail = failFirst(mReject, 1, status.Error(codes.Unavailable, "down"))
+	c := f.client(t)
+	if _, err := c.Reject(t.Context(), "05321234567", izin.SMS); err != nil {
+		t.Fatalf("Reject: %v", err)
+	}
+	if n := f.callCount(mReject); n != 2 {
+		t.Errorf("%d calls, want 2", n)
 	}
 }
 

@@ -260,7 +260,8 @@ func sendChecks(ctx context.Context, stream checkSender, checks iter.Seq[*izinv1
 
 // Reject records that recipient rejected (RET) the given consent types;
 // with no types, every type that fits the recipient. It takes effect for
-// the very next check. Rejections are never retried.
+// the very next check. It is retried: the proto declares RejectConsent
+// IDEMPOTENT (rejecting again changes nothing).
 func (c *Client) Reject(ctx context.Context, recipient string, types ...izinv1.ConsentType) (*izinv1.RejectConsentResponse, error) {
 	return c.consent.RejectConsent(ctx, &izinv1.RejectConsentRequest{Recipient: recipient, Types: types})
 }

@@ -3,41 +3,48 @@ package izin
 import (
 	"context"
 	"math/rand/v2"
+	"strings"
 	"time"
 
-	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+
+	// The izin.v1 descriptors, whose methods declare their idempotency.
+	_ "github.com/izinhq/izin/gen/go/izin/v1"
 )
 
-// alwaysIdempotent are the methods that change nothing: checks, gets, lists.
-var alwaysIdempotent = map[string]bool{
-	izinv1.ConsentService_CheckConsent_FullMethodName:         true,
-	izinv1.ConsentService_BatchCheckConsents_FullMethodName:   true,
-	izinv1.ConsentService_ListConsentEvents_FullMethodName:    true,
-	izinv1.VerificationService_GetVerification_FullMethodName: true,
-	izinv1.AdminService_ListMessages_FullMethodName:           true,
-	izinv1.AdminService_ListBrands_FullMethodName:             true,
-	izinv1.AdminService_ListSources_FullMethodName:            true,
-	izinv1.AdminService_ListApiKeys_FullMethodName:            true,
-}
-
-// idempotentWithKey are the methods that the server deduplicates by their
-// idempotency_key: repeating one with the same key returns the first answer.
-var idempotentWithKey = map[string]bool{
-	izinv1.VerificationService_StartVerification_FullMethodName: true,
-	izinv1.ConsentService_RecordConsent_FullMethodName:          true,
-}
-
-// idempotent reports whether a call may be sent again after a failure.
-// SubmitCode, ResendCode, RejectConsent and the other writes never are.
+// idempotent reports whether a call may be sent again after a failure: its
+// method declares idempotency_level NO_SIDE_EFFECTS or IDEMPOTENT in the
+// proto, or its request carries an idempotency_key, with which the server
+// replays the first answer. SubmitCode, ResendCode, CancelVerification and
+// the other writes never are.
 func idempotent(method string, req any) bool {
-	if alwaysIdempotent[method] {
+	if declaredIdempotent(method) {
 		return true
 	}
-	if idempotentWithKey[method] {
-		k, ok := req.(interface{ GetIdempotencyKey() string })
-		return ok && k.GetIdempotencyKey() != ""
+	k, ok := req.(interface{ GetIdempotencyKey() string })
+	return ok && k.GetIdempotencyKey() != ""
+}
+
+// declaredIdempotent reads the idempotency_level of a gRPC full method name
+// ("/izin.v1.ConsentService/CheckConsent") from its descriptor.
+func declaredIdempotent(method string) bool {
+	name := protoreflect.FullName(strings.ReplaceAll(strings.TrimPrefix(method, "/"), "/", "."))
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(name)
+	if err != nil {
+		return false
+	}
+	m, ok := d.(protoreflect.MethodDescriptor)
+	if !ok {
+		return false
+	}
+	opts, _ := m.Options().(*descriptorpb.MethodOptions)
+	switch opts.GetIdempotencyLevel() {
+	case descriptorpb.MethodOptions_NO_SIDE_EFFECTS, descriptorpb.MethodOptions_IDEMPOTENT:
+		return true
 	}
 	return false
 }

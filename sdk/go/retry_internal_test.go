@@ -9,6 +9,8 @@ import (
 	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 func TestBackoffIsExponentialWithJitterAndCapped(t *testing.T) {
@@ -58,32 +60,89 @@ func TestRetryStopsWhenContextEnds(t *testing.T) {
 	}
 }
 
+// idempotentCases are the retry decisions, as the proto declares them
+// (idempotency_level, or an idempotency_key in the request). Every izin
+// method has at least one case (TestEveryMethodHasARetryCase).
+var idempotentCases = []struct {
+	method string
+	req    any
+	want   bool
+}{
+	{izinv1.ConsentService_CheckConsent_FullMethodName, &izinv1.CheckConsentRequest{}, true},
+	{izinv1.ConsentService_BatchCheckConsents_FullMethodName, &izinv1.BatchCheckConsentsRequest{}, true},
+	{izinv1.ConsentService_ListConsentEvents_FullMethodName, &izinv1.ListConsentEventsRequest{}, true},
+	{izinv1.VerificationService_GetVerification_FullMethodName, &izinv1.GetVerificationRequest{}, true},
+	{izinv1.AdminService_ListMessages_FullMethodName, &izinv1.ListMessagesRequest{}, true},
+	{izinv1.AdminService_ListApiKeys_FullMethodName, &izinv1.ListApiKeysRequest{}, true},
+	{izinv1.VerificationService_StartVerification_FullMethodName, &izinv1.StartVerificationRequest{IdempotencyKey: "k"}, true},
+	{izinv1.VerificationService_StartVerification_FullMethodName, &izinv1.StartVerificationRequest{}, false},
+	{izinv1.ConsentService_RecordConsent_FullMethodName, &izinv1.RecordConsentRequest{IdempotencyKey: "k"}, true},
+	{izinv1.ConsentService_RecordConsent_FullMethodName, &izinv1.RecordConsentRequest{}, false},
+	{izinv1.VerificationService_SubmitCode_FullMethodName, &izinv1.SubmitCodeRequest{}, false},
+	{izinv1.VerificationService_ResendCode_FullMethodName, &izinv1.ResendCodeRequest{}, false},
+	{izinv1.VerificationService_CancelVerification_FullMethodName, &izinv1.CancelVerificationRequest{}, false},
+	{izinv1.ConsentService_RejectConsent_FullMethodName, &izinv1.RejectConsentRequest{}, true},
+	{izinv1.AdminService_CreateApiKey_FullMethodName, &izinv1.CreateApiKeyRequest{}, false},
+	{izinv1.AdminService_RevokeApiKey_FullMethodName, &izinv1.RevokeApiKeyRequest{}, false},
+	{izinv1.ConsentService_StreamCheckConsents_FullMethodName, &izinv1.StreamCheckConsentsRequest{}, true},
+	{izinv1.ConsentService_ImportConsents_FullMethodName, &izinv1.ImportConsentsRequest{}, false},
+	{izinv1.AdminService_CreateBrand_FullMethodName, &izinv1.CreateBrandRequest{}, false},
+	{izinv1.AdminService_ListBrands_FullMethodName, &izinv1.ListBrandsRequest{}, true},
+	{izinv1.AdminService_CreateSource_FullMethodName, &izinv1.CreateSourceRequest{}, false},
+	{izinv1.AdminService_ListSources_FullMethodName, &izinv1.ListSourcesRequest{}, true},
+	{izinv1.AdminService_SetIysConfig_FullMethodName, &izinv1.SetIysConfigRequest{}, true},
+	{izinv1.AdminService_GetIysStatus_FullMethodName, &izinv1.GetIysStatusRequest{}, true},
+	{izinv1.AdminService_ListIysUploads_FullMethodName, &izinv1.ListIysUploadsRequest{}, true},
+	{izinv1.AdminService_CreateConsentText_FullMethodName, &izinv1.CreateConsentTextRequest{}, false},
+	{izinv1.AdminService_ListConsentTexts_FullMethodName, &izinv1.ListConsentTextsRequest{}, true},
+	{izinv1.AdminService_GetConsentText_FullMethodName, &izinv1.GetConsentTextRequest{}, true},
+}
+
 func TestIdempotentMethods(t *testing.T) {
-	withKey := &izinv1.StartVerificationRequest{IdempotencyKey: "k"}
-	for _, tc := range []struct {
-		method string
-		req    any
-		want   bool
-	}{
-		{izinv1.ConsentService_CheckConsent_FullMethodName, &izinv1.CheckConsentRequest{}, true},
-		{izinv1.ConsentService_BatchCheckConsents_FullMethodName, &izinv1.BatchCheckConsentsRequest{}, true},
-		{izinv1.ConsentService_ListConsentEvents_FullMethodName, &izinv1.ListConsentEventsRequest{}, true},
-		{izinv1.VerificationService_GetVerification_FullMethodName, &izinv1.GetVerificationRequest{}, true},
-		{izinv1.AdminService_ListMessages_FullMethodName, &izinv1.ListMessagesRequest{}, true},
-		{izinv1.AdminService_ListApiKeys_FullMethodName, &izinv1.ListApiKeysRequest{}, true},
-		{izinv1.VerificationService_StartVerification_FullMethodName, withKey, true},
-		{izinv1.VerificationService_StartVerification_FullMethodName, &izinv1.StartVerificationRequest{}, false},
-		{izinv1.ConsentService_RecordConsent_FullMethodName, &izinv1.RecordConsentRequest{IdempotencyKey: "k"}, true},
-		{izinv1.ConsentService_RecordConsent_FullMethodName, &izinv1.RecordConsentRequest{}, false},
-		{izinv1.VerificationService_SubmitCode_FullMethodName, &izinv1.SubmitCodeRequest{}, false},
-		{izinv1.VerificationService_ResendCode_FullMethodName, &izinv1.ResendCodeRequest{}, false},
-		{izinv1.VerificationService_CancelVerification_FullMethodName, &izinv1.CancelVerificationRequest{}, false},
-		{izinv1.ConsentService_RejectConsent_FullMethodName, &izinv1.RejectConsentRequest{}, false},
-		{izinv1.AdminService_CreateApiKey_FullMethodName, &izinv1.CreateApiKeyRequest{}, false},
-		{izinv1.AdminService_RevokeApiKey_FullMethodName, &izinv1.RevokeApiKeyRequest{}, false},
-	} {
+	for _, tc := range idempotentCases {
 		if got := idempotent(tc.method, tc.req); got != tc.want {
 			t.Errorf("idempotent(%s, %T) = %v, want %v", tc.method, tc.req, got, tc.want)
+		}
+	}
+}
+
+// TestEveryMethodHasARetryCase checks idempotentCases against the proto
+// descriptors: every method of the izin.v1 services has a case, and a case
+// without an idempotency key expects what the method's idempotency_level
+// declares.
+func TestEveryMethodHasARetryCase(t *testing.T) {
+	cases := map[string][]bool{}
+	for _, tc := range idempotentCases {
+		keyed := false
+		if k, ok := tc.req.(interface{ GetIdempotencyKey() string }); ok {
+			keyed = k.GetIdempotencyKey() != ""
+		}
+		if !keyed {
+			cases[tc.method] = append(cases[tc.method], tc.want)
+		}
+	}
+	for _, f := range []protoreflect.FileDescriptor{
+		izinv1.File_izin_v1_consent_service_proto,
+		izinv1.File_izin_v1_verification_service_proto,
+		izinv1.File_izin_v1_admin_service_proto,
+	} {
+		for i := range f.Services().Len() {
+			svc := f.Services().Get(i)
+			for j := range svc.Methods().Len() {
+				m := svc.Methods().Get(j)
+				full := "/" + string(svc.FullName()) + "/" + string(m.Name())
+				level := m.Options().(*descriptorpb.MethodOptions).GetIdempotencyLevel()
+				declared := level == descriptorpb.MethodOptions_NO_SIDE_EFFECTS || level == descriptorpb.MethodOptions_IDEMPOTENT
+				wants, ok := cases[full]
+				if !ok {
+					t.Errorf("%s (idempotency_level %s) has no case without a key in idempotentCases", full, level)
+				}
+				for _, w := range wants {
+					if w != declared {
+						t.Errorf("%s: case expects retry %v, the proto declares %s", full, w, level)
+					}
+				}
+			}
 		}
 	}
 }

@@ -117,6 +117,36 @@ def test_other_non_idempotent_calls_are_not_retried(server: FakeServer, client: 
     assert len(server.rec.calls_to(method)) == 1
 
 
+# Without an idempotency key: True where the proto declares NO_SIDE_EFFECTS or
+# IDEMPOTENT. A new method must be added here.
+WANT_RETRY = {
+    "CheckConsent": True, "BatchCheckConsents": True, "StreamCheckConsents": True, "ListConsentEvents": True,
+    "RecordConsent": False, "RejectConsent": True, "ImportConsents": False,
+    "StartVerification": False, "GetVerification": True, "SubmitCode": False, "ResendCode": False,
+    "CancelVerification": False,
+    "ListMessages": True, "CreateBrand": False, "ListBrands": True, "CreateSource": False, "ListSources": True,
+    "CreateApiKey": False, "ListApiKeys": True, "RevokeApiKey": False, "SetIysConfig": True, "GetIysStatus": True,
+    "ListIysUploads": True, "CreateConsentText": False, "ListConsentTexts": True, "GetConsentText": True,
+}
+
+
+def test_retry_decisions_follow_the_descriptors() -> None:
+    from google.protobuf import symbol_database
+
+    from izin._gen.izin.v1 import admin_service_pb2, consent_service_pb2, verification_service_pb2
+
+    seen = set()
+    for module in (consent_service_pb2, verification_service_pb2, admin_service_pb2):
+        for service in module.DESCRIPTOR.services_by_name.values():
+            for method in service.methods:
+                seen.add(method.name)
+                request_class = symbol_database.Default().GetSymbol(method.input_type.full_name)
+                assert izin.retry.retries_allowed(request_class()) is WANT_RETRY[method.name], method.name
+    assert seen == set(WANT_RETRY)
+    assert izin.retry.retries_allowed(izin.pb.RecordConsentRequest(idempotency_key="k"))
+    assert not izin.retry.retries_allowed(izin.pb.SubmitCodeRequest())
+
+
 def test_start_verification_retries_with_one_idempotency_key(server: FakeServer, client: izin.Client) -> None:
     server.rec.fail("StartVerification", UNAVAILABLE, UNAVAILABLE)
     client.start_sms_verification("+905321234567", ["SMS"])

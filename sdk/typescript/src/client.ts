@@ -3,12 +3,14 @@ import {
   fromJson,
   toJson,
   type DescMessage,
+  type DescMethod,
   type JsonValue,
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
 import { IzinError } from "./errors.js";
 import {
+  AdminService,
   ListMessagesRequestSchema,
   ListMessagesResponseSchema,
   type ListMessagesResponse,
@@ -17,6 +19,7 @@ import {
   BatchCheckConsentsRequestSchema,
   BatchCheckConsentsResponseSchema,
   CheckConsentRequestSchema,
+  ConsentService,
   CheckConsentResponseSchema,
   ListConsentEventsRequestSchema,
   ListConsentEventsResponseSchema,
@@ -43,6 +46,7 @@ import {
   StartVerificationResponseSchema,
   SubmitCodeRequestSchema,
   SubmitCodeResponseSchema,
+  VerificationService,
   type CancelVerificationResponse,
   type GetVerificationResponse,
   type ResendCodeResponse,
@@ -50,7 +54,14 @@ import {
   type SubmitCodeResponse,
 } from "./gen/izin/v1/verification_service_pb.js";
 import { registry } from "./registry.js";
-import { backoffDelay, isRetryable, retryPolicy, type RetryOptions, type RetryPolicy } from "./retry.js";
+import {
+  backoffDelay,
+  isRetryable,
+  retriesAllowed,
+  retryPolicy,
+  type RetryOptions,
+  type RetryPolicy,
+} from "./retry.js";
 
 /** The fetch function the client calls (the global one by default). */
 export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -95,6 +106,8 @@ export type ListMessagesInput = MessageInitShape<typeof ListMessagesRequestSchem
 type IdInput<S extends DescMessage> = string | MessageInitShape<S>;
 
 interface Endpoint<I extends DescMessage, O extends DescMessage> {
+  /** The RPC; its declared idempotency decides whether the call is retried. */
+  rpc: DescMethod;
   method: "GET" | "POST";
   /** Path template; "{id}" is filled from the request's id field. */
   path: string;
@@ -112,9 +125,11 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * built on `fetch`: it runs in Node 20+, browsers and React Native.
  *
  * Every method resolves to the generated protobuf-es response message, or
- * rejects with an {@link IzinError}. Calls that are safe to repeat (checks,
- * gets, lists; StartVerification and RecordConsent when they carry an
- * idempotency key) are retried on UNAVAILABLE and RESOURCE_EXHAUSTED.
+ * rejects with an {@link IzinError}. Calls that are safe to repeat are retried
+ * on UNAVAILABLE and RESOURCE_EXHAUSTED: the methods the proto declares
+ * NO_SIDE_EFFECTS or IDEMPOTENT (checks, gets, lists, RejectConsent), and
+ * StartVerification and RecordConsent when they
+ * carry an idempotency key (see {@link retriesAllowed}).
  */
 export class IzinClient {
   readonly baseUrl: string;
@@ -145,9 +160,14 @@ export class IzinClient {
   /** ConsentService.CheckConsent: POST /v1/consents:check. */
   checkConsent(req: CheckConsentInput, options?: CallOptions): Promise<CheckConsentResponse> {
     return this.call(
-      { method: "POST", path: "/v1/consents:check", input: CheckConsentRequestSchema, output: CheckConsentResponseSchema },
+      {
+        rpc: ConsentService.method.checkConsent,
+        method: "POST",
+        path: "/v1/consents:check",
+        input: CheckConsentRequestSchema,
+        output: CheckConsentResponseSchema,
+      },
       req,
-      true,
       options,
     );
   }
@@ -159,13 +179,13 @@ export class IzinClient {
   batchCheckConsents(req: BatchCheckConsentsInput, options?: CallOptions): Promise<BatchCheckConsentsResponse> {
     return this.call(
       {
+        rpc: ConsentService.method.batchCheckConsents,
         method: "POST",
         path: "/v1/consents:batchCheck",
         input: BatchCheckConsentsRequestSchema,
         output: BatchCheckConsentsResponseSchema,
       },
       req,
-      true,
       options,
     );
   }
@@ -177,24 +197,29 @@ export class IzinClient {
   recordConsent(req: RecordConsentInput, options?: CallOptions): Promise<RecordConsentResponse> {
     const msg = create(RecordConsentRequestSchema, req);
     return this.call(
-      { method: "POST", path: "/v1/consents", input: RecordConsentRequestSchema, output: RecordConsentResponseSchema },
+      {
+        rpc: ConsentService.method.recordConsent,
+        method: "POST",
+        path: "/v1/consents",
+        input: RecordConsentRequestSchema,
+        output: RecordConsentResponseSchema,
+      },
       msg,
-      msg.idempotencyKey !== "",
       options,
     );
   }
 
-  /** ConsentService.RejectConsent: POST /v1/consents:reject (not retried). */
+  /** ConsentService.RejectConsent: POST /v1/consents:reject (retried: the proto declares it IDEMPOTENT). */
   rejectConsent(req: RejectConsentInput, options?: CallOptions): Promise<RejectConsentResponse> {
     return this.call(
       {
+        rpc: ConsentService.method.rejectConsent,
         method: "POST",
         path: "/v1/consents:reject",
         input: RejectConsentRequestSchema,
         output: RejectConsentResponseSchema,
       },
       req,
-      false,
       options,
     );
   }
@@ -203,13 +228,13 @@ export class IzinClient {
   listConsentEvents(req: ListConsentEventsInput = {}, options?: CallOptions): Promise<ListConsentEventsResponse> {
     return this.call(
       {
+        rpc: ConsentService.method.listConsentEvents,
         method: "GET",
         path: "/v1/consents/events",
         input: ListConsentEventsRequestSchema,
         output: ListConsentEventsResponseSchema,
       },
       req,
-      true,
       options,
     );
   }
@@ -224,13 +249,13 @@ export class IzinClient {
     const msg = create(StartVerificationRequestSchema, req);
     return this.call(
       {
+        rpc: VerificationService.method.startVerification,
         method: "POST",
         path: "/v1/verifications",
         input: StartVerificationRequestSchema,
         output: StartVerificationResponseSchema,
       },
       msg,
-      msg.idempotencyKey !== "",
       options,
     );
   }
@@ -242,13 +267,13 @@ export class IzinClient {
   ): Promise<GetVerificationResponse> {
     return this.call(
       {
+        rpc: VerificationService.method.getVerification,
         method: "GET",
         path: "/v1/verifications/{id}",
         input: GetVerificationRequestSchema,
         output: GetVerificationResponseSchema,
       },
       typeof id === "string" ? { id } : id,
-      true,
       options,
     );
   }
@@ -262,13 +287,13 @@ export class IzinClient {
   submitCode(id: string, code: string, options?: CallOptions): Promise<SubmitCodeResponse> {
     return this.call(
       {
+        rpc: VerificationService.method.submitCode,
         method: "POST",
         path: "/v1/verifications/{id}:submit",
         input: SubmitCodeRequestSchema,
         output: SubmitCodeResponseSchema,
       },
       { id, code },
-      false,
       options,
     );
   }
@@ -277,13 +302,13 @@ export class IzinClient {
   resendCode(id: IdInput<typeof ResendCodeRequestSchema>, options?: CallOptions): Promise<ResendCodeResponse> {
     return this.call(
       {
+        rpc: VerificationService.method.resendCode,
         method: "POST",
         path: "/v1/verifications/{id}:resend",
         input: ResendCodeRequestSchema,
         output: ResendCodeResponseSchema,
       },
       typeof id === "string" ? { id } : id,
-      false,
       options,
     );
   }
@@ -295,13 +320,13 @@ export class IzinClient {
   ): Promise<CancelVerificationResponse> {
     return this.call(
       {
+        rpc: VerificationService.method.cancelVerification,
         method: "POST",
         path: "/v1/verifications/{id}:cancel",
         input: CancelVerificationRequestSchema,
         output: CancelVerificationResponseSchema,
       },
       typeof id === "string" ? { id } : id,
-      false,
       options,
     );
   }
@@ -314,9 +339,14 @@ export class IzinClient {
    */
   listMessages(req: ListMessagesInput = {}, options?: CallOptions): Promise<ListMessagesResponse> {
     return this.call(
-      { method: "GET", path: "/v1/messages", input: ListMessagesRequestSchema, output: ListMessagesResponseSchema },
+      {
+        rpc: AdminService.method.listMessages,
+        method: "GET",
+        path: "/v1/messages",
+        input: ListMessagesRequestSchema,
+        output: ListMessagesResponseSchema,
+      },
       req,
-      true,
       options,
     );
   }
@@ -441,7 +471,6 @@ export class IzinClient {
   private async call<I extends DescMessage, O extends DescMessage>(
     ep: Endpoint<I, O>,
     req: MessageInitShape<I>,
-    idempotent: boolean,
     options: CallOptions | undefined,
   ): Promise<MessageShape<O>> {
     const msg = create(ep.input, req);
@@ -475,7 +504,7 @@ export class IzinClient {
 
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
-    const maxAttempts = idempotent ? this.retry.maxAttempts : 1;
+    const maxAttempts = retriesAllowed(ep.rpc, msg) ? this.retry.maxAttempts : 1;
     for (let attempt = 1; ; attempt++) {
       try {
         const resJson = await this.attempt(url, { method: ep.method, headers, body }, deadline, options?.signal);

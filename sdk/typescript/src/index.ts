@@ -36,7 +36,7 @@ export {
   type FieldViolation,
   type IzinErrorInit,
 } from "./errors.js";
-export { DEFAULT_RETRY, backoffDelay, type RetryOptions, type RetryPolicy } from "./retry.js";
+export { DEFAULT_RETRY, backoffDelay, retriesAllowed, type RetryOptions, type RetryPolicy } from "./retry.js";
 export { registry } from "./registry.js";
 export { VERSION } from "./version.js";
 export type { Status } from "./gen/google/rpc/status_pb.js";

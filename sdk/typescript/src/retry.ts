@@ -1,4 +1,23 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { IzinError } from "./errors.js";
+
+/**
+ * Whether a call may be sent again after a failure: its method declares
+ * `idempotency_level` NO_SIDE_EFFECTS or IDEMPOTENT in the proto (read from
+ * the generated descriptor), or its request carries an `idempotency_key`,
+ * with which the server replays the first answer.
+ */
+export function retriesAllowed(rpc: DescMethod, request: object): boolean {
+  if (
+    rpc.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS ||
+    rpc.idempotency === MethodOptions_IdempotencyLevel.IDEMPOTENT
+  ) {
+    return true;
+  }
+  const key = (request as { idempotencyKey?: unknown }).idempotencyKey;
+  return typeof key === "string" && key !== "";
+}
 
 /**
  * How idempotent calls are retried on UNAVAILABLE (HTTP 503, or no response

@@ -1,15 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
+  AdminService,
+  ConsentService,
   ConsentStatus,
   ConsentType,
   DEFAULT_RETRY,
   IzinClient,
   IzinError,
   VerificationMethod,
+  VerificationService,
   VerificationStatus,
   backoffDelay,
   chunk,
+  retriesAllowed,
   type FetchFn,
   type RetryOptions,
 } from "@izinhq/izin";
@@ -199,10 +203,9 @@ describe("retries", () => {
     assert.ok(e.cause instanceof TypeError);
   });
 
-  test("submitCode, reject, resend and cancel are never retried", async () => {
+  test("submitCode, resend and cancel are never retried", async () => {
     for (const call of [
       (c: IzinClient) => c.submitCode("v1", "123456"),
-      (c: IzinClient) => c.reject("+905321234567", ["SMS"]),
       (c: IzinClient) => c.resendCode("v1"),
       (c: IzinClient) => c.cancelVerification("v1"),
     ]) {
@@ -211,6 +214,37 @@ describe("retries", () => {
       assert.equal(e.code, "UNAVAILABLE");
       assert.equal(f.calls.length, 1);
     }
+  });
+
+  test("reject, declared IDEMPOTENT in the proto, is retried", async () => {
+    const f = fakeFetch(unavailable, { status: 200, body: { events: [], results: [] } });
+    await client(f).reject("+905321234567", ["SMS"]);
+    assert.equal(f.calls.length, 2);
+  });
+
+  test("retry decisions follow the descriptors' idempotency_level, for every method", () => {
+    // Without an idempotency key: true where the proto declares
+    // NO_SIDE_EFFECTS or IDEMPOTENT. A new method must be added here.
+    const want: Record<string, boolean> = {
+      CheckConsent: true, BatchCheckConsents: true, StreamCheckConsents: true, ListConsentEvents: true,
+      RecordConsent: false, RejectConsent: true, ImportConsents: false,
+      StartVerification: false, GetVerification: true, SubmitCode: false, ResendCode: false,
+      CancelVerification: false,
+      ListMessages: true, CreateBrand: false, ListBrands: true, CreateSource: false, ListSources: true,
+      CreateApiKey: false, ListApiKeys: true, RevokeApiKey: false, SetIysConfig: true, GetIysStatus: true,
+      ListIysUploads: true, CreateConsentText: false, ListConsentTexts: true, GetConsentText: true,
+    };
+    const seen = new Set<string>();
+    for (const svc of [ConsentService, VerificationService, AdminService]) {
+      for (const m of svc.methods) {
+        seen.add(m.name);
+        assert.ok(m.name in want, `${m.name} has no expected retry decision`);
+        assert.equal(retriesAllowed(m, {}), want[m.name], m.name);
+      }
+    }
+    assert.deepEqual([...seen].sort(), Object.keys(want).sort());
+    assert.equal(retriesAllowed(ConsentService.method.recordConsent, { idempotencyKey: "k" }), true);
+    assert.equal(retriesAllowed(VerificationService.method.submitCode, { idempotencyKey: "" }), false);
   });
 
   test("startVerification and recordConsent retry only with an idempotency key", async () => {

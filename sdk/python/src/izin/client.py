@@ -53,7 +53,7 @@ from izin.models import (
     Verification,
     VerificationMethod,
 )
-from izin.retry import RetryPolicy
+from izin.retry import RetryPolicy, retries_allowed
 
 __all__ = ["Client", "MAX_BATCH_SIZE"]
 
@@ -191,10 +191,10 @@ class Client:
         method: Callable[..., _Resp],
         request: Any,
         *,
-        idempotent: bool,
         timeout: Optional[float],
     ) -> _Resp:
-        """One unary call, retried per the policy when idempotent; errors become IzinError."""
+        """One unary call, retried per the policy when retries_allowed; errors become IzinError."""
+        idempotent = retries_allowed(request)
         deadline = self.timeout if timeout is None else timeout
         attempt = 0
         while True:
@@ -241,7 +241,7 @@ class Client:
         e-mail address) may be sent commercial messages: one result per type in
         ``types`` (default: SMS, CALL and EMAIL), each GRANTED, REJECTED or NONE."""
         _, request = self._check_request(recipient, types, recipient_type, brand)
-        response = self._call(self.consent_stub.CheckConsent, request, idempotent=True, timeout=timeout)
+        response = self._call(self.consent_stub.CheckConsent, request, timeout=timeout)
         return CheckResult.from_pb(response)
 
     def iter_batch_check(
@@ -273,7 +273,7 @@ class Client:
         timeout: Optional[float],
     ) -> List[CheckItem]:
         request = consent_service_pb2.BatchCheckConsentsRequest(checks=[pb for _, pb in chunk])
-        response = self._call(self.consent_stub.BatchCheckConsents, request, idempotent=True, timeout=timeout)
+        response = self._call(self.consent_stub.BatchCheckConsents, request, timeout=timeout)
         if len(response.items) != len(chunk):
             raise IzinError(
                 grpc.StatusCode.INTERNAL,
@@ -407,7 +407,7 @@ class Client:
             idempotency_key=idempotency_key or uuid.uuid4().hex,
             send_confirmation=send_confirmation,
         )
-        response = self._call(self.consent_stub.RecordConsent, request, idempotent=True, timeout=timeout)
+        response = self._call(self.consent_stub.RecordConsent, request, timeout=timeout)
         return ConsentChange.from_pb(response)
 
     def reject(
@@ -435,8 +435,8 @@ class Client:
             operator_id=operator_id or "",
             reference=reference or "",
         )
-        # A rejection is idempotent in effect: repeating it leaves the state REJECTED.
-        response = self._call(self.consent_stub.RejectConsent, request, idempotent=True, timeout=timeout)
+        # Declared IDEMPOTENT in the proto: repeating it leaves the state REJECTED.
+        response = self._call(self.consent_stub.RejectConsent, request, timeout=timeout)
         return ConsentChange.from_pb(response)
 
     def list_consent_events(
@@ -452,7 +452,7 @@ class Client:
         request = consent_service_pb2.ListConsentEventsRequest(
             recipient=recipient or "", brand=brand or "", page_size=page_size, page_token=page_token
         )
-        response = self._call(self.consent_stub.ListConsentEvents, request, idempotent=True, timeout=timeout)
+        response = self._call(self.consent_stub.ListConsentEvents, request, timeout=timeout)
         return Page([ConsentEvent.from_pb(e) for e in response.events], response.next_page_token)
 
     # --- verifications -----------------------------------------------------
@@ -487,7 +487,7 @@ class Client:
             idempotency_key=idempotency_key or uuid.uuid4().hex,
         )
         response = self._call(
-            self.verification_stub.StartVerification, request, idempotent=True, timeout=timeout
+            self.verification_stub.StartVerification, request, timeout=timeout
         )
         return Verification.from_pb(response.verification)
 
@@ -546,7 +546,7 @@ class Client:
 
     def get_verification(self, verification_id: str, *, timeout: Optional[float] = None) -> Verification:
         request = verification_service_pb2.GetVerificationRequest(id=verification_id)
-        response = self._call(self.verification_stub.GetVerification, request, idempotent=True, timeout=timeout)
+        response = self._call(self.verification_stub.GetVerification, request, timeout=timeout)
         return Verification.from_pb(response.verification)
 
     def submit_code(self, verification_id: str, code: str, *, timeout: Optional[float] = None) -> SubmitCodeResult:
@@ -554,19 +554,19 @@ class Client:
         A wrong code raises :class:`IzinError` with ``reason`` ERROR_REASON_INVALID_CODE
         and ``attempts_left``. Never retried: each try counts as an attempt."""
         request = verification_service_pb2.SubmitCodeRequest(id=verification_id, code=code)
-        response = self._call(self.verification_stub.SubmitCode, request, idempotent=False, timeout=timeout)
+        response = self._call(self.verification_stub.SubmitCode, request, timeout=timeout)
         return SubmitCodeResult.from_pb(response)
 
     def resend_code(self, verification_id: str, *, timeout: Optional[float] = None) -> Verification:
         """Sends a new code (the old one stops working). Never retried."""
         request = verification_service_pb2.ResendCodeRequest(id=verification_id)
-        response = self._call(self.verification_stub.ResendCode, request, idempotent=False, timeout=timeout)
+        response = self._call(self.verification_stub.ResendCode, request, timeout=timeout)
         return Verification.from_pb(response.verification)
 
     def cancel_verification(self, verification_id: str, *, timeout: Optional[float] = None) -> Verification:
         request = verification_service_pb2.CancelVerificationRequest(id=verification_id)
         response = self._call(
-            self.verification_stub.CancelVerification, request, idempotent=False, timeout=timeout
+            self.verification_stub.CancelVerification, request, timeout=timeout
         )
         return Verification.from_pb(response.verification)
 
@@ -584,5 +584,5 @@ class Client:
         request = admin_service_pb2.ListMessagesRequest(
             recipient=recipient or "", page_size=page_size, page_token=page_token
         )
-        response = self._call(self.admin_stub.ListMessages, request, idempotent=True, timeout=timeout)
+        response = self._call(self.admin_stub.ListMessages, request, timeout=timeout)
         return Page([Message.from_pb(m) for m in response.messages], response.next_page_token)

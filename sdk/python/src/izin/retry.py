@@ -4,11 +4,51 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Callable, FrozenSet, Optional
+from typing import Callable, Dict, FrozenSet, Optional
 
 import grpc
+from google.protobuf import descriptor_pb2
+from google.protobuf.descriptor import MethodDescriptor
+from google.protobuf.message import Message
 
-__all__ = ["RetryPolicy", "DEFAULT_RETRY_CODES"]
+from izin._gen.izin.v1 import admin_service_pb2, consent_service_pb2, verification_service_pb2
+
+__all__ = ["RetryPolicy", "DEFAULT_RETRY_CODES", "declared_idempotent", "retries_allowed"]
+
+_SAFE_LEVELS = frozenset({descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS, descriptor_pb2.MethodOptions.IDEMPOTENT})
+
+
+def _methods_by_request() -> Dict[str, MethodDescriptor]:
+    """Each izin.v1 method by its request type (every RPC has a request type of its own)."""
+    out: Dict[str, MethodDescriptor] = {}
+    for module in (consent_service_pb2, verification_service_pb2, admin_service_pb2):
+        for service in module.DESCRIPTOR.services_by_name.values():
+            for method in service.methods:
+                if method.input_type.full_name in out:
+                    raise RuntimeError(f"{method.input_type.full_name} is the request of two methods")
+                out[method.input_type.full_name] = method
+    return out
+
+
+_BY_REQUEST = _methods_by_request()
+
+
+def declared_idempotent(method: MethodDescriptor) -> bool:
+    """Whether the proto declares the method NO_SIDE_EFFECTS or IDEMPOTENT (idempotency_level)."""
+    return method.GetOptions().idempotency_level in _SAFE_LEVELS
+
+
+def retries_allowed(request: Message) -> bool:
+    """Whether the call carrying ``request`` may be sent again after a failure.
+
+    Yes when its method is declared idempotent in the proto (read from the
+    generated descriptors), or when the request carries an ``idempotency_key``,
+    with which the server replays the first answer.
+    """
+    method = _BY_REQUEST.get(request.DESCRIPTOR.full_name)
+    if method is not None and declared_idempotent(method):
+        return True
+    return bool(getattr(request, "idempotency_key", ""))
 
 #: Codes retried by default: the server (or the way to it) is briefly unable to answer.
 DEFAULT_RETRY_CODES: FrozenSet[grpc.StatusCode] = frozenset(
@@ -20,9 +60,10 @@ DEFAULT_RETRY_CODES: FrozenSet[grpc.StatusCode] = frozenset(
 class RetryPolicy:
     """How the client retries idempotent calls.
 
-    Only calls that are safe to repeat are retried: checks, reads, rejections,
-    and verifications/records that carry an idempotency key (the client adds
-    one when you give none). ``submit_code``, ``resend_code`` and
+    Only calls that are safe to repeat are retried (:func:`retries_allowed`):
+    those the proto declares NO_SIDE_EFFECTS or IDEMPOTENT (checks, reads,
+    rejections), and verifications/records that carry an idempotency key (the
+    client adds one when you give none). ``submit_code``, ``resend_code`` and
     ``cancel_verification`` are never retried.
 
     The n-th retry (n = 1, 2, ...) waits ``initial_backoff * multiplier**(n-1)``

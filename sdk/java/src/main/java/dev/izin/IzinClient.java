@@ -35,6 +35,7 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelRegistry;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
@@ -158,7 +159,10 @@ public final class IzinClient implements AutoCloseable {
   /** Checks one recipient with every option of the request (recipient type, brand). Retried. */
   public CheckConsentResponse check(CheckConsentRequest request) {
     Objects.requireNonNull(request, "request");
-    return call(true, () -> deadline(consentBlocking).checkConsent(request));
+    return call(
+        ConsentServiceGrpc.getCheckConsentMethod(),
+        request,
+        () -> deadline(consentBlocking).checkConsent(request));
   }
 
   /**
@@ -176,7 +180,10 @@ public final class IzinClient implements AutoCloseable {
       BatchCheckConsentsRequest request =
           BatchCheckConsentsRequest.newBuilder().addAllChecks(chunk).build();
       BatchCheckConsentsResponse response =
-          call(true, () -> deadline(consentBlocking).batchCheckConsents(request));
+          call(
+              ConsentServiceGrpc.getBatchCheckConsentsMethod(),
+              request,
+              () -> deadline(consentBlocking).batchCheckConsents(request));
       if (response.getItemsCount() != chunk.size()) {
         throw new IzinException(
             Status.Code.INTERNAL,
@@ -238,7 +245,10 @@ public final class IzinClient implements AutoCloseable {
         request.getIdempotencyKey().isEmpty()
             ? request.toBuilder().setIdempotencyKey(UUID.randomUUID().toString()).build()
             : request;
-    return call(true, () -> deadline(consentBlocking).recordConsent(keyed));
+    return call(
+        ConsentServiceGrpc.getRecordConsentMethod(),
+        keyed,
+        () -> deadline(consentBlocking).recordConsent(keyed));
   }
 
   /**
@@ -257,13 +267,19 @@ public final class IzinClient implements AutoCloseable {
   /** Records a rejection with every option of the request. Retried. */
   public RejectConsentResponse reject(RejectConsentRequest request) {
     Objects.requireNonNull(request, "request");
-    return call(true, () -> deadline(consentBlocking).rejectConsent(request));
+    return call(
+        ConsentServiceGrpc.getRejectConsentMethod(),
+        request,
+        () -> deadline(consentBlocking).rejectConsent(request));
   }
 
   /** Lists consent events, newest first, with their evidence. Retried. */
   public ListConsentEventsResponse listConsentEvents(ListConsentEventsRequest request) {
     Objects.requireNonNull(request, "request");
-    return call(true, () -> deadline(consentBlocking).listConsentEvents(request));
+    return call(
+        ConsentServiceGrpc.getListConsentEventsMethod(),
+        request,
+        () -> deadline(consentBlocking).listConsentEvents(request));
   }
 
   // ---- VerificationService -------------------------------------------------------------------
@@ -308,7 +324,10 @@ public final class IzinClient implements AutoCloseable {
         request.getIdempotencyKey().isEmpty()
             ? request.toBuilder().setIdempotencyKey(UUID.randomUUID().toString()).build()
             : request;
-    return call(true, () -> deadline(verificationBlocking).startVerification(keyed));
+    return call(
+        VerificationServiceGrpc.getStartVerificationMethod(),
+        keyed,
+        () -> deadline(verificationBlocking).startVerification(keyed));
   }
 
   /**
@@ -322,14 +341,20 @@ public final class IzinClient implements AutoCloseable {
     Objects.requireNonNull(code, "code");
     SubmitCodeRequest request =
         SubmitCodeRequest.newBuilder().setId(verificationId).setCode(code).build();
-    return call(false, () -> deadline(verificationBlocking).submitCode(request));
+    return call(
+        VerificationServiceGrpc.getSubmitCodeMethod(),
+        request,
+        () -> deadline(verificationBlocking).submitCode(request));
   }
 
   /** Reads a verification. Retried. */
   public Verification getVerification(String verificationId) {
     Objects.requireNonNull(verificationId, "verificationId");
     GetVerificationRequest request = GetVerificationRequest.newBuilder().setId(verificationId).build();
-    return call(true, () -> deadline(verificationBlocking).getVerification(request))
+    return call(
+        VerificationServiceGrpc.getGetVerificationMethod(),
+        request,
+        () -> deadline(verificationBlocking).getVerification(request))
         .getVerification();
   }
 
@@ -337,7 +362,10 @@ public final class IzinClient implements AutoCloseable {
   public Verification resendCode(String verificationId) {
     Objects.requireNonNull(verificationId, "verificationId");
     ResendCodeRequest request = ResendCodeRequest.newBuilder().setId(verificationId).build();
-    return call(false, () -> deadline(verificationBlocking).resendCode(request)).getVerification();
+    return call(
+        VerificationServiceGrpc.getResendCodeMethod(),
+        request,
+        () -> deadline(verificationBlocking).resendCode(request)).getVerification();
   }
 
   /** Cancels a pending verification. Not retried. */
@@ -345,7 +373,10 @@ public final class IzinClient implements AutoCloseable {
     Objects.requireNonNull(verificationId, "verificationId");
     CancelVerificationRequest request =
         CancelVerificationRequest.newBuilder().setId(verificationId).build();
-    return call(false, () -> deadline(verificationBlocking).cancelVerification(request))
+    return call(
+        VerificationServiceGrpc.getCancelVerificationMethod(),
+        request,
+        () -> deadline(verificationBlocking).cancelVerification(request))
         .getVerification();
   }
 
@@ -364,7 +395,10 @@ public final class IzinClient implements AutoCloseable {
   /** Lists SMS messages with paging. Needs an ADMIN key. Retried. */
   public ListMessagesResponse listMessages(ListMessagesRequest request) {
     Objects.requireNonNull(request, "request");
-    return call(true, () -> deadline(adminBlocking).listMessages(request));
+    return call(
+        AdminServiceGrpc.getListMessagesMethod(),
+        request,
+        () -> deadline(adminBlocking).listMessages(request));
   }
 
   // ---- Raw access ----------------------------------------------------------------------------
@@ -435,8 +469,13 @@ public final class IzinClient implements AutoCloseable {
     return stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
   }
 
-  /** Runs {@code rpc}, retrying per the policy when {@code idempotent}. */
-  private <T> T call(boolean idempotent, Supplier<T> rpc) {
+  /**
+   * Runs {@code rpc}, retrying per the policy when {@link Idempotency#retriesAllowed} says that
+   * {@code method} with {@code request} is safe to repeat.
+   */
+  private <T> T call(
+      MethodDescriptor<?, ?> method, com.google.protobuf.Message request, Supplier<T> rpc) {
+    boolean idempotent = Idempotency.retriesAllowed(method, request);
     for (int attempt = 1; ; attempt++) {
       try {
         return rpc.get();
