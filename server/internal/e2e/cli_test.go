@@ -41,7 +41,7 @@ func decodeOne(t *testing.T, out string, v any) {
 // operator makes one: the commands but migrate refuse an unmigrated one.
 func migratedDB(t *testing.T) string {
 	t.Helper()
-	db := migratedDB(t)
+	db := "sqlite:" + filepath.Join(t.TempDir(), "izin.db")
 	if code, out, errOut := runCLI(t, "--database-url", db, "migrate"); code != 0 {
 		t.Fatalf("migrate: exit %d\n%s%s", code, out, errOut)
 	}
@@ -50,7 +50,7 @@ func migratedDB(t *testing.T) string {
 
 func TestCLI(t *testing.T) {
 	t.Parallel()
-	db := "sqlite:" + filepath.Join(t.TempDir(), "izin.db")
+	db := migratedDB(t)
 	mersis := newMersis()
 
 	code, out, errOut := runCLI(t, "--database-url", db, "--json", "tenant", "create", "--name", "Acme Mağazaları A.Ş.",
