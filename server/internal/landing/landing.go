@@ -247,11 +247,8 @@ func (h *Handler) showPage(w http.ResponseWriter, r *http.Request, lang, token s
 		return
 	}
 	m := catalog[lang]
-	v := h.base(lang)
-	v.Brand, v.Company, v.Mersis = p.BrandName, p.Company, p.Mersis
-	v.Phone = nowrap(p.MaskedRecipient)
+	v := h.brandView(lang, p.BrandName, p.Company, p.Mersis, p.MaskedRecipient, p.Types)
 	v.Name = strings.TrimSpace(strings.TrimSpace(p.FirstName) + " " + strings.TrimSpace(p.LastName))
-	v.Types = m.typeNames(p.Types)
 	v.Source = p.SourceName
 	switch p.State {
 	case verify.PageOpen:
@@ -331,10 +328,7 @@ func (h *Handler) showReject(w http.ResponseWriter, r *http.Request, lang, token
 		return
 	}
 	m := catalog[lang]
-	v := h.base(lang)
-	v.Brand, v.Company, v.Mersis = p.BrandName, p.Company, p.Mersis
-	v.Phone = nowrap(p.MaskedRecipient)
-	v.Types = m.typeNames(p.Types)
+	v := h.brandView(lang, p.BrandName, p.Company, p.Mersis, p.MaskedRecipient, p.Types)
 	if p.Rejected {
 		if p.RejectedAt != nil {
 			v.Until = m.clock(*p.RejectedAt, h.now())
@@ -509,6 +503,16 @@ type view struct {
 	Title  string
 	Lines  []string
 	Reload bool
+}
+
+// brandView is what the consent and rejection pages both show: the company
+// and brand that ask, the recipient (masked) and the consent types.
+func (h *Handler) brandView(lang, brand, company, mersis, masked string, types []store.ConsentType) *view {
+	v := h.base(lang)
+	v.Brand, v.Company, v.Mersis = brand, company, mersis
+	v.Phone = nowrap(masked)
+	v.Types = catalog[lang].typeNames(types)
+	return v
 }
 
 func (h *Handler) base(lang string) *view {
