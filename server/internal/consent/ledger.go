@@ -29,6 +29,22 @@ type LedgerResult struct {
 	Refused error
 }
 
+// Unchanged reports a row the rules took that changed nothing: marked
+// before, or the status it already had.
+func (r LedgerResult) Unchanged() bool {
+	return r.Seen || (r.Applied != nil && len(r.Applied.Events) == 0)
+}
+
+// WriteLedgered is ApplyLedgered in a transaction of its own; reset runs
+// at the start of it, so what each gathers is of the committed attempt.
+func WriteLedgered(ctx context.Context, st store.Transactor, tenantID, brandID string, now time.Time,
+	rows []LedgerRow, reset func(), each func(i int, r LedgerResult)) error {
+	return st.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
+		reset()
+		return ApplyLedgered(ctx, tx, tenantID, brandID, now, rows, each)
+	})
+}
+
 // LedgerTx is what a ledgered write uses: the chain, and the ledger of rows
 // written before.
 type LedgerTx interface {

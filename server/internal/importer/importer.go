@@ -470,9 +470,8 @@ func (r *run) writeBatch(ctx context.Context, batch []prepared) error {
 			rows[i] = consent.LedgerRow{Hash: p.hash, Change: &p.change}
 		}
 	}
-	err := r.svc.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		out = outcome{}
-		return consent.ApplyLedgered(ctx, tx, r.tenantID, r.brand.ID, now, rows, func(i int, res consent.LedgerResult) {
+	err := consent.WriteLedgered(ctx, r.svc.store, r.tenantID, r.brand.ID, now, rows, func() { out = outcome{} },
+		func(i int, res consent.LedgerResult) {
 			p := &batch[i]
 			switch {
 			case res.Passed:
@@ -481,14 +480,13 @@ func (r *run) writeBatch(ctx context.Context, batch []prepared) error {
 				// The rules name no field for a first RET: the status is
 				// what cannot be.
 				out.refuse(*refuseErr(p.line, "status", res.Refused).refused)
-			case res.Seen, len(res.Applied.Events) == 0: // imported before; ONAY after ONAY
+			case res.Unchanged(): // imported before; ONAY after ONAY
 				out.unchanged++
 			default:
 				out.accepted++
 				out.count(p.change)
 			}
 		})
-	})
 	if err != nil {
 		return errs.Wrap(err, "import consents")
 	}

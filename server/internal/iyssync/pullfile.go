@@ -283,9 +283,8 @@ func (r *pullRun) write(ctx context.Context, chunk []pullRow) error {
 			rows[i] = consent.LedgerRow{Hash: c.hash, Change: &c.change}
 		}
 	}
-	err := r.p.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {
-		out = pullOutcome{}
-		return consent.ApplyLedgered(ctx, tx, r.tenantID, r.brand.ID, now, rows, func(i int, res consent.LedgerResult) {
+	err := consent.WriteLedgered(ctx, r.p.store, r.tenantID, r.brand.ID, now, rows, func() { out = pullOutcome{} },
+		func(i int, res consent.LedgerResult) {
 			c := &chunk[i]
 			switch {
 			case res.Passed:
@@ -297,13 +296,12 @@ func (r *pullRun) write(ctx context.Context, chunk []pullRow) error {
 					reason = SkipOlder
 				}
 				out.skips = append(out.skips, PullSkip{Line: c.line, Reason: reason, Field: e.Field, Message: e.Message})
-			case res.Seen, len(res.Applied.Events) == 0:
+			case res.Unchanged():
 				out.unchanged++
 			default:
 				out.applied++
 			}
 		})
-	})
 	if err != nil {
 		return errs.Wrap(err, "pull İYS file")
 	}
