@@ -37,6 +37,8 @@ trap cleanup EXIT
 
 export IZIN_DATABASE_URL="sqlite:$work/izin.db" IZIN_SECRET_FILE="$work/secret"
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# The operator commands refuse an unmigrated database; make it as an operator would.
+"$izin" migrate >/dev/null
 tenant="$("$izin" --json tenant create --name "Conformance A.Ş." --mersis 0123456789012345 \
 	--brand-code CONF --brand-name Conformance --sender CONFORM)"
 tenant_id="$(json_field tenant_id <<<"$tenant")"
