@@ -417,8 +417,12 @@ type Message struct {
 	SendTime          *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=send_time,json=sendTime,proto3" json:"send_time,omitempty"`
 	Attempts          int32                  `protobuf:"varint,12,opt,name=attempts,proto3" json:"attempts,omitempty"`
 	LastError         string                 `protobuf:"bytes,13,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The provider's own status or error code from its delivery report.
+	StatusCode string `protobuf:"bytes,14,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	// When the provider reported the status (delivered, failed, expired).
+	StatusTime    *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=status_time,json=statusTime,proto3" json:"status_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Message) Reset() {
@@ -540,6 +544,20 @@ func (x *Message) GetLastError() string {
 		return x.LastError
 	}
 	return ""
+}
+
+func (x *Message) GetStatusCode() string {
+	if x != nil {
+		return x.StatusCode
+	}
+	return ""
+}
+
+func (x *Message) GetStatusTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StatusTime
+	}
+	return nil
 }
 
 type ListMessagesRequest struct {
@@ -2270,7 +2288,7 @@ var File_izin_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1bizin/v1/admin_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15izin/v1/options.proto\x1a\x13izin/v1/types.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe1\x01\n" +
+	"\x1bizin/v1/admin_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15izin/v1/options.proto\x1a\x11izin/v1/sms.proto\x1a\x13izin/v1/types.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe1\x01\n" +
 	"\x18CreateConsentTextRequest\x12\x1d\n" +
 	"\x05brand\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x128\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.izin.v1.ConsentTextKindB\n" +
@@ -2290,7 +2308,7 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\x15GetConsentTextRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"B\n" +
 	"\x16GetConsentTextResponse\x12(\n" +
-	"\x04text\x18\x01 \x01(\v2\x14.izin.v1.ConsentTextR\x04text\"\xe3\x03\n" +
+	"\x04text\x18\x01 \x01(\v2\x14.izin.v1.ConsentTextR\x04text\"\xc1\x04\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\trecipient\x18\x02 \x01(\tR\trecipient\x12\x12\n" +
@@ -2307,7 +2325,11 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\tsend_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\bsendTime\x12\x1a\n" +
 	"\battempts\x18\f \x01(\x05R\battempts\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\r \x01(\tR\tlastError\"\x8f\x01\n" +
+	"last_error\x18\r \x01(\tR\tlastError\x12\x1f\n" +
+	"\vstatus_code\x18\x0e \x01(\tR\n" +
+	"statusCode\x12;\n" +
+	"\vstatus_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"statusTime\"\x8f\x01\n" +
 	"\x13ListMessagesRequest\x12&\n" +
 	"\trecipient\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xc0\x02R\trecipient\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
@@ -2452,9 +2474,13 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\x1aIYS_UPLOAD_STATE_SUBMITTED\x10\x02\x12\x1d\n" +
 	"\x19IYS_UPLOAD_STATE_ACCEPTED\x10\x03\x12\x1c\n" +
 	"\x18IYS_UPLOAD_STATE_REFUSED\x10\x04\x12\x1c\n" +
-	"\x18IYS_UPLOAD_STATE_SKIPPED\x10\x052\x9c\f\n" +
+	"\x18IYS_UPLOAD_STATE_SKIPPED\x10\x052\xf8\x0f\n" +
 	"\fAdminService\x12h\n" +
-	"\fListMessages\x12\x1c.izin.v1.ListMessagesRequest\x1a\x1d.izin.v1.ListMessagesResponse\"\x1b\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/messages\x90\x02\x01\x12g\n" +
+	"\fListMessages\x12\x1c.izin.v1.ListMessagesRequest\x1a\x1d.izin.v1.ListMessagesResponse\"\x1b\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/messages\x90\x02\x01\x12u\n" +
+	"\fSetSmsConfig\x12\x1c.izin.v1.SetSmsConfigRequest\x1a\x1d.izin.v1.SetSmsConfigResponse\"(\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/brands/{brand}/sms\x90\x02\x02\x12j\n" +
+	"\fGetSmsStatus\x12\x1c.izin.v1.GetSmsStatusRequest\x1a\x1d.izin.v1.GetSmsStatusResponse\"\x1d\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/sms/status\x90\x02\x01\x12t\n" +
+	"\vSendTestSms\x12\x1b.izin.v1.SendTestSmsRequest\x1a\x1c.izin.v1.SendTestSmsResponse\"*\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/brands/{brand}/sms:test\x12\x80\x01\n" +
+	"\x13ListInboundMessages\x12#.izin.v1.ListInboundMessagesRequest\x1a$.izin.v1.ListInboundMessagesResponse\"\x1e\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/sms/inbound\x90\x02\x01\x12g\n" +
 	"\vCreateBrand\x12\x1b.izin.v1.CreateBrandRequest\x1a\x1c.izin.v1.CreateBrandResponse\"\x1d\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x13:\x05brand\"\n" +
 	"/v1/brands\x12`\n" +
 	"\n" +
@@ -2493,52 +2519,60 @@ func file_izin_v1_admin_service_proto_rawDescGZIP() []byte {
 var file_izin_v1_admin_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_izin_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_izin_v1_admin_service_proto_goTypes = []any{
-	(IysUploadState)(0),               // 0: izin.v1.IysUploadState
-	(*CreateConsentTextRequest)(nil),  // 1: izin.v1.CreateConsentTextRequest
-	(*CreateConsentTextResponse)(nil), // 2: izin.v1.CreateConsentTextResponse
-	(*ListConsentTextsRequest)(nil),   // 3: izin.v1.ListConsentTextsRequest
-	(*ListConsentTextsResponse)(nil),  // 4: izin.v1.ListConsentTextsResponse
-	(*GetConsentTextRequest)(nil),     // 5: izin.v1.GetConsentTextRequest
-	(*GetConsentTextResponse)(nil),    // 6: izin.v1.GetConsentTextResponse
-	(*Message)(nil),                   // 7: izin.v1.Message
-	(*ListMessagesRequest)(nil),       // 8: izin.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),      // 9: izin.v1.ListMessagesResponse
-	(*Brand)(nil),                     // 10: izin.v1.Brand
-	(*CreateBrandRequest)(nil),        // 11: izin.v1.CreateBrandRequest
-	(*CreateBrandResponse)(nil),       // 12: izin.v1.CreateBrandResponse
-	(*ListBrandsRequest)(nil),         // 13: izin.v1.ListBrandsRequest
-	(*ListBrandsResponse)(nil),        // 14: izin.v1.ListBrandsResponse
-	(*Source)(nil),                    // 15: izin.v1.Source
-	(*CreateSourceRequest)(nil),       // 16: izin.v1.CreateSourceRequest
-	(*CreateSourceResponse)(nil),      // 17: izin.v1.CreateSourceResponse
-	(*ListSourcesRequest)(nil),        // 18: izin.v1.ListSourcesRequest
-	(*ListSourcesResponse)(nil),       // 19: izin.v1.ListSourcesResponse
-	(*ApiKey)(nil),                    // 20: izin.v1.ApiKey
-	(*CreateApiKeyRequest)(nil),       // 21: izin.v1.CreateApiKeyRequest
-	(*CreateApiKeyResponse)(nil),      // 22: izin.v1.CreateApiKeyResponse
-	(*ListApiKeysRequest)(nil),        // 23: izin.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),       // 24: izin.v1.ListApiKeysResponse
-	(*RevokeApiKeyRequest)(nil),       // 25: izin.v1.RevokeApiKeyRequest
-	(*RevokeApiKeyResponse)(nil),      // 26: izin.v1.RevokeApiKeyResponse
-	(*IysConfig)(nil),                 // 27: izin.v1.IysConfig
-	(*SetIysConfigRequest)(nil),       // 28: izin.v1.SetIysConfigRequest
-	(*SetIysConfigResponse)(nil),      // 29: izin.v1.SetIysConfigResponse
-	(*GetIysStatusRequest)(nil),       // 30: izin.v1.GetIysStatusRequest
-	(*GetIysStatusResponse)(nil),      // 31: izin.v1.GetIysStatusResponse
-	(*IysBrandStatus)(nil),            // 32: izin.v1.IysBrandStatus
-	(*ListIysUploadsRequest)(nil),     // 33: izin.v1.ListIysUploadsRequest
-	(*ListIysUploadsResponse)(nil),    // 34: izin.v1.ListIysUploadsResponse
-	(*IysUpload)(nil),                 // 35: izin.v1.IysUpload
-	(ConsentTextKind)(0),              // 36: izin.v1.ConsentTextKind
-	(*ConsentText)(nil),               // 37: izin.v1.ConsentText
-	(MessageStatus)(0),                // 38: izin.v1.MessageStatus
-	(*timestamppb.Timestamp)(nil),     // 39: google.protobuf.Timestamp
-	(MessageKind)(0),                  // 40: izin.v1.MessageKind
-	(SourceType)(0),                   // 41: izin.v1.SourceType
-	(ApiKeyScope)(0),                  // 42: izin.v1.ApiKeyScope
-	(RecipientType)(0),                // 43: izin.v1.RecipientType
-	(ConsentType)(0),                  // 44: izin.v1.ConsentType
-	(ConsentStatus)(0),                // 45: izin.v1.ConsentStatus
+	(IysUploadState)(0),                 // 0: izin.v1.IysUploadState
+	(*CreateConsentTextRequest)(nil),    // 1: izin.v1.CreateConsentTextRequest
+	(*CreateConsentTextResponse)(nil),   // 2: izin.v1.CreateConsentTextResponse
+	(*ListConsentTextsRequest)(nil),     // 3: izin.v1.ListConsentTextsRequest
+	(*ListConsentTextsResponse)(nil),    // 4: izin.v1.ListConsentTextsResponse
+	(*GetConsentTextRequest)(nil),       // 5: izin.v1.GetConsentTextRequest
+	(*GetConsentTextResponse)(nil),      // 6: izin.v1.GetConsentTextResponse
+	(*Message)(nil),                     // 7: izin.v1.Message
+	(*ListMessagesRequest)(nil),         // 8: izin.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),        // 9: izin.v1.ListMessagesResponse
+	(*Brand)(nil),                       // 10: izin.v1.Brand
+	(*CreateBrandRequest)(nil),          // 11: izin.v1.CreateBrandRequest
+	(*CreateBrandResponse)(nil),         // 12: izin.v1.CreateBrandResponse
+	(*ListBrandsRequest)(nil),           // 13: izin.v1.ListBrandsRequest
+	(*ListBrandsResponse)(nil),          // 14: izin.v1.ListBrandsResponse
+	(*Source)(nil),                      // 15: izin.v1.Source
+	(*CreateSourceRequest)(nil),         // 16: izin.v1.CreateSourceRequest
+	(*CreateSourceResponse)(nil),        // 17: izin.v1.CreateSourceResponse
+	(*ListSourcesRequest)(nil),          // 18: izin.v1.ListSourcesRequest
+	(*ListSourcesResponse)(nil),         // 19: izin.v1.ListSourcesResponse
+	(*ApiKey)(nil),                      // 20: izin.v1.ApiKey
+	(*CreateApiKeyRequest)(nil),         // 21: izin.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),        // 22: izin.v1.CreateApiKeyResponse
+	(*ListApiKeysRequest)(nil),          // 23: izin.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),         // 24: izin.v1.ListApiKeysResponse
+	(*RevokeApiKeyRequest)(nil),         // 25: izin.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),        // 26: izin.v1.RevokeApiKeyResponse
+	(*IysConfig)(nil),                   // 27: izin.v1.IysConfig
+	(*SetIysConfigRequest)(nil),         // 28: izin.v1.SetIysConfigRequest
+	(*SetIysConfigResponse)(nil),        // 29: izin.v1.SetIysConfigResponse
+	(*GetIysStatusRequest)(nil),         // 30: izin.v1.GetIysStatusRequest
+	(*GetIysStatusResponse)(nil),        // 31: izin.v1.GetIysStatusResponse
+	(*IysBrandStatus)(nil),              // 32: izin.v1.IysBrandStatus
+	(*ListIysUploadsRequest)(nil),       // 33: izin.v1.ListIysUploadsRequest
+	(*ListIysUploadsResponse)(nil),      // 34: izin.v1.ListIysUploadsResponse
+	(*IysUpload)(nil),                   // 35: izin.v1.IysUpload
+	(ConsentTextKind)(0),                // 36: izin.v1.ConsentTextKind
+	(*ConsentText)(nil),                 // 37: izin.v1.ConsentText
+	(MessageStatus)(0),                  // 38: izin.v1.MessageStatus
+	(*timestamppb.Timestamp)(nil),       // 39: google.protobuf.Timestamp
+	(MessageKind)(0),                    // 40: izin.v1.MessageKind
+	(SourceType)(0),                     // 41: izin.v1.SourceType
+	(ApiKeyScope)(0),                    // 42: izin.v1.ApiKeyScope
+	(RecipientType)(0),                  // 43: izin.v1.RecipientType
+	(ConsentType)(0),                    // 44: izin.v1.ConsentType
+	(ConsentStatus)(0),                  // 45: izin.v1.ConsentStatus
+	(*SetSmsConfigRequest)(nil),         // 46: izin.v1.SetSmsConfigRequest
+	(*GetSmsStatusRequest)(nil),         // 47: izin.v1.GetSmsStatusRequest
+	(*SendTestSmsRequest)(nil),          // 48: izin.v1.SendTestSmsRequest
+	(*ListInboundMessagesRequest)(nil),  // 49: izin.v1.ListInboundMessagesRequest
+	(*SetSmsConfigResponse)(nil),        // 50: izin.v1.SetSmsConfigResponse
+	(*GetSmsStatusResponse)(nil),        // 51: izin.v1.GetSmsStatusResponse
+	(*SendTestSmsResponse)(nil),         // 52: izin.v1.SendTestSmsResponse
+	(*ListInboundMessagesResponse)(nil), // 53: izin.v1.ListInboundMessagesResponse
 }
 var file_izin_v1_admin_service_proto_depIdxs = []int32{
 	36, // 0: izin.v1.CreateConsentTextRequest.kind:type_name -> izin.v1.ConsentTextKind
@@ -2549,73 +2583,82 @@ var file_izin_v1_admin_service_proto_depIdxs = []int32{
 	39, // 5: izin.v1.Message.create_time:type_name -> google.protobuf.Timestamp
 	40, // 6: izin.v1.Message.kind:type_name -> izin.v1.MessageKind
 	39, // 7: izin.v1.Message.send_time:type_name -> google.protobuf.Timestamp
-	7,  // 8: izin.v1.ListMessagesResponse.messages:type_name -> izin.v1.Message
-	39, // 9: izin.v1.Brand.create_time:type_name -> google.protobuf.Timestamp
-	10, // 10: izin.v1.CreateBrandRequest.brand:type_name -> izin.v1.Brand
-	10, // 11: izin.v1.CreateBrandResponse.brand:type_name -> izin.v1.Brand
-	10, // 12: izin.v1.ListBrandsResponse.brands:type_name -> izin.v1.Brand
-	41, // 13: izin.v1.Source.type:type_name -> izin.v1.SourceType
-	39, // 14: izin.v1.Source.create_time:type_name -> google.protobuf.Timestamp
-	41, // 15: izin.v1.CreateSourceRequest.type:type_name -> izin.v1.SourceType
-	15, // 16: izin.v1.CreateSourceResponse.source:type_name -> izin.v1.Source
-	20, // 17: izin.v1.CreateSourceResponse.api_key_info:type_name -> izin.v1.ApiKey
-	15, // 18: izin.v1.ListSourcesResponse.sources:type_name -> izin.v1.Source
-	42, // 19: izin.v1.ApiKey.scopes:type_name -> izin.v1.ApiKeyScope
-	39, // 20: izin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	39, // 21: izin.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
-	42, // 22: izin.v1.CreateApiKeyRequest.scopes:type_name -> izin.v1.ApiKeyScope
-	20, // 23: izin.v1.CreateApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
-	20, // 24: izin.v1.ListApiKeysResponse.api_keys:type_name -> izin.v1.ApiKey
-	20, // 25: izin.v1.RevokeApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
-	39, // 26: izin.v1.IysConfig.update_time:type_name -> google.protobuf.Timestamp
-	27, // 27: izin.v1.SetIysConfigRequest.config:type_name -> izin.v1.IysConfig
-	27, // 28: izin.v1.SetIysConfigResponse.config:type_name -> izin.v1.IysConfig
-	32, // 29: izin.v1.GetIysStatusResponse.brands:type_name -> izin.v1.IysBrandStatus
-	39, // 30: izin.v1.IysBrandStatus.oldest_pending_consent_time:type_name -> google.protobuf.Timestamp
-	39, // 31: izin.v1.IysBrandStatus.nearest_deadline:type_name -> google.protobuf.Timestamp
-	39, // 32: izin.v1.IysBrandStatus.last_pull_time:type_name -> google.protobuf.Timestamp
-	0,  // 33: izin.v1.ListIysUploadsRequest.state:type_name -> izin.v1.IysUploadState
-	35, // 34: izin.v1.ListIysUploadsResponse.uploads:type_name -> izin.v1.IysUpload
-	43, // 35: izin.v1.IysUpload.recipient_type:type_name -> izin.v1.RecipientType
-	44, // 36: izin.v1.IysUpload.type:type_name -> izin.v1.ConsentType
-	45, // 37: izin.v1.IysUpload.status:type_name -> izin.v1.ConsentStatus
-	39, // 38: izin.v1.IysUpload.consent_time:type_name -> google.protobuf.Timestamp
-	0,  // 39: izin.v1.IysUpload.state:type_name -> izin.v1.IysUploadState
-	39, // 40: izin.v1.IysUpload.deadline:type_name -> google.protobuf.Timestamp
-	39, // 41: izin.v1.IysUpload.update_time:type_name -> google.protobuf.Timestamp
-	8,  // 42: izin.v1.AdminService.ListMessages:input_type -> izin.v1.ListMessagesRequest
-	11, // 43: izin.v1.AdminService.CreateBrand:input_type -> izin.v1.CreateBrandRequest
-	13, // 44: izin.v1.AdminService.ListBrands:input_type -> izin.v1.ListBrandsRequest
-	16, // 45: izin.v1.AdminService.CreateSource:input_type -> izin.v1.CreateSourceRequest
-	18, // 46: izin.v1.AdminService.ListSources:input_type -> izin.v1.ListSourcesRequest
-	21, // 47: izin.v1.AdminService.CreateApiKey:input_type -> izin.v1.CreateApiKeyRequest
-	23, // 48: izin.v1.AdminService.ListApiKeys:input_type -> izin.v1.ListApiKeysRequest
-	25, // 49: izin.v1.AdminService.RevokeApiKey:input_type -> izin.v1.RevokeApiKeyRequest
-	28, // 50: izin.v1.AdminService.SetIysConfig:input_type -> izin.v1.SetIysConfigRequest
-	30, // 51: izin.v1.AdminService.GetIysStatus:input_type -> izin.v1.GetIysStatusRequest
-	33, // 52: izin.v1.AdminService.ListIysUploads:input_type -> izin.v1.ListIysUploadsRequest
-	1,  // 53: izin.v1.AdminService.CreateConsentText:input_type -> izin.v1.CreateConsentTextRequest
-	3,  // 54: izin.v1.AdminService.ListConsentTexts:input_type -> izin.v1.ListConsentTextsRequest
-	5,  // 55: izin.v1.AdminService.GetConsentText:input_type -> izin.v1.GetConsentTextRequest
-	9,  // 56: izin.v1.AdminService.ListMessages:output_type -> izin.v1.ListMessagesResponse
-	12, // 57: izin.v1.AdminService.CreateBrand:output_type -> izin.v1.CreateBrandResponse
-	14, // 58: izin.v1.AdminService.ListBrands:output_type -> izin.v1.ListBrandsResponse
-	17, // 59: izin.v1.AdminService.CreateSource:output_type -> izin.v1.CreateSourceResponse
-	19, // 60: izin.v1.AdminService.ListSources:output_type -> izin.v1.ListSourcesResponse
-	22, // 61: izin.v1.AdminService.CreateApiKey:output_type -> izin.v1.CreateApiKeyResponse
-	24, // 62: izin.v1.AdminService.ListApiKeys:output_type -> izin.v1.ListApiKeysResponse
-	26, // 63: izin.v1.AdminService.RevokeApiKey:output_type -> izin.v1.RevokeApiKeyResponse
-	29, // 64: izin.v1.AdminService.SetIysConfig:output_type -> izin.v1.SetIysConfigResponse
-	31, // 65: izin.v1.AdminService.GetIysStatus:output_type -> izin.v1.GetIysStatusResponse
-	34, // 66: izin.v1.AdminService.ListIysUploads:output_type -> izin.v1.ListIysUploadsResponse
-	2,  // 67: izin.v1.AdminService.CreateConsentText:output_type -> izin.v1.CreateConsentTextResponse
-	4,  // 68: izin.v1.AdminService.ListConsentTexts:output_type -> izin.v1.ListConsentTextsResponse
-	6,  // 69: izin.v1.AdminService.GetConsentText:output_type -> izin.v1.GetConsentTextResponse
-	56, // [56:70] is the sub-list for method output_type
-	42, // [42:56] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	39, // 8: izin.v1.Message.status_time:type_name -> google.protobuf.Timestamp
+	7,  // 9: izin.v1.ListMessagesResponse.messages:type_name -> izin.v1.Message
+	39, // 10: izin.v1.Brand.create_time:type_name -> google.protobuf.Timestamp
+	10, // 11: izin.v1.CreateBrandRequest.brand:type_name -> izin.v1.Brand
+	10, // 12: izin.v1.CreateBrandResponse.brand:type_name -> izin.v1.Brand
+	10, // 13: izin.v1.ListBrandsResponse.brands:type_name -> izin.v1.Brand
+	41, // 14: izin.v1.Source.type:type_name -> izin.v1.SourceType
+	39, // 15: izin.v1.Source.create_time:type_name -> google.protobuf.Timestamp
+	41, // 16: izin.v1.CreateSourceRequest.type:type_name -> izin.v1.SourceType
+	15, // 17: izin.v1.CreateSourceResponse.source:type_name -> izin.v1.Source
+	20, // 18: izin.v1.CreateSourceResponse.api_key_info:type_name -> izin.v1.ApiKey
+	15, // 19: izin.v1.ListSourcesResponse.sources:type_name -> izin.v1.Source
+	42, // 20: izin.v1.ApiKey.scopes:type_name -> izin.v1.ApiKeyScope
+	39, // 21: izin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	39, // 22: izin.v1.ApiKey.revoke_time:type_name -> google.protobuf.Timestamp
+	42, // 23: izin.v1.CreateApiKeyRequest.scopes:type_name -> izin.v1.ApiKeyScope
+	20, // 24: izin.v1.CreateApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
+	20, // 25: izin.v1.ListApiKeysResponse.api_keys:type_name -> izin.v1.ApiKey
+	20, // 26: izin.v1.RevokeApiKeyResponse.api_key:type_name -> izin.v1.ApiKey
+	39, // 27: izin.v1.IysConfig.update_time:type_name -> google.protobuf.Timestamp
+	27, // 28: izin.v1.SetIysConfigRequest.config:type_name -> izin.v1.IysConfig
+	27, // 29: izin.v1.SetIysConfigResponse.config:type_name -> izin.v1.IysConfig
+	32, // 30: izin.v1.GetIysStatusResponse.brands:type_name -> izin.v1.IysBrandStatus
+	39, // 31: izin.v1.IysBrandStatus.oldest_pending_consent_time:type_name -> google.protobuf.Timestamp
+	39, // 32: izin.v1.IysBrandStatus.nearest_deadline:type_name -> google.protobuf.Timestamp
+	39, // 33: izin.v1.IysBrandStatus.last_pull_time:type_name -> google.protobuf.Timestamp
+	0,  // 34: izin.v1.ListIysUploadsRequest.state:type_name -> izin.v1.IysUploadState
+	35, // 35: izin.v1.ListIysUploadsResponse.uploads:type_name -> izin.v1.IysUpload
+	43, // 36: izin.v1.IysUpload.recipient_type:type_name -> izin.v1.RecipientType
+	44, // 37: izin.v1.IysUpload.type:type_name -> izin.v1.ConsentType
+	45, // 38: izin.v1.IysUpload.status:type_name -> izin.v1.ConsentStatus
+	39, // 39: izin.v1.IysUpload.consent_time:type_name -> google.protobuf.Timestamp
+	0,  // 40: izin.v1.IysUpload.state:type_name -> izin.v1.IysUploadState
+	39, // 41: izin.v1.IysUpload.deadline:type_name -> google.protobuf.Timestamp
+	39, // 42: izin.v1.IysUpload.update_time:type_name -> google.protobuf.Timestamp
+	8,  // 43: izin.v1.AdminService.ListMessages:input_type -> izin.v1.ListMessagesRequest
+	46, // 44: izin.v1.AdminService.SetSmsConfig:input_type -> izin.v1.SetSmsConfigRequest
+	47, // 45: izin.v1.AdminService.GetSmsStatus:input_type -> izin.v1.GetSmsStatusRequest
+	48, // 46: izin.v1.AdminService.SendTestSms:input_type -> izin.v1.SendTestSmsRequest
+	49, // 47: izin.v1.AdminService.ListInboundMessages:input_type -> izin.v1.ListInboundMessagesRequest
+	11, // 48: izin.v1.AdminService.CreateBrand:input_type -> izin.v1.CreateBrandRequest
+	13, // 49: izin.v1.AdminService.ListBrands:input_type -> izin.v1.ListBrandsRequest
+	16, // 50: izin.v1.AdminService.CreateSource:input_type -> izin.v1.CreateSourceRequest
+	18, // 51: izin.v1.AdminService.ListSources:input_type -> izin.v1.ListSourcesRequest
+	21, // 52: izin.v1.AdminService.CreateApiKey:input_type -> izin.v1.CreateApiKeyRequest
+	23, // 53: izin.v1.AdminService.ListApiKeys:input_type -> izin.v1.ListApiKeysRequest
+	25, // 54: izin.v1.AdminService.RevokeApiKey:input_type -> izin.v1.RevokeApiKeyRequest
+	28, // 55: izin.v1.AdminService.SetIysConfig:input_type -> izin.v1.SetIysConfigRequest
+	30, // 56: izin.v1.AdminService.GetIysStatus:input_type -> izin.v1.GetIysStatusRequest
+	33, // 57: izin.v1.AdminService.ListIysUploads:input_type -> izin.v1.ListIysUploadsRequest
+	1,  // 58: izin.v1.AdminService.CreateConsentText:input_type -> izin.v1.CreateConsentTextRequest
+	3,  // 59: izin.v1.AdminService.ListConsentTexts:input_type -> izin.v1.ListConsentTextsRequest
+	5,  // 60: izin.v1.AdminService.GetConsentText:input_type -> izin.v1.GetConsentTextRequest
+	9,  // 61: izin.v1.AdminService.ListMessages:output_type -> izin.v1.ListMessagesResponse
+	50, // 62: izin.v1.AdminService.SetSmsConfig:output_type -> izin.v1.SetSmsConfigResponse
+	51, // 63: izin.v1.AdminService.GetSmsStatus:output_type -> izin.v1.GetSmsStatusResponse
+	52, // 64: izin.v1.AdminService.SendTestSms:output_type -> izin.v1.SendTestSmsResponse
+	53, // 65: izin.v1.AdminService.ListInboundMessages:output_type -> izin.v1.ListInboundMessagesResponse
+	12, // 66: izin.v1.AdminService.CreateBrand:output_type -> izin.v1.CreateBrandResponse
+	14, // 67: izin.v1.AdminService.ListBrands:output_type -> izin.v1.ListBrandsResponse
+	17, // 68: izin.v1.AdminService.CreateSource:output_type -> izin.v1.CreateSourceResponse
+	19, // 69: izin.v1.AdminService.ListSources:output_type -> izin.v1.ListSourcesResponse
+	22, // 70: izin.v1.AdminService.CreateApiKey:output_type -> izin.v1.CreateApiKeyResponse
+	24, // 71: izin.v1.AdminService.ListApiKeys:output_type -> izin.v1.ListApiKeysResponse
+	26, // 72: izin.v1.AdminService.RevokeApiKey:output_type -> izin.v1.RevokeApiKeyResponse
+	29, // 73: izin.v1.AdminService.SetIysConfig:output_type -> izin.v1.SetIysConfigResponse
+	31, // 74: izin.v1.AdminService.GetIysStatus:output_type -> izin.v1.GetIysStatusResponse
+	34, // 75: izin.v1.AdminService.ListIysUploads:output_type -> izin.v1.ListIysUploadsResponse
+	2,  // 76: izin.v1.AdminService.CreateConsentText:output_type -> izin.v1.CreateConsentTextResponse
+	4,  // 77: izin.v1.AdminService.ListConsentTexts:output_type -> izin.v1.ListConsentTextsResponse
+	6,  // 78: izin.v1.AdminService.GetConsentText:output_type -> izin.v1.GetConsentTextResponse
+	61, // [61:79] is the sub-list for method output_type
+	43, // [43:61] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_admin_service_proto_init() }
@@ -2624,6 +2667,7 @@ func file_izin_v1_admin_service_proto_init() {
 		return
 	}
 	file_izin_v1_options_proto_init()
+	file_izin_v1_sms_proto_init()
 	file_izin_v1_types_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

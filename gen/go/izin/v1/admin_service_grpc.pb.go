@@ -19,20 +19,24 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_ListMessages_FullMethodName      = "/izin.v1.AdminService/ListMessages"
-	AdminService_CreateBrand_FullMethodName       = "/izin.v1.AdminService/CreateBrand"
-	AdminService_ListBrands_FullMethodName        = "/izin.v1.AdminService/ListBrands"
-	AdminService_CreateSource_FullMethodName      = "/izin.v1.AdminService/CreateSource"
-	AdminService_ListSources_FullMethodName       = "/izin.v1.AdminService/ListSources"
-	AdminService_CreateApiKey_FullMethodName      = "/izin.v1.AdminService/CreateApiKey"
-	AdminService_ListApiKeys_FullMethodName       = "/izin.v1.AdminService/ListApiKeys"
-	AdminService_RevokeApiKey_FullMethodName      = "/izin.v1.AdminService/RevokeApiKey"
-	AdminService_SetIysConfig_FullMethodName      = "/izin.v1.AdminService/SetIysConfig"
-	AdminService_GetIysStatus_FullMethodName      = "/izin.v1.AdminService/GetIysStatus"
-	AdminService_ListIysUploads_FullMethodName    = "/izin.v1.AdminService/ListIysUploads"
-	AdminService_CreateConsentText_FullMethodName = "/izin.v1.AdminService/CreateConsentText"
-	AdminService_ListConsentTexts_FullMethodName  = "/izin.v1.AdminService/ListConsentTexts"
-	AdminService_GetConsentText_FullMethodName    = "/izin.v1.AdminService/GetConsentText"
+	AdminService_ListMessages_FullMethodName        = "/izin.v1.AdminService/ListMessages"
+	AdminService_SetSmsConfig_FullMethodName        = "/izin.v1.AdminService/SetSmsConfig"
+	AdminService_GetSmsStatus_FullMethodName        = "/izin.v1.AdminService/GetSmsStatus"
+	AdminService_SendTestSms_FullMethodName         = "/izin.v1.AdminService/SendTestSms"
+	AdminService_ListInboundMessages_FullMethodName = "/izin.v1.AdminService/ListInboundMessages"
+	AdminService_CreateBrand_FullMethodName         = "/izin.v1.AdminService/CreateBrand"
+	AdminService_ListBrands_FullMethodName          = "/izin.v1.AdminService/ListBrands"
+	AdminService_CreateSource_FullMethodName        = "/izin.v1.AdminService/CreateSource"
+	AdminService_ListSources_FullMethodName         = "/izin.v1.AdminService/ListSources"
+	AdminService_CreateApiKey_FullMethodName        = "/izin.v1.AdminService/CreateApiKey"
+	AdminService_ListApiKeys_FullMethodName         = "/izin.v1.AdminService/ListApiKeys"
+	AdminService_RevokeApiKey_FullMethodName        = "/izin.v1.AdminService/RevokeApiKey"
+	AdminService_SetIysConfig_FullMethodName        = "/izin.v1.AdminService/SetIysConfig"
+	AdminService_GetIysStatus_FullMethodName        = "/izin.v1.AdminService/GetIysStatus"
+	AdminService_ListIysUploads_FullMethodName      = "/izin.v1.AdminService/ListIysUploads"
+	AdminService_CreateConsentText_FullMethodName   = "/izin.v1.AdminService/CreateConsentText"
+	AdminService_ListConsentTexts_FullMethodName    = "/izin.v1.AdminService/ListConsentTexts"
+	AdminService_GetConsentText_FullMethodName      = "/izin.v1.AdminService/GetConsentText"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -45,6 +49,19 @@ type AdminServiceClient interface {
 	// ListMessages lists outgoing SMS, newest first. Bodies are shown in full
 	// only for the sandbox provider; otherwise activation codes are masked.
 	ListMessages(ctx context.Context, in *ListMessagesRequest, opts ...grpc.CallOption) (*ListMessagesResponse, error)
+	// SetSmsConfig connects a brand to an SMS provider (the sandbox until
+	// then). The password is stored encrypted and never returned; an empty
+	// password keeps the stored one unless the provider or address changes.
+	SetSmsConfig(ctx context.Context, in *SetSmsConfigRequest, opts ...grpc.CallOption) (*SetSmsConfigResponse, error)
+	// GetSmsStatus tells, per brand, which provider sends its SMS, how the
+	// last sends went, how many wait, and where the provider calls back.
+	GetSmsStatus(ctx context.Context, in *GetSmsStatusRequest, opts ...grpc.CallOption) (*GetSmsStatusResponse, error)
+	// SendTestSms queues one informational message through the brand's
+	// provider, to prove the configuration.
+	SendTestSms(ctx context.Context, in *SendTestSmsRequest, opts ...grpc.CallOption) (*SendTestSmsResponse, error)
+	// ListInboundMessages lists the SMS customers sent to the brands, newest
+	// first, with what izin did with each: unknown keywords are kept here.
+	ListInboundMessages(ctx context.Context, in *ListInboundMessagesRequest, opts ...grpc.CallOption) (*ListInboundMessagesResponse, error)
 	CreateBrand(ctx context.Context, in *CreateBrandRequest, opts ...grpc.CallOption) (*CreateBrandResponse, error)
 	ListBrands(ctx context.Context, in *ListBrandsRequest, opts ...grpc.CallOption) (*ListBrandsResponse, error)
 	CreateSource(ctx context.Context, in *CreateSourceRequest, opts ...grpc.CallOption) (*CreateSourceResponse, error)
@@ -84,6 +101,46 @@ func (c *adminServiceClient) ListMessages(ctx context.Context, in *ListMessagesR
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListMessagesResponse)
 	err := c.cc.Invoke(ctx, AdminService_ListMessages_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) SetSmsConfig(ctx context.Context, in *SetSmsConfigRequest, opts ...grpc.CallOption) (*SetSmsConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetSmsConfigResponse)
+	err := c.cc.Invoke(ctx, AdminService_SetSmsConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetSmsStatus(ctx context.Context, in *GetSmsStatusRequest, opts ...grpc.CallOption) (*GetSmsStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSmsStatusResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetSmsStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) SendTestSms(ctx context.Context, in *SendTestSmsRequest, opts ...grpc.CallOption) (*SendTestSmsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendTestSmsResponse)
+	err := c.cc.Invoke(ctx, AdminService_SendTestSms_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListInboundMessages(ctx context.Context, in *ListInboundMessagesRequest, opts ...grpc.CallOption) (*ListInboundMessagesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListInboundMessagesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListInboundMessages_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +287,19 @@ type AdminServiceServer interface {
 	// ListMessages lists outgoing SMS, newest first. Bodies are shown in full
 	// only for the sandbox provider; otherwise activation codes are masked.
 	ListMessages(context.Context, *ListMessagesRequest) (*ListMessagesResponse, error)
+	// SetSmsConfig connects a brand to an SMS provider (the sandbox until
+	// then). The password is stored encrypted and never returned; an empty
+	// password keeps the stored one unless the provider or address changes.
+	SetSmsConfig(context.Context, *SetSmsConfigRequest) (*SetSmsConfigResponse, error)
+	// GetSmsStatus tells, per brand, which provider sends its SMS, how the
+	// last sends went, how many wait, and where the provider calls back.
+	GetSmsStatus(context.Context, *GetSmsStatusRequest) (*GetSmsStatusResponse, error)
+	// SendTestSms queues one informational message through the brand's
+	// provider, to prove the configuration.
+	SendTestSms(context.Context, *SendTestSmsRequest) (*SendTestSmsResponse, error)
+	// ListInboundMessages lists the SMS customers sent to the brands, newest
+	// first, with what izin did with each: unknown keywords are kept here.
+	ListInboundMessages(context.Context, *ListInboundMessagesRequest) (*ListInboundMessagesResponse, error)
 	CreateBrand(context.Context, *CreateBrandRequest) (*CreateBrandResponse, error)
 	ListBrands(context.Context, *ListBrandsRequest) (*ListBrandsResponse, error)
 	CreateSource(context.Context, *CreateSourceRequest) (*CreateSourceResponse, error)
@@ -267,6 +337,18 @@ type UnimplementedAdminServiceServer struct{}
 
 func (UnimplementedAdminServiceServer) ListMessages(context.Context, *ListMessagesRequest) (*ListMessagesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListMessages not implemented")
+}
+func (UnimplementedAdminServiceServer) SetSmsConfig(context.Context, *SetSmsConfigRequest) (*SetSmsConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetSmsConfig not implemented")
+}
+func (UnimplementedAdminServiceServer) GetSmsStatus(context.Context, *GetSmsStatusRequest) (*GetSmsStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSmsStatus not implemented")
+}
+func (UnimplementedAdminServiceServer) SendTestSms(context.Context, *SendTestSmsRequest) (*SendTestSmsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendTestSms not implemented")
+}
+func (UnimplementedAdminServiceServer) ListInboundMessages(context.Context, *ListInboundMessagesRequest) (*ListInboundMessagesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListInboundMessages not implemented")
 }
 func (UnimplementedAdminServiceServer) CreateBrand(context.Context, *CreateBrandRequest) (*CreateBrandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateBrand not implemented")
@@ -342,6 +424,78 @@ func _AdminService_ListMessages_Handler(srv interface{}, ctx context.Context, de
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AdminServiceServer).ListMessages(ctx, req.(*ListMessagesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_SetSmsConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetSmsConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SetSmsConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SetSmsConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SetSmsConfig(ctx, req.(*SetSmsConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetSmsStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSmsStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetSmsStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetSmsStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetSmsStatus(ctx, req.(*GetSmsStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_SendTestSms_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendTestSmsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SendTestSms(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SendTestSms_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SendTestSms(ctx, req.(*SendTestSmsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListInboundMessages_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListInboundMessagesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListInboundMessages(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListInboundMessages_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListInboundMessages(ctx, req.(*ListInboundMessagesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -590,6 +744,22 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListMessages",
 			Handler:    _AdminService_ListMessages_Handler,
+		},
+		{
+			MethodName: "SetSmsConfig",
+			Handler:    _AdminService_SetSmsConfig_Handler,
+		},
+		{
+			MethodName: "GetSmsStatus",
+			Handler:    _AdminService_GetSmsStatus_Handler,
+		},
+		{
+			MethodName: "SendTestSms",
+			Handler:    _AdminService_SendTestSms_Handler,
+		},
+		{
+			MethodName: "ListInboundMessages",
+			Handler:    _AdminService_ListInboundMessages_Handler,
 		},
 		{
 			MethodName: "CreateBrand",

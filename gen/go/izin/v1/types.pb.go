@@ -431,10 +431,14 @@ const (
 	MessageStatus_MESSAGE_STATUS_UNSPECIFIED MessageStatus = 0
 	// Written to the outbox, not yet handed to the provider.
 	MessageStatus_MESSAGE_STATUS_QUEUED MessageStatus = 1
-	// Accepted by the provider.
+	// Accepted by the provider; its delivery is not reported yet.
 	MessageStatus_MESSAGE_STATUS_SENT MessageStatus = 2
-	// The provider refused it for good.
+	// The provider refused it for good, or reported it undelivered.
 	MessageStatus_MESSAGE_STATUS_FAILED MessageStatus = 3
+	// The provider reported it delivered to the handset.
+	MessageStatus_MESSAGE_STATUS_DELIVERED MessageStatus = 4
+	// Its validity ran out before the handset took it.
+	MessageStatus_MESSAGE_STATUS_EXPIRED MessageStatus = 5
 )
 
 // Enum value maps for MessageStatus.
@@ -444,12 +448,16 @@ var (
 		1: "MESSAGE_STATUS_QUEUED",
 		2: "MESSAGE_STATUS_SENT",
 		3: "MESSAGE_STATUS_FAILED",
+		4: "MESSAGE_STATUS_DELIVERED",
+		5: "MESSAGE_STATUS_EXPIRED",
 	}
 	MessageStatus_value = map[string]int32{
 		"MESSAGE_STATUS_UNSPECIFIED": 0,
 		"MESSAGE_STATUS_QUEUED":      1,
 		"MESSAGE_STATUS_SENT":        2,
 		"MESSAGE_STATUS_FAILED":      3,
+		"MESSAGE_STATUS_DELIVERED":   4,
+		"MESSAGE_STATUS_EXPIRED":     5,
 	}
 )
 
@@ -491,6 +499,10 @@ const (
 	MessageKind_MESSAGE_KIND_CONFIRMATION MessageKind = 2
 	// Carries a link to the consent page.
 	MessageKind_MESSAGE_KIND_LANDING_LINK MessageKind = 3
+	// An informational test of a brand's SMS provider (izin sms test).
+	MessageKind_MESSAGE_KIND_TEST MessageKind = 4
+	// Confirms a rejection (RET) the customer sent by SMS.
+	MessageKind_MESSAGE_KIND_REJECTION MessageKind = 5
 )
 
 // Enum value maps for MessageKind.
@@ -500,12 +512,16 @@ var (
 		1: "MESSAGE_KIND_ACTIVATION",
 		2: "MESSAGE_KIND_CONFIRMATION",
 		3: "MESSAGE_KIND_LANDING_LINK",
+		4: "MESSAGE_KIND_TEST",
+		5: "MESSAGE_KIND_REJECTION",
 	}
 	MessageKind_value = map[string]int32{
 		"MESSAGE_KIND_UNSPECIFIED":  0,
 		"MESSAGE_KIND_ACTIVATION":   1,
 		"MESSAGE_KIND_CONFIRMATION": 2,
 		"MESSAGE_KIND_LANDING_LINK": 3,
+		"MESSAGE_KIND_TEST":         4,
+		"MESSAGE_KIND_REJECTION":    5,
 	}
 )
 
@@ -1297,8 +1313,12 @@ type Verification struct {
 	PageViewTime   *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=page_view_time,json=pageViewTime,proto3" json:"page_view_time,omitempty"`
 	PageSubmitTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=page_submit_time,json=pageSubmitTime,proto3" json:"page_submit_time,omitempty"`
 	Kvkk           KvkkStatus             `protobuf:"varint,17,opt,name=kvkk,proto3,enum=izin.v1.KvkkStatus" json:"kvkk,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The delivery state of the verification's newest SMS, and its error
+	// when it failed: a cashier then resends or uses the landing page.
+	SmsStatus     MessageStatus `protobuf:"varint,18,opt,name=sms_status,json=smsStatus,proto3,enum=izin.v1.MessageStatus" json:"sms_status,omitempty"`
+	SmsError      string        `protobuf:"bytes,19,opt,name=sms_error,json=smsError,proto3" json:"sms_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Verification) Reset() {
@@ -1450,6 +1470,20 @@ func (x *Verification) GetKvkk() KvkkStatus {
 	return KvkkStatus_KVKK_STATUS_UNSPECIFIED
 }
 
+func (x *Verification) GetSmsStatus() MessageStatus {
+	if x != nil {
+		return x.SmsStatus
+	}
+	return MessageStatus_MESSAGE_STATUS_UNSPECIFIED
+}
+
+func (x *Verification) GetSmsError() string {
+	if x != nil {
+		return x.SmsError
+	}
+	return ""
+}
+
 var File_izin_v1_types_proto protoreflect.FileDescriptor
 
 const file_izin_v1_types_proto_rawDesc = "" +
@@ -1511,7 +1545,7 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	" \x01(\v2\x11.izin.v1.EvidenceR\bevidence\x12#\n" +
 	"\rprevious_hash\x18\v \x01(\tR\fpreviousHash\x12\x12\n" +
 	"\x04hash\x18\f \x01(\tR\x04hash\x12'\n" +
-	"\x04kvkk\x18\r \x01(\x0e2\x13.izin.v1.KvkkStatusR\x04kvkk\"\x9c\x06\n" +
+	"\x04kvkk\x18\r \x01(\x0e2\x13.izin.v1.KvkkStatusR\x04kvkk\"\xf0\x06\n" +
 	"\fVerification\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x123\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1b.izin.v1.VerificationStatusR\x06status\x123\n" +
@@ -1536,7 +1570,10 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"\tsource_id\x18\x0e \x01(\tR\bsourceId\x12@\n" +
 	"\x0epage_view_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\fpageViewTime\x12D\n" +
 	"\x10page_submit_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x0epageSubmitTime\x12'\n" +
-	"\x04kvkk\x18\x11 \x01(\x0e2\x13.izin.v1.KvkkStatusR\x04kvkk*p\n" +
+	"\x04kvkk\x18\x11 \x01(\x0e2\x13.izin.v1.KvkkStatusR\x04kvkk\x125\n" +
+	"\n" +
+	"sms_status\x18\x12 \x01(\x0e2\x16.izin.v1.MessageStatusR\tsmsStatus\x12\x1b\n" +
+	"\tsms_error\x18\x13 \x01(\tR\bsmsError*p\n" +
 	"\vConsentType\x12\x1c\n" +
 	"\x18CONSENT_TYPE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10CONSENT_TYPE_SMS\x10\x01\x12\x15\n" +
@@ -1577,17 +1614,21 @@ const file_izin_v1_types_proto_rawDesc = "" +
 	"\x19API_KEY_SCOPE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13API_KEY_SCOPE_CHECK\x10\x01\x12\x17\n" +
 	"\x13API_KEY_SCOPE_WRITE\x10\x02\x12\x17\n" +
-	"\x13API_KEY_SCOPE_ADMIN\x10\x03*~\n" +
+	"\x13API_KEY_SCOPE_ADMIN\x10\x03*\xb8\x01\n" +
 	"\rMessageStatus\x12\x1e\n" +
 	"\x1aMESSAGE_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15MESSAGE_STATUS_QUEUED\x10\x01\x12\x17\n" +
 	"\x13MESSAGE_STATUS_SENT\x10\x02\x12\x19\n" +
-	"\x15MESSAGE_STATUS_FAILED\x10\x03*\x86\x01\n" +
+	"\x15MESSAGE_STATUS_FAILED\x10\x03\x12\x1c\n" +
+	"\x18MESSAGE_STATUS_DELIVERED\x10\x04\x12\x1a\n" +
+	"\x16MESSAGE_STATUS_EXPIRED\x10\x05*\xb9\x01\n" +
 	"\vMessageKind\x12\x1c\n" +
 	"\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17MESSAGE_KIND_ACTIVATION\x10\x01\x12\x1d\n" +
 	"\x19MESSAGE_KIND_CONFIRMATION\x10\x02\x12\x1d\n" +
-	"\x19MESSAGE_KIND_LANDING_LINK\x10\x03*\x85\x04\n" +
+	"\x19MESSAGE_KIND_LANDING_LINK\x10\x03\x12\x15\n" +
+	"\x11MESSAGE_KIND_TEST\x10\x04\x12\x1a\n" +
+	"\x16MESSAGE_KIND_REJECTION\x10\x05*\x85\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ERROR_REASON_INVALID_CODE\x10\x01\x12%\n" +
@@ -1676,11 +1717,12 @@ var file_izin_v1_types_proto_depIdxs = []int32{
 	17, // 22: izin.v1.Verification.page_view_time:type_name -> google.protobuf.Timestamp
 	17, // 23: izin.v1.Verification.page_submit_time:type_name -> google.protobuf.Timestamp
 	10, // 24: izin.v1.Verification.kvkk:type_name -> izin.v1.KvkkStatus
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	7,  // 25: izin.v1.Verification.sms_status:type_name -> izin.v1.MessageStatus
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_types_proto_init() }

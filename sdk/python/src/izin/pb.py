@@ -82,6 +82,32 @@ from izin._gen.izin.v1.consent_service_pb2_grpc import ConsentServiceServicer as
 from izin._gen.izin.v1.consent_service_pb2_grpc import add_ConsentServiceServicer_to_server as add_ConsentServiceServicer_to_server
 from izin._gen.izin.v1 import options_pb2 as options_pb2
 from izin._gen.izin.v1 import options_pb2_grpc as options_pb2_grpc
+from izin._gen.izin.v1 import sms_pb2 as sms_pb2
+from izin._gen.izin.v1 import sms_pb2_grpc as sms_pb2_grpc
+from izin._gen.izin.v1.sms_pb2 import SmsProvider as SmsProvider
+from izin._gen.izin.v1.sms_pb2 import InboundAction as InboundAction
+from izin._gen.izin.v1.sms_pb2 import SmsConfig as SmsConfig
+from izin._gen.izin.v1.sms_pb2 import SmsCallbacks as SmsCallbacks
+from izin._gen.izin.v1.sms_pb2 import SetSmsConfigRequest as SetSmsConfigRequest
+from izin._gen.izin.v1.sms_pb2 import SetSmsConfigResponse as SetSmsConfigResponse
+from izin._gen.izin.v1.sms_pb2 import GetSmsStatusRequest as GetSmsStatusRequest
+from izin._gen.izin.v1.sms_pb2 import GetSmsStatusResponse as GetSmsStatusResponse
+from izin._gen.izin.v1.sms_pb2 import SmsBrandStatus as SmsBrandStatus
+from izin._gen.izin.v1.sms_pb2 import SendTestSmsRequest as SendTestSmsRequest
+from izin._gen.izin.v1.sms_pb2 import SendTestSmsResponse as SendTestSmsResponse
+from izin._gen.izin.v1.sms_pb2 import InboundMessage as InboundMessage
+from izin._gen.izin.v1.sms_pb2 import ListInboundMessagesRequest as ListInboundMessagesRequest
+from izin._gen.izin.v1.sms_pb2 import ListInboundMessagesResponse as ListInboundMessagesResponse
+from izin._gen.izin.v1.sms_pb2 import SMS_PROVIDER_UNSPECIFIED as SMS_PROVIDER_UNSPECIFIED
+from izin._gen.izin.v1.sms_pb2 import SMS_PROVIDER_SANDBOX as SMS_PROVIDER_SANDBOX
+from izin._gen.izin.v1.sms_pb2 import SMS_PROVIDER_NETGSM as SMS_PROVIDER_NETGSM
+from izin._gen.izin.v1.sms_pb2 import SMS_PROVIDER_VERIMOR as SMS_PROVIDER_VERIMOR
+from izin._gen.izin.v1.sms_pb2 import SMS_PROVIDER_TWILIO as SMS_PROVIDER_TWILIO
+from izin._gen.izin.v1.sms_pb2 import INBOUND_ACTION_UNSPECIFIED as INBOUND_ACTION_UNSPECIFIED
+from izin._gen.izin.v1.sms_pb2 import INBOUND_ACTION_REJECTED as INBOUND_ACTION_REJECTED
+from izin._gen.izin.v1.sms_pb2 import INBOUND_ACTION_OPTED_IN as INBOUND_ACTION_OPTED_IN
+from izin._gen.izin.v1.sms_pb2 import INBOUND_ACTION_UNKNOWN as INBOUND_ACTION_UNKNOWN
+from izin._gen.izin.v1.sms_pb2 import INBOUND_ACTION_IGNORED as INBOUND_ACTION_IGNORED
 from izin._gen.izin.v1 import types_pb2 as types_pb2
 from izin._gen.izin.v1 import types_pb2_grpc as types_pb2_grpc
 from izin._gen.izin.v1.types_pb2 import ConsentType as ConsentType
@@ -138,10 +164,14 @@ from izin._gen.izin.v1.types_pb2 import MESSAGE_STATUS_UNSPECIFIED as MESSAGE_ST
 from izin._gen.izin.v1.types_pb2 import MESSAGE_STATUS_QUEUED as MESSAGE_STATUS_QUEUED
 from izin._gen.izin.v1.types_pb2 import MESSAGE_STATUS_SENT as MESSAGE_STATUS_SENT
 from izin._gen.izin.v1.types_pb2 import MESSAGE_STATUS_FAILED as MESSAGE_STATUS_FAILED
+from izin._gen.izin.v1.types_pb2 import MESSAGE_STATUS_DELIVERED as MESSAGE_STATUS_DELIVERED
+from izin._gen.izin.v1.types_pb2 import MESSAGE_STATUS_EXPIRED as MESSAGE_STATUS_EXPIRED
 from izin._gen.izin.v1.types_pb2 import MESSAGE_KIND_UNSPECIFIED as MESSAGE_KIND_UNSPECIFIED
 from izin._gen.izin.v1.types_pb2 import MESSAGE_KIND_ACTIVATION as MESSAGE_KIND_ACTIVATION
 from izin._gen.izin.v1.types_pb2 import MESSAGE_KIND_CONFIRMATION as MESSAGE_KIND_CONFIRMATION
 from izin._gen.izin.v1.types_pb2 import MESSAGE_KIND_LANDING_LINK as MESSAGE_KIND_LANDING_LINK
+from izin._gen.izin.v1.types_pb2 import MESSAGE_KIND_TEST as MESSAGE_KIND_TEST
+from izin._gen.izin.v1.types_pb2 import MESSAGE_KIND_REJECTION as MESSAGE_KIND_REJECTION
 from izin._gen.izin.v1.types_pb2 import ERROR_REASON_UNSPECIFIED as ERROR_REASON_UNSPECIFIED
 from izin._gen.izin.v1.types_pb2 import ERROR_REASON_INVALID_CODE as ERROR_REASON_INVALID_CODE
 from izin._gen.izin.v1.types_pb2 import ERROR_REASON_VERIFICATION_EXPIRED as ERROR_REASON_VERIFICATION_EXPIRED
@@ -258,6 +288,32 @@ __all__ = [
     "add_ConsentServiceServicer_to_server",
     "options_pb2",
     "options_pb2_grpc",
+    "sms_pb2",
+    "sms_pb2_grpc",
+    "SmsProvider",
+    "InboundAction",
+    "SmsConfig",
+    "SmsCallbacks",
+    "SetSmsConfigRequest",
+    "SetSmsConfigResponse",
+    "GetSmsStatusRequest",
+    "GetSmsStatusResponse",
+    "SmsBrandStatus",
+    "SendTestSmsRequest",
+    "SendTestSmsResponse",
+    "InboundMessage",
+    "ListInboundMessagesRequest",
+    "ListInboundMessagesResponse",
+    "SMS_PROVIDER_UNSPECIFIED",
+    "SMS_PROVIDER_SANDBOX",
+    "SMS_PROVIDER_NETGSM",
+    "SMS_PROVIDER_VERIMOR",
+    "SMS_PROVIDER_TWILIO",
+    "INBOUND_ACTION_UNSPECIFIED",
+    "INBOUND_ACTION_REJECTED",
+    "INBOUND_ACTION_OPTED_IN",
+    "INBOUND_ACTION_UNKNOWN",
+    "INBOUND_ACTION_IGNORED",
     "types_pb2",
     "types_pb2_grpc",
     "ConsentType",
@@ -314,10 +370,14 @@ __all__ = [
     "MESSAGE_STATUS_QUEUED",
     "MESSAGE_STATUS_SENT",
     "MESSAGE_STATUS_FAILED",
+    "MESSAGE_STATUS_DELIVERED",
+    "MESSAGE_STATUS_EXPIRED",
     "MESSAGE_KIND_UNSPECIFIED",
     "MESSAGE_KIND_ACTIVATION",
     "MESSAGE_KIND_CONFIRMATION",
     "MESSAGE_KIND_LANDING_LINK",
+    "MESSAGE_KIND_TEST",
+    "MESSAGE_KIND_REJECTION",
     "ERROR_REASON_UNSPECIFIED",
     "ERROR_REASON_INVALID_CODE",
     "ERROR_REASON_VERIFICATION_EXPIRED",

@@ -5,6 +5,7 @@ from izin._gen.buf.validate import validate_pb2 as _validate_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from izin._gen.izin.v1 import options_pb2 as _options_pb2
+from izin._gen.izin.v1 import sms_pb2 as _sms_pb2
 from izin._gen.izin.v1 import types_pb2 as _types_pb2
 from izin._gen.protoc_gen_openapiv2.options import annotations_pb2 as _annotations_pb2_1
 from google.protobuf.internal import containers as _containers
@@ -78,7 +79,7 @@ class GetConsentTextResponse(_message.Message):
     def __init__(self, text: _Optional[_Union[_types_pb2.ConsentText, _Mapping]] = ...) -> None: ...
 
 class Message(_message.Message):
-    __slots__ = ("id", "recipient", "body", "status", "create_time", "kind", "sender", "verification_id", "provider", "provider_message_id", "send_time", "attempts", "last_error")
+    __slots__ = ("id", "recipient", "body", "status", "create_time", "kind", "sender", "verification_id", "provider", "provider_message_id", "send_time", "attempts", "last_error", "status_code", "status_time")
     ID_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
@@ -92,6 +93,8 @@ class Message(_message.Message):
     SEND_TIME_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_TIME_FIELD_NUMBER: _ClassVar[int]
     id: str
     recipient: str
     body: str
@@ -105,7 +108,9 @@ class Message(_message.Message):
     send_time: _timestamp_pb2.Timestamp
     attempts: int
     last_error: str
-    def __init__(self, id: _Optional[str] = ..., recipient: _Optional[str] = ..., body: _Optional[str] = ..., status: _Optional[_Union[_types_pb2.MessageStatus, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[_types_pb2.MessageKind, str]] = ..., sender: _Optional[str] = ..., verification_id: _Optional[str] = ..., provider: _Optional[str] = ..., provider_message_id: _Optional[str] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., last_error: _Optional[str] = ...) -> None: ...
+    status_code: str
+    status_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., recipient: _Optional[str] = ..., body: _Optional[str] = ..., status: _Optional[_Union[_types_pb2.MessageStatus, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[_types_pb2.MessageKind, str]] = ..., sender: _Optional[str] = ..., verification_id: _Optional[str] = ..., provider: _Optional[str] = ..., provider_message_id: _Optional[str] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., last_error: _Optional[str] = ..., status_code: _Optional[str] = ..., status_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListMessagesRequest(_message.Message):
     __slots__ = ("recipient", "page_size", "page_token")

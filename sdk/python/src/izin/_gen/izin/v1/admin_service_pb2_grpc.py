@@ -5,6 +5,7 @@ import grpc
 import warnings
 
 from izin._gen.izin.v1 import admin_service_pb2 as izin_dot_v1_dot_admin__service__pb2
+from izin._gen.izin.v1 import sms_pb2 as izin_dot_v1_dot_sms__pb2
 
 GRPC_GENERATED_VERSION = '1.80.0'
 GRPC_VERSION = grpc.__version__
@@ -41,6 +42,26 @@ class AdminServiceStub(object):
                 '/izin.v1.AdminService/ListMessages',
                 request_serializer=izin_dot_v1_dot_admin__service__pb2.ListMessagesRequest.SerializeToString,
                 response_deserializer=izin_dot_v1_dot_admin__service__pb2.ListMessagesResponse.FromString,
+                _registered_method=True)
+        self.SetSmsConfig = channel.unary_unary(
+                '/izin.v1.AdminService/SetSmsConfig',
+                request_serializer=izin_dot_v1_dot_sms__pb2.SetSmsConfigRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_sms__pb2.SetSmsConfigResponse.FromString,
+                _registered_method=True)
+        self.GetSmsStatus = channel.unary_unary(
+                '/izin.v1.AdminService/GetSmsStatus',
+                request_serializer=izin_dot_v1_dot_sms__pb2.GetSmsStatusRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_sms__pb2.GetSmsStatusResponse.FromString,
+                _registered_method=True)
+        self.SendTestSms = channel.unary_unary(
+                '/izin.v1.AdminService/SendTestSms',
+                request_serializer=izin_dot_v1_dot_sms__pb2.SendTestSmsRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_sms__pb2.SendTestSmsResponse.FromString,
+                _registered_method=True)
+        self.ListInboundMessages = channel.unary_unary(
+                '/izin.v1.AdminService/ListInboundMessages',
+                request_serializer=izin_dot_v1_dot_sms__pb2.ListInboundMessagesRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_sms__pb2.ListInboundMessagesResponse.FromString,
                 _registered_method=True)
         self.CreateBrand = channel.unary_unary(
                 '/izin.v1.AdminService/CreateBrand',
@@ -117,6 +138,39 @@ class AdminServiceServicer(object):
     def ListMessages(self, request, context):
         """ListMessages lists outgoing SMS, newest first. Bodies are shown in full
         only for the sandbox provider; otherwise activation codes are masked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetSmsConfig(self, request, context):
+        """SetSmsConfig connects a brand to an SMS provider (the sandbox until
+        then). The password is stored encrypted and never returned; an empty
+        password keeps the stored one unless the provider or address changes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSmsStatus(self, request, context):
+        """GetSmsStatus tells, per brand, which provider sends its SMS, how the
+        last sends went, how many wait, and where the provider calls back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendTestSms(self, request, context):
+        """SendTestSms queues one informational message through the brand's
+        provider, to prove the configuration.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListInboundMessages(self, request, context):
+        """ListInboundMessages lists the SMS customers sent to the brands, newest
+        first, with what izin did with each: unknown keywords are kept here.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -220,6 +274,26 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     request_deserializer=izin_dot_v1_dot_admin__service__pb2.ListMessagesRequest.FromString,
                     response_serializer=izin_dot_v1_dot_admin__service__pb2.ListMessagesResponse.SerializeToString,
             ),
+            'SetSmsConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetSmsConfig,
+                    request_deserializer=izin_dot_v1_dot_sms__pb2.SetSmsConfigRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_sms__pb2.SetSmsConfigResponse.SerializeToString,
+            ),
+            'GetSmsStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSmsStatus,
+                    request_deserializer=izin_dot_v1_dot_sms__pb2.GetSmsStatusRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_sms__pb2.GetSmsStatusResponse.SerializeToString,
+            ),
+            'SendTestSms': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendTestSms,
+                    request_deserializer=izin_dot_v1_dot_sms__pb2.SendTestSmsRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_sms__pb2.SendTestSmsResponse.SerializeToString,
+            ),
+            'ListInboundMessages': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInboundMessages,
+                    request_deserializer=izin_dot_v1_dot_sms__pb2.ListInboundMessagesRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_sms__pb2.ListInboundMessagesResponse.SerializeToString,
+            ),
             'CreateBrand': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateBrand,
                     request_deserializer=izin_dot_v1_dot_admin__service__pb2.CreateBrandRequest.FromString,
@@ -315,6 +389,114 @@ class AdminService(object):
             '/izin.v1.AdminService/ListMessages',
             izin_dot_v1_dot_admin__service__pb2.ListMessagesRequest.SerializeToString,
             izin_dot_v1_dot_admin__service__pb2.ListMessagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetSmsConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/SetSmsConfig',
+            izin_dot_v1_dot_sms__pb2.SetSmsConfigRequest.SerializeToString,
+            izin_dot_v1_dot_sms__pb2.SetSmsConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSmsStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/GetSmsStatus',
+            izin_dot_v1_dot_sms__pb2.GetSmsStatusRequest.SerializeToString,
+            izin_dot_v1_dot_sms__pb2.GetSmsStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendTestSms(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/SendTestSms',
+            izin_dot_v1_dot_sms__pb2.SendTestSmsRequest.SerializeToString,
+            izin_dot_v1_dot_sms__pb2.SendTestSmsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInboundMessages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/ListInboundMessages',
+            izin_dot_v1_dot_sms__pb2.ListInboundMessagesRequest.SerializeToString,
+            izin_dot_v1_dot_sms__pb2.ListInboundMessagesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -71,6 +71,8 @@ class MessageStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MESSAGE_STATUS_QUEUED: _ClassVar[MessageStatus]
     MESSAGE_STATUS_SENT: _ClassVar[MessageStatus]
     MESSAGE_STATUS_FAILED: _ClassVar[MessageStatus]
+    MESSAGE_STATUS_DELIVERED: _ClassVar[MessageStatus]
+    MESSAGE_STATUS_EXPIRED: _ClassVar[MessageStatus]
 
 class MessageKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -78,6 +80,8 @@ class MessageKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MESSAGE_KIND_ACTIVATION: _ClassVar[MessageKind]
     MESSAGE_KIND_CONFIRMATION: _ClassVar[MessageKind]
     MESSAGE_KIND_LANDING_LINK: _ClassVar[MessageKind]
+    MESSAGE_KIND_TEST: _ClassVar[MessageKind]
+    MESSAGE_KIND_REJECTION: _ClassVar[MessageKind]
 
 class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -146,10 +150,14 @@ MESSAGE_STATUS_UNSPECIFIED: MessageStatus
 MESSAGE_STATUS_QUEUED: MessageStatus
 MESSAGE_STATUS_SENT: MessageStatus
 MESSAGE_STATUS_FAILED: MessageStatus
+MESSAGE_STATUS_DELIVERED: MessageStatus
+MESSAGE_STATUS_EXPIRED: MessageStatus
 MESSAGE_KIND_UNSPECIFIED: MessageKind
 MESSAGE_KIND_ACTIVATION: MessageKind
 MESSAGE_KIND_CONFIRMATION: MessageKind
 MESSAGE_KIND_LANDING_LINK: MessageKind
+MESSAGE_KIND_TEST: MessageKind
+MESSAGE_KIND_REJECTION: MessageKind
 ERROR_REASON_UNSPECIFIED: ErrorReason
 ERROR_REASON_INVALID_CODE: ErrorReason
 ERROR_REASON_VERIFICATION_EXPIRED: ErrorReason
@@ -272,7 +280,7 @@ class ConsentEvent(_message.Message):
     def __init__(self, id: _Optional[str] = ..., sequence: _Optional[int] = ..., brand_code: _Optional[str] = ..., recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[RecipientType, str]] = ..., type: _Optional[_Union[ConsentType, str]] = ..., status: _Optional[_Union[ConsentStatus, str]] = ..., consent_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evidence: _Optional[_Union[Evidence, _Mapping]] = ..., previous_hash: _Optional[str] = ..., hash: _Optional[str] = ..., kvkk: _Optional[_Union[KvkkStatus, str]] = ...) -> None: ...
 
 class Verification(_message.Message):
-    __slots__ = ("id", "status", "method", "recipient", "recipient_type", "types", "brand_code", "expire_time", "attempts_left", "create_time", "verify_time", "landing_url", "message_ids", "source_id", "page_view_time", "page_submit_time", "kvkk")
+    __slots__ = ("id", "status", "method", "recipient", "recipient_type", "types", "brand_code", "expire_time", "attempts_left", "create_time", "verify_time", "landing_url", "message_ids", "source_id", "page_view_time", "page_submit_time", "kvkk", "sms_status", "sms_error")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
@@ -290,6 +298,8 @@ class Verification(_message.Message):
     PAGE_VIEW_TIME_FIELD_NUMBER: _ClassVar[int]
     PAGE_SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
     KVKK_FIELD_NUMBER: _ClassVar[int]
+    SMS_STATUS_FIELD_NUMBER: _ClassVar[int]
+    SMS_ERROR_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: VerificationStatus
     method: VerificationMethod
@@ -307,4 +317,6 @@ class Verification(_message.Message):
     page_view_time: _timestamp_pb2.Timestamp
     page_submit_time: _timestamp_pb2.Timestamp
     kvkk: KvkkStatus
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[VerificationStatus, str]] = ..., method: _Optional[_Union[VerificationMethod, str]] = ..., recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[RecipientType, str]] = ..., types: _Optional[_Iterable[_Union[ConsentType, str]]] = ..., brand_code: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_left: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verify_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., landing_url: _Optional[str] = ..., message_ids: _Optional[_Iterable[str]] = ..., source_id: _Optional[str] = ..., page_view_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kvkk: _Optional[_Union[KvkkStatus, str]] = ...) -> None: ...
+    sms_status: MessageStatus
+    sms_error: str
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[VerificationStatus, str]] = ..., method: _Optional[_Union[VerificationMethod, str]] = ..., recipient: _Optional[str] = ..., recipient_type: _Optional[_Union[RecipientType, str]] = ..., types: _Optional[_Iterable[_Union[ConsentType, str]]] = ..., brand_code: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_left: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verify_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., landing_url: _Optional[str] = ..., message_ids: _Optional[_Iterable[str]] = ..., source_id: _Optional[str] = ..., page_view_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kvkk: _Optional[_Union[KvkkStatus, str]] = ..., sms_status: _Optional[_Union[MessageStatus, str]] = ..., sms_error: _Optional[str] = ...) -> None: ...
