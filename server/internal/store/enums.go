@@ -94,7 +94,10 @@ type MessageStatus int16
 const (
 	MessageQueued MessageStatus = 1
 	MessageSent   MessageStatus = 2
-	MessageFailed MessageStatus = 3
+	MessageFailed MessageStatus = 3 // refused, or reported undelivered
+	// Delivery reports after MessageSent (accepted by the provider).
+	MessageDelivered MessageStatus = 4
+	MessageExpired   MessageStatus = 5
 )
 
 // MessageKind says why a message was sent.
@@ -104,6 +107,8 @@ const (
 	KindActivation   MessageKind = 1
 	KindConfirmation MessageKind = 2
 	KindLandingLink  MessageKind = 3
+	KindTest         MessageKind = 4 // izin sms test
+	KindRejection    MessageKind = 5 // confirms a RET sent by SMS
 )
 
 // KVKKStatus is the customer's KVKK explicit consent (açık rıza), asked on

@@ -104,6 +104,7 @@ type Tx interface {
 	IdempotencyTx
 	IYSCursorTx
 	RejectLinkTx
+	DeliveryTx
 }
 
 // Transactor opens transactions.
@@ -263,6 +264,8 @@ type Store interface {
 	IYSQueue
 	TextStore
 	RejectLinkReader
+	SMSConfigStore
+	DeliveryStore
 
 	Close() error
 }

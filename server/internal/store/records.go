@@ -229,6 +229,17 @@ type Message struct {
 	LastError         string
 	CreatedAt         time.Time
 	SentAt            *time.Time
+	// The provider's delivery report: its code and when it came.
+	StatusCode string
+	StatusAt   *time.Time
+	// OutcomeUnknown marks a send whose answer was lost; the next attempt
+	// asks the provider before sending again.
+	OutcomeUnknown bool
+	FirstAttemptAt *time.Time
+	// ReportDueAt is when to poll the provider for the report of a sent
+	// message (providers that are asked); ReportPolls counts the polls.
+	ReportDueAt *time.Time
+	ReportPolls int
 }
 
 // IYSUpload is a consent event that İYS must receive. It is written in the

@@ -458,6 +458,12 @@ func (s *Store) FinishMessage(ctx context.Context, m *store.Message) error {
 		"lease_until":         nil,
 		"last_error":          m.LastError,
 		"sent_at":             m.SentAt,
+		"provider":            m.Provider,
+		"outcome_unknown":     m.OutcomeUnknown,
+		"first_attempt_at":    m.FirstAttemptAt,
+		"report_due_at":       m.ReportDueAt,
+		"status_code":         m.StatusCode,
+		"status_at":           m.StatusAt,
 	}).Error)
 }
 
