@@ -19,6 +19,7 @@ import (
 
 	"github.com/izinhq/izin/gen/go/openapi"
 	"github.com/izinhq/izin/server/internal/auth"
+	"github.com/izinhq/izin/server/internal/callbacks"
 	"github.com/izinhq/izin/server/internal/consent"
 	"github.com/izinhq/izin/server/internal/grpcserver"
 	"github.com/izinhq/izin/server/internal/importer"
@@ -27,6 +28,7 @@ import (
 	"github.com/izinhq/izin/server/internal/metrics"
 	"github.com/izinhq/izin/server/internal/outbox"
 	"github.com/izinhq/izin/server/internal/sms"
+	"github.com/izinhq/izin/server/internal/smsconfig"
 	"github.com/izinhq/izin/server/internal/store/sqlstore"
 	"github.com/izinhq/izin/server/internal/tenancy"
 	"github.com/izinhq/izin/server/internal/texts"
@@ -142,7 +144,13 @@ type App struct {
 	Import   *importer.Service
 	Texts    *texts.Service
 	Worker   *outbox.Worker
-	Provider sms.Provider
+	Provider sms.Provider // the sandbox: brands without a provider of their own
+	// SMS administers brands' providers; Router picks a message's; Reports
+	// polls delivery reports; Callbacks hears the providers.
+	SMS       *smsconfig.Service
+	Router    *smsconfig.Router
+	Reports   *outbox.Reports
+	Callbacks *callbacks.Server
 	// IYS administers the İYS link; IYSWorker synchronises with İYS.
 	IYS       *iyssync.Service
 	IYSWorker *iyssync.Worker
@@ -163,9 +171,7 @@ func New(cfg Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
 	authn := auth.NewAuthenticator(st, cfg.KeyCacheTTL)
 	ten := tenancy.New(st, authn, 10*time.Second)
 	provider := sms.NewSandbox(0)
-	queue := outbox.NewQueue(sms.DefaultTemplates(), provider.Name(), now)
-	worker := outbox.NewWorker(st, provider, log)
-	queue.SetWake(worker.Wake)
+	queue := outbox.NewQueue(sms.DefaultTemplates(), now)
 	if err := queue.SetPublicURL(PublicURL(cfg)); err != nil {
 		return nil, err
 	}
@@ -175,12 +181,14 @@ func New(cfg Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
 		Verify:   verify.New(st, ten, queue, secret, now),
 		Import:   importer.New(st, ten, now),
 		Texts:    texts.New(st, ten, now),
-		Worker:   worker,
 		Provider: provider,
 		log:      log, cfg: cfg, secret: secret, queue: queue,
 	}
 	if cfg.LandingTTL > 0 {
 		a.Verify.LandingTTL = cfg.LandingTTL
+	}
+	if err := a.wireSMS(secret); err != nil {
+		return nil, err
 	}
 	if err := a.wireIYS(secret); err != nil {
 		return nil, err
@@ -231,7 +239,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	}
 	gsrv, hs, err := grpcserver.NewGRPC(grpcserver.Services{Log: a.log, Auth: a.Auth, Consent: a.Consent,
 		Verify: a.Verify, Tenancy: a.Tenancy, Messages: outbox.NewLister(a.Store), Import: a.Import, IYS: a.IYS,
-		Texts: a.Texts})
+		Texts: a.Texts, SMS: a.SMS})
 	if err != nil {
 		return err
 	}
@@ -246,7 +254,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	defer cancelGW()
 	handler, closeGW, err := grpcserver.NewGateway(gwCtx, grpcserver.DialTarget(l.GRPC.Addr().String()), openapi.Spec,
 		landing.New(a.Verify, a.Consent, landing.DeriveKey(a.secret), a.log, landing.SecureCookies(strings.HasPrefix(a.cfg.PublicURL, "https://"))),
-		ready)
+		ready, a.Callbacks.Mount)
 	if err != nil {
 		return err
 	}
@@ -266,6 +274,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); a.Worker.Run(workerCtx) }()
 	a.runIYS(workerCtx, &wg)
+	a.runSMS(workerCtx, &wg)
 
 	errc := make(chan error, 2)
 	go func() { errc <- gsrv.Serve(l.GRPC) }()

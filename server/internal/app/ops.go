@@ -6,6 +6,9 @@ import (
 
 	"github.com/izinhq/izin/server/internal/importer"
 	"github.com/izinhq/izin/server/internal/iyssync"
+	"github.com/izinhq/izin/server/internal/outbox"
+	"github.com/izinhq/izin/server/internal/sms"
+	"github.com/izinhq/izin/server/internal/smsconfig"
 	"github.com/izinhq/izin/server/internal/store/sqlstore"
 	"github.com/izinhq/izin/server/internal/tenancy"
 	"github.com/izinhq/izin/server/internal/texts"
@@ -70,4 +73,24 @@ func newIYS(cfg Config, st *sqlstore.Store, ten *tenancy.Service, secret []byte,
 		return nil, nil, iyssync.Options{}, err
 	}
 	return iyssync.NewService(st, ten, sealer, opts), iyssync.NewWorker(st, ten, sealer, log, opts), opts, nil
+}
+
+// SMS is the administration of brands' SMS providers, sealing as the
+// server does; its test messages are queued for the server's worker.
+func (o *Ops) SMS() (*smsconfig.Service, error) {
+	secret, err := LoadSecret(o.cfg)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := smsSealer(secret)
+	if err != nil {
+		return nil, err
+	}
+	q := outbox.NewQueue(sms.DefaultTemplates(), time.Now)
+	if err := q.SetPublicURL(PublicURL(o.cfg)); err != nil {
+		return nil, err
+	}
+	svc := smsconfig.New(o.Store, o.Tenancy, sealer, q.PublicURL, time.Now)
+	svc.SetTester(o.Store, q)
+	return svc, nil
 }

@@ -73,6 +73,7 @@ func (r *root) command() *cobra.Command {
 	cmd.AddCommand(r.serveCmd(), r.migrateCmd(), r.tenantCmd(), r.sourceCmd(), r.keyCmd(), r.auditCmd())
 	cmd.AddCommand(r.importCmd())
 	cmd.AddCommand(r.iysCmd())
+	cmd.AddCommand(r.smsCmd())
 	cmd.AddCommand(r.textCmd())
 	cmd.AddCommand(r.brandCmd(), r.versionCmd())
 	refuseUnknownSubcommands(cmd)

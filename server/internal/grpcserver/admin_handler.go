@@ -6,6 +6,7 @@ import (
 	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
 	"github.com/izinhq/izin/server/internal/iyssync"
 	"github.com/izinhq/izin/server/internal/outbox"
+	"github.com/izinhq/izin/server/internal/smsconfig"
 	"github.com/izinhq/izin/server/internal/store"
 	"github.com/izinhq/izin/server/internal/tenancy"
 	"github.com/izinhq/izin/server/internal/texts"
@@ -17,6 +18,7 @@ type adminHandler struct {
 	messages *outbox.Lister
 	iys      *iyssync.Service
 	texts    *texts.Service
+	sms      *smsconfig.Service
 }
 
 func (h *adminHandler) ListMessages(ctx context.Context, req *izinv1.ListMessagesRequest) (*izinv1.ListMessagesResponse, error) {

@@ -133,7 +133,7 @@ func verificationPB(v *verify.View) *izinv1.Verification {
 		BrandCode: v.BrandCode, ExpireTime: ts(v.ExpireAt), AttemptsLeft: int32(v.AttemptsLeft),
 		CreateTime: ts(v.CreatedAt), VerifyTime: tsPtr(v.VerifiedAt), MessageIds: v.MessageIDs, SourceId: str(v.SourceID),
 		LandingUrl: v.LandingURL, PageViewTime: tsPtr(v.PageViewedAt), PageSubmitTime: tsPtr(v.PageSubmittedAt),
-		Kvkk: izinv1.KvkkStatus(v.KVKK),
+		Kvkk: izinv1.KvkkStatus(v.KVKK), SmsStatus: izinv1.MessageStatus(v.SMSStatus), SmsError: v.SMSError,
 	}
 }
 
@@ -143,6 +143,7 @@ func messagePB(m *store.Message) *izinv1.Message {
 		CreateTime: ts(m.CreatedAt), Kind: izinv1.MessageKind(m.Kind), Sender: m.Sender,
 		VerificationId: str(m.VerificationID), Provider: m.Provider, ProviderMessageId: m.ProviderMessageID,
 		SendTime: tsPtr(m.SentAt), Attempts: int32(m.Attempts), LastError: m.LastError,
+		StatusCode: m.StatusCode, StatusTime: tsPtr(m.StatusAt),
 	}
 }
 

@@ -197,11 +197,21 @@ func TestUnnamedStoreEnumsMatchProto(t *testing.T) {
 			{int(store.MessageQueued), izinv1.MessageStatus_MESSAGE_STATUS_QUEUED},
 			{int(store.MessageSent), izinv1.MessageStatus_MESSAGE_STATUS_SENT},
 			{int(store.MessageFailed), izinv1.MessageStatus_MESSAGE_STATUS_FAILED},
+			{int(store.MessageDelivered), izinv1.MessageStatus_MESSAGE_STATUS_DELIVERED},
+			{int(store.MessageExpired), izinv1.MessageStatus_MESSAGE_STATUS_EXPIRED},
 		}},
 		{"MessageKind", []pair{
 			{int(store.KindActivation), izinv1.MessageKind_MESSAGE_KIND_ACTIVATION},
 			{int(store.KindConfirmation), izinv1.MessageKind_MESSAGE_KIND_CONFIRMATION},
 			{int(store.KindLandingLink), izinv1.MessageKind_MESSAGE_KIND_LANDING_LINK},
+			{int(store.KindTest), izinv1.MessageKind_MESSAGE_KIND_TEST},
+			{int(store.KindRejection), izinv1.MessageKind_MESSAGE_KIND_REJECTION},
+		}},
+		{"InboundAction", []pair{
+			{int(store.InboundRejected), izinv1.InboundAction_INBOUND_ACTION_REJECTED},
+			{int(store.InboundOptedIn), izinv1.InboundAction_INBOUND_ACTION_OPTED_IN},
+			{int(store.InboundUnknown), izinv1.InboundAction_INBOUND_ACTION_UNKNOWN},
+			{int(store.InboundIgnored), izinv1.InboundAction_INBOUND_ACTION_IGNORED},
 		}},
 		{"KVKKStatus", []pair{
 			{int(store.KVKKUnspecified), izinv1.KvkkStatus_KVKK_STATUS_UNSPECIFIED},

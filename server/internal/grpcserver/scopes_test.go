@@ -36,6 +36,10 @@ func TestMethodScopes(t *testing.T) {
 		"/izin.v1.AdminService/CreateConsentText":         store.ScopeAdmin,
 		"/izin.v1.AdminService/ListConsentTexts":          store.ScopeWrite,
 		"/izin.v1.AdminService/GetConsentText":            store.ScopeWrite,
+		"/izin.v1.AdminService/SetSmsConfig":              store.ScopeAdmin,
+		"/izin.v1.AdminService/GetSmsStatus":              store.ScopeAdmin,
+		"/izin.v1.AdminService/SendTestSms":               store.ScopeAdmin,
+		"/izin.v1.AdminService/ListInboundMessages":       store.ScopeAdmin,
 	}
 	got := methodScopes()
 	for m, w := range want {

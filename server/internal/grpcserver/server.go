@@ -27,6 +27,7 @@ import (
 	"github.com/izinhq/izin/server/internal/importer"
 	"github.com/izinhq/izin/server/internal/iyssync"
 	"github.com/izinhq/izin/server/internal/outbox"
+	"github.com/izinhq/izin/server/internal/smsconfig"
 	"github.com/izinhq/izin/server/internal/tenancy"
 	"github.com/izinhq/izin/server/internal/texts"
 	"github.com/izinhq/izin/server/internal/verify"
@@ -45,6 +46,8 @@ type Services struct {
 	IYS    *iyssync.Service
 	// Texts publishes and reads consent texts (AdminService.*ConsentText*).
 	Texts *texts.Service
+	// SMS administers brands' SMS providers (AdminService.*Sms*).
+	SMS *smsconfig.Service
 }
 
 // NewGRPC returns a gRPC server with every izin service, health and
@@ -62,7 +65,7 @@ func NewGRPC(s Services) (*grpc.Server, *health.Server, error) {
 	)
 	izinv1.RegisterConsentServiceServer(srv, &consentHandler{svc: s.Consent, importer: s.Import, validator: v, ic: ic})
 	izinv1.RegisterVerificationServiceServer(srv, &verificationHandler{svc: s.Verify})
-	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages, iys: s.IYS, texts: s.Texts})
+	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages, iys: s.IYS, texts: s.Texts, sms: s.SMS})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
@@ -86,7 +89,10 @@ func DialTarget(listen string) string {
 // from it (/docs), the probes (/healthz and /livez for liveness, /readyz
 // served by ready) and, when pages is not nil, the customer pages it serves
 // under /l/ (consent), /r/ (rejection) and /static/.
-func NewGateway(ctx context.Context, grpcTarget string, openapi []byte, pages, ready http.Handler) (http.Handler, func() error, error) {
+//
+// mount, when not nil, adds routes of its own (the SMS providers' callbacks).
+func NewGateway(ctx context.Context, grpcTarget string, openapi []byte, pages, ready http.Handler,
+	mount func(*http.ServeMux)) (http.Handler, func() error, error) {
 	conn, err := grpc.NewClient(grpcTarget, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial gRPC for the gateway: %w", err)
@@ -141,6 +147,9 @@ func NewGateway(ctx context.Context, grpcTarget string, openapi []byte, pages, r
 		for _, prefix := range []string{"/l/", "/r/", "/static/"} {
 			mux.Handle(prefix, pages)
 		}
+	}
+	if mount != nil {
+		mount(mux)
 	}
 	mux.Handle("/", gw)
 	return securityHeaders(mux), conn.Close, nil

@@ -36,11 +36,11 @@ func TestHeartbeat(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			for range tc.messages {
-				f.queue(t, "sandbox", false)
+				f.queue(t, false)
 			}
 			w := newWorker(f, sms.NewSandbox(0), &clock{t: time.Now().Add(time.Second)})
 			if tc.failing {
-				w = NewWorker(failingStore{}, sms.NewSandbox(0), slog.New(slog.NewTextHandler(io.Discard, nil)))
+				w = NewWorker(failingStore{}, StaticRouter{sms.NewSandbox(0)}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			}
 			beats := 0
 			w.Heartbeat = func() { beats++ }

@@ -13,7 +13,7 @@ import (
 )
 
 func TestSetPublicURL(t *testing.T) {
-	q := NewQueue(sms.DefaultTemplates(), "sandbox", time.Now)
+	q := NewQueue(sms.DefaultTemplates(), time.Now)
 	for _, tc := range []struct {
 		in   string
 		want string // "" means refused
@@ -46,7 +46,7 @@ func TestSetPublicURL(t *testing.T) {
 func TestLinksInMessages(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	q := NewQueue(sms.DefaultTemplates(), "netgsm", time.Now)
+	q := NewQueue(sms.DefaultTemplates(), time.Now)
 	if err := q.SetPublicURL("https://izin.example"); err != nil {
 		t.Fatal(err)
 	}

@@ -37,9 +37,9 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // queue commits one activation message (or rolls it back) and returns its id.
-func (f *fixture) queue(t *testing.T, provider string, rollback bool) string {
+func (f *fixture) queue(t *testing.T, rollback bool) string {
 	t.Helper()
-	q := NewQueue(sms.DefaultTemplates(), provider, time.Now)
+	q := NewQueue(sms.DefaultTemplates(), time.Now)
 	var id string
 	errRollback := errors.New("rollback")
 	err := f.st.InTx(context.Background(), func(ctx context.Context, tx store.Tx) error {
@@ -82,7 +82,7 @@ func (c *clock) add(d time.Duration) {
 }
 
 func newWorker(f *fixture, p sms.Provider, c *clock) *Worker {
-	w := NewWorker(f.st, p, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := NewWorker(f.st, StaticRouter{p}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	w.now = c.now
 	return w
 }
@@ -118,7 +118,7 @@ func TestOutbox(t *testing.T) {
 		run  func(t *testing.T, f *fixture)
 	}{
 		{"rolled back change sends nothing", func(t *testing.T, f *fixture) {
-			f.queue(t, "sandbox", true)
+			f.queue(t, true)
 			sb := sms.NewSandbox(0)
 			n, err := newWorker(f, sb, &clock{t: time.Now().Add(time.Second)}).RunOnce(ctx)
 			if err != nil || n != 0 || sb.Sent() != 0 {
@@ -126,7 +126,7 @@ func TestOutbox(t *testing.T) {
 			}
 		}},
 		{"committed message is sent once", func(t *testing.T, f *fixture) {
-			id := f.queue(t, "sandbox", false)
+			id := f.queue(t, false)
 			sb := sms.NewSandbox(0)
 			w := newWorker(f, sb, &clock{t: time.Now().Add(time.Second)})
 			for i := 0; i < 3; i++ {
@@ -143,7 +143,7 @@ func TestOutbox(t *testing.T) {
 			}
 		}},
 		{"crash after send, before recording: resent once under the same id", func(t *testing.T, f *fixture) {
-			id := f.queue(t, "sandbox", false)
+			id := f.queue(t, false)
 			sb := sms.NewSandbox(0)
 			c := &clock{t: time.Now().Add(time.Second)}
 			// The first worker claims and sends, then dies before FinishMessage.
@@ -168,7 +168,7 @@ func TestOutbox(t *testing.T) {
 			}
 		}},
 		{"transient failure retries later", func(t *testing.T, f *fixture) {
-			id := f.queue(t, "sandbox", false)
+			id := f.queue(t, false)
 			sb := sms.NewSandbox(0)
 			c := &clock{t: time.Now().Add(time.Second)}
 			w := newWorker(f, &flaky{Provider: sb, n: 1, err: errors.New("provider timeout")}, c)
@@ -191,7 +191,7 @@ func TestOutbox(t *testing.T) {
 			}
 		}},
 		{"permanent failure stops and drops the code", func(t *testing.T, f *fixture) {
-			id := f.queue(t, "sandbox", false)
+			id := f.queue(t, false)
 			c := &clock{t: time.Now().Add(time.Second)}
 			w := newWorker(f, &flaky{Provider: sms.NewSandbox(0), n: 5, err: sms.Permanent(errors.New("invalid number"))}, c)
 			if _, err := w.RunOnce(ctx); err != nil {
@@ -203,7 +203,7 @@ func TestOutbox(t *testing.T) {
 			}
 		}},
 		{"real provider: code removed from the stored body once sent", func(t *testing.T, f *fixture) {
-			id := f.queue(t, "netgsm", false)
+			id := f.queue(t, false)
 			w := newWorker(f, named{sms.NewSandbox(0)}, &clock{t: time.Now().Add(time.Second)})
 			if _, err := w.RunOnce(ctx); err != nil {
 				t.Fatal(err)
@@ -228,7 +228,7 @@ func TestOutbox(t *testing.T) {
 
 func TestListerShowsSandboxCodesOnly(t *testing.T) {
 	f := newFixture(t)
-	f.queue(t, "sandbox", false)
+	f.queue(t, false)
 	msgs, next, err := NewLister(f.st).List(context.Background(), f.tenant.ID, "+90 532 123 45 67", 10, "")
 	if err != nil || len(msgs) != 1 || next != "" {
 		t.Fatalf("list: %v %d %q", err, len(msgs), next)

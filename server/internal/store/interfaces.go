@@ -61,6 +61,9 @@ type VerificationTx interface {
 // MessageTx queues outbox messages in the transaction that causes them.
 type MessageTx interface {
 	InsertMessage(ctx context.Context, m *Message) error
+	// SMSProviderOf names the provider that sends a brand's SMS now:
+	// its enabled configuration's, else "sandbox".
+	SMSProviderOf(ctx context.Context, tenantID, brandID string) (string, error)
 	MessagesOfVerification(ctx context.Context, tenantID, verificationID string) ([]Message, error)
 }
 

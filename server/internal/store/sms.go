@@ -114,7 +114,4 @@ type DeliveryTx interface {
 	// provider delivered it before.
 	InsertInboundMessage(ctx context.Context, m *InboundMessage) error
 	UpdateInboundMessage(ctx context.Context, m *InboundMessage) error
-	// SMSProviderOf names the provider that sends a brand's SMS now:
-	// its enabled configuration's, else "sandbox".
-	SMSProviderOf(ctx context.Context, tenantID, brandID string) (string, error)
 }

@@ -33,7 +33,7 @@ func (s lostAtCommit) InTx(ctx context.Context, fn func(context.Context, store.T
 // empty answer without an error.
 func TestStartConflictWithoutAnswer(t *testing.T) {
 	e := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "izin.db"))
-	q := outbox.NewQueue(sms.DefaultTemplates(), "sandbox", e.clock.now)
+	q := outbox.NewQueue(sms.DefaultTemplates(), e.clock.now)
 	svc := verify.New(lostAtCommit{e.st}, e.dir, q, []byte("0123456789abcdef0123456789abcdef"), e.clock.now)
 	tests := []struct {
 		name string

@@ -93,6 +93,11 @@ type View struct {
 	// LandingURL is the consent-page link; only the answer that created the
 	// link has it, since izin keeps the link's token only as a hash.
 	LandingURL string
+	// SMSStatus and SMSError are the delivery of the newest SMS that asks
+	// the customer (code or page link): when it failed, the channel
+	// resends or turns to the other method. Zero when not read.
+	SMSStatus store.MessageStatus
+	SMSError  string
 }
 
 // StartRequest starts a verification.
@@ -256,7 +261,17 @@ func (s *Service) load(ctx context.Context, v *store.Verification) (*View, error
 	if b, err := s.dir.BrandByID(ctx, v.TenantID, v.BrandID); err == nil {
 		code = b.Code
 	}
-	return s.view(v, code, ids, s.now()), nil
+	out := s.view(v, code, ids, s.now())
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if k := msgs[i].Kind; k == store.KindActivation || k == store.KindLandingLink {
+			out.SMSStatus = msgs[i].Status
+			if msgs[i].Status == store.MessageFailed || msgs[i].Status == store.MessageExpired {
+				out.SMSError = msgs[i].LastError
+			}
+			break
+		}
+	}
+	return out, nil
 }
 
 // SubmitResult is a verified verification and the consent it recorded.

@@ -56,7 +56,7 @@ func newEnv(t *testing.T, url string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := outbox.NewQueue(sms.DefaultTemplates(), "sandbox", c.now)
+	q := outbox.NewQueue(sms.DefaultTemplates(), c.now)
 	return &env{dir: ten, st: st, clock: c, svc: verify.New(st, ten, q, []byte("0123456789abcdef0123456789abcdef"), c.now),
 		p: auth.Principal{TenantID: created.Tenant.ID, KeyID: created.KeyInfo.ID, Scope: store.ScopeAdmin}}
 }

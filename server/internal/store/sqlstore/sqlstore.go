@@ -459,6 +459,7 @@ func (s *Store) FinishMessage(ctx context.Context, m *store.Message) error {
 		"last_error":          m.LastError,
 		"sent_at":             m.SentAt,
 		"provider":            m.Provider,
+		"attempts":            m.Attempts,
 		"outcome_unknown":     m.OutcomeUnknown,
 		"first_attempt_at":    m.FirstAttemptAt,
 		"report_due_at":       m.ReportDueAt,
