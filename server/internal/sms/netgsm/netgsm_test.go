@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/izinhq/izin/server/internal/sms"
+	"github.com/izinhq/izin/server/internal/sms/internal/push"
 	"github.com/izinhq/izin/server/internal/sms/netgsm"
 	"github.com/izinhq/izin/server/internal/sms/netgsm/netgsmtest"
 )
@@ -206,23 +207,6 @@ func TestStateMapping(t *testing.T) {
 	}
 }
 
-// receiver runs the callback parsing behind an HTTP server, the way izin's
-// route would, and hands back what was parsed.
-func receiver(t *testing.T, parse func(*http.Request) error) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := parse(r); err != nil {
-			code := http.StatusBadRequest
-			if errors.Is(err, sms.ErrUnauthenticated) {
-				code = http.StatusUnauthorized
-			}
-			http.Error(w, err.Error(), code)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 func TestPushedReport(t *testing.T) {
 	ctx := context.Background()
 	p, srv := newPair(t, 0)
@@ -233,7 +217,7 @@ func TestPushedReport(t *testing.T) {
 	srv.SetStatus(res.ProviderMessageID, 3, 1)
 	auth := sms.CallbackAuth{Secret: "hook-secret"}
 	var got []sms.Report
-	url := receiver(t, func(r *http.Request) error {
+	url := push.Receiver(t, func(r *http.Request) error {
 		var err error
 		got, err = p.ParseReports(r, "", auth)
 		return err
@@ -292,7 +276,7 @@ func TestInbound(t *testing.T) {
 	ctx := context.Background()
 	p, srv := newPair(t, 0)
 	var got []sms.Inbound
-	url := receiver(t, func(r *http.Request) error {
+	url := push.Receiver(t, func(r *http.Request) error {
 		var err error
 		got, err = p.ParseInbound(r, "", sms.CallbackAuth{Secret: "k"})
 		return err
