@@ -15,8 +15,8 @@ type Kind int
 const (
 	// None: the request is served normally.
 	None Kind = iota
-	// Refuse: the server answers with its "system error" answer and keeps
-	// nothing.
+	// Refuse: the server answers with the provider's "system error" answer
+	// and keeps nothing.
 	Refuse
 	// Drop: the message is accepted and recorded, then the connection is
 	// closed without an answer.
@@ -26,32 +26,35 @@ const (
 	Hang
 )
 
-// Plan counts the faults still to inject. The zero value injects none and
-// is ready to use; it is safe for concurrent use.
-type Plan struct {
+// Switch holds the faults a test server still has to inject; test servers
+// embed it, so its three methods are theirs. The zero value injects none;
+// it is safe for concurrent use.
+type Switch struct {
 	mu                 sync.Mutex
 	refuse, drop, hang int
 	closing            chan struct{}
-	once               sync.Once
+	closed             bool
 }
 
-// RefuseNext makes the next n API requests fail as refused.
-func (p *Plan) RefuseNext(n int) { p.mu.Lock(); p.refuse = n; p.mu.Unlock() }
+// RefuseNext makes the next n API requests (sends and queries) fail with
+// the provider's system-error answer, keeping nothing: an outage.
+func (s *Switch) RefuseNext(n int) { s.mu.Lock(); s.refuse = n; s.mu.Unlock() }
 
-// DropNext makes the next n sends accepted but answered by a closed
-// connection.
-func (p *Plan) DropNext(n int) { p.mu.Lock(); p.drop = n; p.mu.Unlock() }
+// DropNext makes the next n sends accepted and recorded, then answered by
+// closing the connection: the client cannot know the outcome.
+func (s *Switch) DropNext(n int) { s.mu.Lock(); s.drop = n; s.mu.Unlock() }
 
-// HangNext makes the next n sends accepted but never answered.
-func (p *Plan) HangNext(n int) { p.mu.Lock(); p.hang = n; p.mu.Unlock() }
+// HangNext makes the next n sends accepted and recorded, then never
+// answered until the client gives up (its timeout or context).
+func (s *Switch) HangNext(n int) { s.mu.Lock(); s.hang = n; s.mu.Unlock() }
 
 // Request takes the fault, if any, for a request that is not a send: only
 // refusals apply.
-func (p *Plan) Request() Kind {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.refuse > 0 {
-		p.refuse--
+func Request(s *Switch) Kind {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refuse > 0 {
+		s.refuse--
 		return Refuse
 	}
 	return None
@@ -59,63 +62,68 @@ func (p *Plan) Request() Kind {
 
 // Send takes the fault, if any, for a send: refusals first, then drops,
 // then hangs.
-func (p *Plan) Send() Kind {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+func Send(s *Switch) Kind {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch {
-	case p.refuse > 0:
-		p.refuse--
+	case s.refuse > 0:
+		s.refuse--
 		return Refuse
-	case p.drop > 0:
-		p.drop--
+	case s.drop > 0:
+		s.drop--
 		return Drop
-	case p.hang > 0:
-		p.hang--
+	case s.hang > 0:
+		s.hang--
 		return Hang
 	}
 	return None
 }
 
-func (p *Plan) closingCh() chan struct{} {
-	p.once.Do(func() { p.closing = make(chan struct{}) })
-	return p.closing
+func closing(s *Switch) chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing == nil {
+		s.closing = make(chan struct{})
+	}
+	return s.closing
 }
 
 // Apply acts out Drop or Hang on an accepted send and reports whether it
 // did (then the handler must not write an answer).
-func (p *Plan) Apply(k Kind, w http.ResponseWriter, r *http.Request) bool {
+func Apply(s *Switch, k Kind, w http.ResponseWriter, r *http.Request) bool {
 	switch k {
 	case Drop:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return true
-			}
-		}
-		panic(http.ErrAbortHandler) // closes the connection without an answer
+		hangUp(w)
+		return true
 	case Hang:
 		select {
 		case <-r.Context().Done():
-		case <-p.closingCh():
+		case <-closing(s):
 		}
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-			}
-		}
+		hangUp(w)
 		return true
 	}
 	return false
 }
 
-// Close releases hanging requests; call it before closing the server.
-func (p *Plan) Close() {
-	ch := p.closingCh()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	select {
-	case <-ch:
-	default:
+// hangUp closes the connection without an answer.
+func hangUp(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // net/http closes the connection quietly
+}
+
+// Release frees hanging requests; test servers call it before closing.
+func Release(s *Switch) {
+	ch := closing(s)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
 		close(ch)
 	}
 }

@@ -47,7 +47,8 @@ type Server struct {
 	*httptest.Server
 	Username, Password string
 
-	faults fault.Plan
+	fault.Switch // RefuseNext, DropNext, HangNext
+
 	mu     sync.Mutex
 	msgs   []Message
 	inbox  []netgsm.InboxMessage
@@ -67,21 +68,9 @@ func New(username, password string) *Server {
 
 // Close releases hanging requests and stops the server.
 func (s *Server) Close() {
-	s.faults.Close()
+	fault.Release(&s.Switch)
 	s.Server.Close()
 }
-
-// RefuseNext makes the next n API requests answer with Netgsm's system
-// error (HTTP 406, code "100"), keeping nothing.
-func (s *Server) RefuseNext(n int) { s.faults.RefuseNext(n) }
-
-// DropNext makes the next n sends accepted and recorded, then answered by
-// closing the connection: the client cannot know the outcome.
-func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
-
-// HangNext makes the next n sends accepted and recorded, then never
-// answered until the client gives up.
-func (s *Server) HangNext(n int) { s.faults.HangNext(n) }
 
 // Messages returns every accepted message, in order.
 func (s *Server) Messages() []Message {
@@ -186,7 +175,7 @@ func (s *Server) authed(w http.ResponseWriter, r *http.Request) bool {
 var numberRE = regexp.MustCompile(`^([0-9]{10}|00[1-9][0-9]{6,14})$`)
 
 func (s *Server) send(w http.ResponseWriter, r *http.Request) {
-	k := s.faults.Send()
+	k := fault.Send(&s.Switch)
 	if k == fault.Refuse {
 		fail(w, "100", "System error")
 		return
@@ -231,14 +220,14 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 			Encoding: req.Encoding, IYSFilter: req.IYSFilter, At: time.Now()})
 	}
 	s.mu.Unlock()
-	if s.faults.Apply(k, w, r) {
+	if fault.Apply(&s.Switch, k, w, r) {
 		return
 	}
 	answer(w, http.StatusOK, netgsm.Answer{Code: "00", Description: "queued", JobID: id})
 }
 
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
-	if s.faults.Request() == fault.Refuse {
+	if fault.Request(&s.Switch) == fault.Refuse {
 		fail(w, "100", "System error")
 		return
 	}
@@ -281,7 +270,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) inboxList(w http.ResponseWriter, r *http.Request) {
-	if s.faults.Request() == fault.Refuse {
+	if fault.Request(&s.Switch) == fault.Refuse {
 		fail(w, "100", "System error")
 		return
 	}

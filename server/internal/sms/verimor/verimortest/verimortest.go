@@ -53,7 +53,8 @@ type Server struct {
 	*httptest.Server
 	Username, Password string
 
-	faults  fault.Plan
+	fault.Switch // RefuseNext, DropNext, HangNext
+
 	mu      sync.Mutex
 	msgs    []Message
 	inbound []verimor.InboundMessage
@@ -73,21 +74,9 @@ func New(username, password string) *Server {
 
 // Close releases hanging requests and stops the server.
 func (s *Server) Close() {
-	s.faults.Close()
+	fault.Release(&s.Switch)
 	s.Server.Close()
 }
-
-// RefuseNext makes the next n API requests answer HTTP 503, keeping
-// nothing.
-func (s *Server) RefuseNext(n int) { s.faults.RefuseNext(n) }
-
-// DropNext makes the next n sends accepted and recorded, then answered by
-// closing the connection.
-func (s *Server) DropNext(n int) { s.faults.DropNext(n) }
-
-// HangNext makes the next n sends accepted and recorded, then never
-// answered until the client gives up.
-func (s *Server) HangNext(n int) { s.faults.HangNext(n) }
 
 // Messages returns every accepted message, in order.
 func (s *Server) Messages() []Message {
@@ -190,7 +179,7 @@ func (s *Server) credentialsOK(user, pw string) bool { return user == s.Username
 var destRE = regexp.MustCompile(`^(90[0-9]{10}|(\+|00)[1-9][0-9]{6,14})$`)
 
 func (s *Server) send(w http.ResponseWriter, r *http.Request) {
-	k := s.faults.Send()
+	k := fault.Send(&s.Switch)
 	if k == fault.Refuse {
 		text(w, http.StatusServiceUnavailable, "Service Unavailable")
 		return
@@ -238,14 +227,14 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 			Status: "WAITING", GSMError: "0"})
 	}
 	s.mu.Unlock()
-	if s.faults.Apply(k, w, r) {
+	if fault.Apply(&s.Switch, k, w, r) {
 		return
 	}
 	text(w, http.StatusOK, strconv.FormatInt(campaign, 10))
 }
 
 func (s *Server) query(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
-	if s.faults.Request() == fault.Refuse {
+	if fault.Request(&s.Switch) == fault.Refuse {
 		text(w, http.StatusServiceUnavailable, "Service Unavailable")
 		return nil, false
 	}
