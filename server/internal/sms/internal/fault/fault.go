@@ -6,6 +6,7 @@ package fault
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"sync"
 )
 
@@ -126,4 +127,21 @@ func Release(s *Switch) {
 		s.closed = true
 		close(ch)
 	}
+}
+
+// Server is a test server with a Switch. Provider test servers embed it:
+// URL and the Switch methods are theirs, and Close frees hanging requests
+// before it stops the server.
+type Server struct {
+	*httptest.Server
+	Switch
+}
+
+// Start serves h on a local port.
+func Start(h http.Handler) *Server { return &Server{Server: httptest.NewServer(h)} }
+
+// Close releases hanging requests and stops the server.
+func (s *Server) Close() {
+	Release(&s.Switch)
+	s.Server.Close()
 }

@@ -15,7 +15,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"sync"
@@ -44,10 +43,8 @@ type Message struct {
 
 // Server is a fake Netgsm. Use URL as the provider's base URL.
 type Server struct {
-	*httptest.Server
+	*fault.Server      // URL, Close, RefuseNext, DropNext, HangNext
 	Username, Password string
-
-	fault.Switch // RefuseNext, DropNext, HangNext
 
 	mu     sync.Mutex
 	msgs   []Message
@@ -62,14 +59,8 @@ func New(username, password string) *Server {
 	mux.HandleFunc("POST "+netgsm.PathSend, s.send)
 	mux.HandleFunc("POST "+netgsm.PathReport, s.report)
 	mux.HandleFunc("GET "+netgsm.PathInbox, s.inboxList)
-	s.Server = httptest.NewServer(mux)
+	s.Server = fault.Start(mux)
 	return s
-}
-
-// Close releases hanging requests and stops the server.
-func (s *Server) Close() {
-	fault.Release(&s.Switch)
-	s.Server.Close()
 }
 
 // Messages returns every accepted message, in order.

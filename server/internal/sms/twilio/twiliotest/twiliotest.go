@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -50,10 +49,8 @@ type Message struct {
 
 // Server is a fake Twilio. Use URL as the provider's base URL.
 type Server struct {
-	*httptest.Server
+	*fault.Server         // URL, Close, RefuseNext, DropNext, HangNext
 	AccountSid, AuthToken string
-
-	fault.Switch // RefuseNext, DropNext, HangNext
 
 	mu   sync.Mutex
 	msgs []Message
@@ -67,14 +64,8 @@ func New(accountSid, authToken string) *Server {
 	mux.HandleFunc("POST /2010-04-01/Accounts/{account}/Messages.json", s.create)
 	mux.HandleFunc("GET /2010-04-01/Accounts/{account}/Messages.json", s.list)
 	mux.HandleFunc("GET /2010-04-01/Accounts/{account}/Messages/{file}", s.fetch)
-	s.Server = httptest.NewServer(mux)
+	s.Server = fault.Start(mux)
 	return s
-}
-
-// Close releases hanging requests and stops the server.
-func (s *Server) Close() {
-	fault.Release(&s.Switch)
-	s.Server.Close()
 }
 
 // Messages returns every accepted message, in order.

@@ -17,7 +17,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -50,10 +49,8 @@ type Message struct {
 
 // Server is a fake Verimor. Use URL as the provider's base URL.
 type Server struct {
-	*httptest.Server
+	*fault.Server      // URL, Close, RefuseNext, DropNext, HangNext
 	Username, Password string
-
-	fault.Switch // RefuseNext, DropNext, HangNext
 
 	mu      sync.Mutex
 	msgs    []Message
@@ -68,14 +65,8 @@ func New(username, password string) *Server {
 	mux.HandleFunc("POST "+verimor.PathSend, s.send)
 	mux.HandleFunc("GET "+verimor.PathStatus, s.status)
 	mux.HandleFunc("GET "+verimor.PathInbound, s.inboundList)
-	s.Server = httptest.NewServer(mux)
+	s.Server = fault.Start(mux)
 	return s
-}
-
-// Close releases hanging requests and stops the server.
-func (s *Server) Close() {
-	fault.Release(&s.Switch)
-	s.Server.Close()
 }
 
 // Messages returns every accepted message, in order.
