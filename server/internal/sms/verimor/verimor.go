@@ -2,7 +2,9 @@
 //
 // Documentation: https://github.com/verimor/SMS-API/blob/master/user_guide.md
 // (Verimor SMS API Dökümanı: "SMS Gönderimi", "Gönderim Raporu Alımı",
-// "Gelen SMS Alımı", "Hata Kodları", "SMS Boy Karakter Limitleri").
+// "Gelen SMS Alımı", "Hata Kodları", "SMS Boy Karakter Limitleri"), and
+// Verimor's İYS page (github.com/verimor/docs, docs/iys/ticari-sms.md) for
+// the is_commercial flag of send.json.
 //
 // What this client relies on:
 //   - POST /v2/send.json with a JSON body carrying username and password,
@@ -14,8 +16,9 @@
 //   - custom_id (campaign) and id (message) both carry izin's message id,
 //     so GET /v2/status?custom_id=... finds a message whose send answer
 //     was lost, and pushed reports name it.
-//   - is_commercial false marks the message informational (not an İYS
-//     commercial message); izin sends only codes and confirmations.
+//   - is_commercial false marks the message informational (true is an İYS
+//     commercial message, which also needs iys_recipient_type); izin sends
+//     only codes and confirmations, which İYS does not cover.
 //   - datacoding 0 (GSM 7-bit), 1 (Turkish: the body has ş Ş ğ Ğ ç ı İ)
 //     or 2 (Unicode), chosen with sms.Measure. Verimor asks not to send 1
 //     abroad, so a Turkish body to a foreign number goes as 2.
