@@ -13,15 +13,16 @@ import (
 	"github.com/izinhq/izin/server/internal/sms/internal/wire"
 )
 
-// Pushes. The Netgsm documentation consulted describes its delivery
-// reports and inbox as queries; a forwarding URL for them is set up in the
-// Netgsm panel per account, and its body is taken here to be what the
-// queries answer: a report job ({"jobid","number","status","errorCode",
-// "deliveredDate",...}) or an inbox message ({"message","sender",
-// "receiver","datetime"}), alone, as a JSON array, or under "jobs" /
-// "messages". Neither is signed, so each push must carry the brand's
-// callback secret (wire.CheckSecret). Polling (Lookup, ListInbound) needs
-// no push at all and is what the worker can fall back on.
+// Pushes. The Netgsm documentation consulted (REST v2) describes delivery
+// reports and the inbox as queries only, with no documented push format.
+// So that a Netgsm brand can still use izin's callback routes (a forward
+// set up on Netgsm's side, or a relay that polls), they accept exactly what
+// the queries answer: report jobs ({"jobid","number","status","errorCode",
+// "deliveredDate",...}) or inbox messages ({"message","sender","receiver",
+// "datetime"}), one object, a JSON array, or the query answer itself
+// (under "jobs" / "messages"). Nothing is signed, so each push must carry
+// the brand's callback secret (wire.CheckSecret). Without any push, Lookup
+// and ListInbound poll the same data.
 
 // ParseReports reads a pushed delivery report.
 func (p *Provider) ParseReports(r *http.Request, _ string, auth sms.CallbackAuth) ([]sms.Report, error) {
