@@ -1,9 +1,9 @@
 // Package netgsm sends SMS through Netgsm's REST v2 JSON API.
 //
-// Documentation: https://www.netgsm.com.tr/dokuman/ (sections "SMS Gönderme
-// REST v2", "Rapor Sorgulama REST v2", "Gelen SMS REST v2"), and the
-// OpenAPI description Netgsm publishes with its own JavaScript client
-// (github.com/netgsm/netgsm-sms-js, openapi.json and src/enums.ts).
+// Documentation: https://www.netgsm.com.tr/dokuman/ (the REST v2 pages for
+// sending SMS, delivery reports and the inbox), and the OpenAPI description
+// and error-code tables Netgsm publishes with its own JavaScript client
+// (github.com/netgsm/netgsm-sms-js: openapi.json, src/enums.ts).
 //
 // What this client relies on:
 //   - POST /sms/rest/v2/send with HTTP basic auth (usercode, password) and
