@@ -85,17 +85,16 @@ func (p *Provider) Lookup(ctx context.Context, m sms.Sent) (sms.Report, bool, er
 	}
 	var list []Status
 	found, err := p.get(ctx, PathStatus, q, &list)
-	if err != nil || !found {
+	if err != nil || !found || len(list) == 0 {
 		return sms.Report{}, false, err
 	}
-	for _, s := range list {
-		r := StatusReport(s)
-		if r.MessageID == "" {
-			r.MessageID = m.ID
-		}
-		return r, true, nil
+	// One message per campaign; a custom_id sent twice (after a "not
+	// found") names two campaigns, and either answers the question.
+	r := StatusReport(list[0])
+	if r.MessageID == "" {
+		r.MessageID = m.ID
 	}
-	return sms.Report{}, false, nil
+	return r, true, nil
 }
 
 // get runs a GET query; found is false on 404.
