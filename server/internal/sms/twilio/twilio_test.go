@@ -245,7 +245,7 @@ func TestCallbacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.SetStatus(res.ProviderMessageID, "delivered", 0)
-	if err := srv.PushStatus(ctx, "", res.ProviderMessageID); err != nil {
+	if err := srv.PushReport(ctx, "", res.ProviderMessageID); err != nil {
 		t.Fatal(err)
 	}
 	if len(reports) != 1 || reports[0].ProviderMessageID != res.ProviderMessageID || reports[0].State != sms.StateDelivered ||

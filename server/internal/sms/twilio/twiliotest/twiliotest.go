@@ -93,10 +93,10 @@ func (s *Server) SetStatus(sid, status string, errorCode int) bool {
 	return false
 }
 
-// PushStatus sends the message's current status as a signed status
+// PushReport sends the message's current status as a signed status
 // callback to target, or to the message's StatusCallback when target is
 // empty.
-func (s *Server) PushStatus(ctx context.Context, target, sid string) error {
+func (s *Server) PushReport(ctx context.Context, target, sid string) error {
 	s.mu.Lock()
 	var m *Message
 	for i := range s.msgs {
