@@ -57,6 +57,19 @@ type Config struct {
 	PublicURL string
 	// LandingTTL is how long a consent-page link works before it is sent.
 	LandingTTL time.Duration
+	// Outbox tunes the SMS sender's timing; zero values keep the defaults.
+	// Tests shorten it so that outages pass in milliseconds.
+	Outbox OutboxTiming
+}
+
+// OutboxTiming is the SMS sender's timing.
+type OutboxTiming struct {
+	Poll        time.Duration // how often the sender looks when not woken (default 1 s)
+	RetryBase   time.Duration // first wait after a failed send (default ~2 s)
+	BreakerOpen time.Duration // first wait of an open circuit (default 15 s)
+	ReportAfter time.Duration // first poll of a delivery report (default 1 min)
+	ReportPoll  time.Duration // how often the report poller looks (default 15 s)
+	InboundPoll time.Duration // how often inbound SMS are polled (default 30 s)
 }
 
 // PublicURL is the base of the links izin sends by SMS: cfg.PublicURL, or
@@ -151,6 +164,7 @@ type App struct {
 	Router    *smsconfig.Router
 	Reports   *outbox.Reports
 	Callbacks *callbacks.Server
+	Inbound   *callbacks.Poller
 	// IYS administers the İYS link; IYSWorker synchronises with İYS.
 	IYS       *iyssync.Service
 	IYSWorker *iyssync.Worker

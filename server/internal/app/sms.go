@@ -6,10 +6,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/izinhq/izin/server/internal/backoff"
 	"github.com/izinhq/izin/server/internal/callbacks"
 	"github.com/izinhq/izin/server/internal/iyssync"
 	"github.com/izinhq/izin/server/internal/outbox"
 	"github.com/izinhq/izin/server/internal/sms"
+	"github.com/izinhq/izin/server/internal/sms/providers"
 	"github.com/izinhq/izin/server/internal/smsconfig"
 )
 
@@ -37,9 +39,7 @@ func (a *App) wireSMS(secret []byte) error {
 	if err != nil {
 		return err
 	}
-	factory := func(name string, _ sms.Config) (sms.Provider, error) {
-		return nil, fmt.Errorf("SMS provider %q is not built in", name)
-	}
+	factory := providers.New
 	sandbox := a.Provider
 	factoryWithSandbox := func(name string, cfg sms.Config) (sms.Provider, error) {
 		if name == smsconfig.Sandbox {
@@ -52,16 +52,38 @@ func (a *App) wireSMS(secret []byte) error {
 	a.SMS.SetTester(a.Store, a.queue)
 	a.SMS.OnChange(a.Router.Forget)
 	a.Worker = outbox.NewWorker(a.Store, a.Router, a.log)
-	a.queue.SetWake(a.Worker.Wake)
 	a.Reports = outbox.NewReports(a.Store, a.Router, a.log)
+	if t := a.cfg.Outbox; t.Poll > 0 {
+		a.Worker.Poll = t.Poll
+	}
+	if t := a.cfg.Outbox; t.RetryBase > 0 {
+		a.Worker.Retry = backoff.Policy{Base: t.RetryBase, Max: 5 * t.RetryBase}
+	}
+	if t := a.cfg.Outbox; t.BreakerOpen > 0 {
+		a.Worker.SetBreaker(5, backoff.Policy{Base: t.BreakerOpen, Max: 4 * t.BreakerOpen})
+	}
+	if t := a.cfg.Outbox; t.ReportAfter > 0 {
+		a.Worker.ReportAfter = t.ReportAfter
+		a.Reports.Spacing = backoff.Policy{Base: t.ReportAfter, Max: 4 * t.ReportAfter}
+	}
+	if t := a.cfg.Outbox; t.ReportPoll > 0 {
+		a.Reports.Poll = t.ReportPoll
+	}
+	a.queue.SetWake(a.Worker.Wake)
 	a.Callbacks = callbacks.New(a.Store, a.Router, a.Consent, a.queue, a.queue.PublicURL, a.log)
 	a.Callbacks.Woken = a.Worker.Wake
+	a.Inbound = callbacks.NewPoller(a.Store, a.Router, a.Consent, a.queue, a.log)
+	a.Inbound.Woken = a.Worker.Wake
+	if t := a.cfg.Outbox; t.InboundPoll > 0 {
+		a.Inbound.Poll = t.InboundPoll
+	}
 	return nil
 }
 
-// runSMS starts the report poller until ctx ends (the outbox worker is
+// runSMS starts the report and inbound pollers until ctx ends (the outbox worker is
 // started with the server).
 func (a *App) runSMS(ctx context.Context, wg *sync.WaitGroup) {
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); a.Reports.Run(ctx) }()
+	go func() { defer wg.Done(); a.Inbound.Run(ctx) }()
 }

@@ -51,10 +51,14 @@ type InboundSMS struct {
 // events' reference and the hash of its text is in their chain. A
 // provider's repeat of a message changes nothing and returns it as stored.
 func (s *Service) ReceiveSMS(ctx context.Context, replier Replier, in InboundSMS) (*store.InboundMessage, error) {
+	// The change takes effect when izin hears it: providers stamp replies
+	// to the second or coarser, which can fall before a consent recorded
+	// a moment earlier. The provider's time is kept on the message.
 	now := s.now().UTC().Truncate(evidence.Precision)
-	at := in.Message.At.UTC().Truncate(evidence.Precision)
-	if at.IsZero() || at.After(now) {
-		at = now
+	at := now
+	received := in.Message.At.UTC()
+	if received.IsZero() || received.After(now) {
+		received = now
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -62,11 +66,11 @@ func (s *Service) ReceiveSMS(ctx context.Context, replier Replier, in InboundSMS
 	}
 	msg := &store.InboundMessage{ID: id.String(), TenantID: in.TenantID, BrandID: in.BrandID, Provider: in.Provider,
 		ProviderMessageID: in.Message.ProviderMessageID, Sender: in.Message.From, Recipient: in.Message.To,
-		Body: in.Message.Body, ReceivedAt: at, CreatedAt: now}
+		Body: in.Message.Body, ReceivedAt: received, CreatedAt: now}
 	if msg.ProviderMessageID == "" {
 		// Without the provider's id a repeat cannot be told from a new
 		// message; the content and time stand in for it.
-		msg.ProviderMessageID = evidence.TextRef("content", in.Message.From+"\n"+at.Format(time.RFC3339)+"\n"+in.Message.Body)
+		msg.ProviderMessageID = evidence.TextRef("content", in.Message.From+"\n"+received.Format(time.RFC3339)+"\n"+in.Message.Body)
 	}
 	keyword, rest := sms.ParseKeyword(in.Message.Body)
 	msg.Keyword = keyword

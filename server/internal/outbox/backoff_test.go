@@ -19,9 +19,10 @@ func TestRetryDelay(t *testing.T) {
 		{9, 10 * time.Minute},
 		{100, 10 * time.Minute},
 	}
+	w := NewWorker(nil, nil, nil)
 	for _, tt := range tests {
 		for range 200 {
-			if d := retryDelay(tt.attempts); d < tt.ceiling/2 || d > tt.ceiling {
+			if d := w.retryDelay(tt.attempts); d < tt.ceiling/2 || d > tt.ceiling {
 				t.Fatalf("retryDelay(%d) = %s, want within [%s, %s]", tt.attempts, d, tt.ceiling/2, tt.ceiling)
 			}
 		}

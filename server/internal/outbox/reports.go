@@ -102,6 +102,8 @@ type Reports struct {
 	MaxPolls int
 	Batch    int
 	Poll     time.Duration
+	// Spacing spaces the polls of one message.
+	Spacing backoff.Policy
 	// Changed, if set, is called after a poll changed a message (in its
 	// transaction), e.g. to note a failure.
 	Changed func(ctx context.Context, tx store.Tx, m *store.Message) error
@@ -112,7 +114,8 @@ var reportPoll = backoff.Policy{Base: time.Minute, Max: 2 * time.Hour}
 
 // NewReports returns a poller.
 func NewReports(s ReportStore, r Router, log *slog.Logger) *Reports {
-	return &Reports{store: s, router: r, log: log, now: time.Now, MaxPolls: 12, Batch: 100, Poll: 15 * time.Second}
+	return &Reports{store: s, router: r, log: log, now: time.Now, MaxPolls: 12, Batch: 100, Poll: 15 * time.Second,
+		Spacing: reportPoll}
 }
 
 // Run polls until ctx ends.
@@ -134,7 +137,7 @@ func (p *Reports) Run(ctx context.Context) {
 // RunOnce polls one batch of due messages and returns how many it asked.
 func (p *Reports) RunOnce(ctx context.Context) (int, error) {
 	now := p.now()
-	msgs, err := p.store.ClaimReportPolls(ctx, now, now.Add(reportPoll.Ceiling(1)), p.Batch)
+	msgs, err := p.store.ClaimReportPolls(ctx, now, now.Add(p.Spacing.Ceiling(1)), p.Batch)
 	if err != nil {
 		return 0, err
 	}
@@ -182,7 +185,7 @@ func (p *Reports) reschedule(ctx context.Context, m *store.Message, r *sms.Repor
 			if cur.ReportPolls >= p.MaxPolls {
 				cur.ReportDueAt = nil
 			} else {
-				due := p.now().UTC().Add(reportPoll.Delay(cur.ReportPolls + 1))
+				due := p.now().UTC().Add(p.Spacing.Delay(cur.ReportPolls + 1))
 				cur.ReportDueAt = &due
 			}
 		}
@@ -194,7 +197,7 @@ func (p *Reports) reschedule(ctx context.Context, m *store.Message, r *sms.Repor
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && ctx.Err() == nil { // shutting down: the claim's lease brings it back
 		p.log.Error("outbox: store delivery report", "message_id", m.ID, "err", err)
 	}
 }

@@ -19,6 +19,7 @@ type Store interface {
 	ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.Message, error)
 	FinishMessage(ctx context.Context, m *store.Message) error
 	RecordSMSOutcome(ctx context.Context, brandID string, at time.Time, errText string) error
+	ProviderMessageIDs(ctx context.Context, tenantID, recipient string, since time.Time) ([]string, error)
 }
 
 // Router tells which provider sends a brand's messages.
@@ -55,6 +56,8 @@ type Worker struct {
 	Heartbeat func()
 	// Failed, if set, is called after a message failed for good.
 	Failed func(m *store.Message)
+	// Retry spaces the retries of a failed send.
+	Retry backoff.Policy
 
 	wake chan struct{}
 
@@ -66,7 +69,7 @@ type Worker struct {
 func NewWorker(s Store, r Router, log *slog.Logger) *Worker {
 	return &Worker{store: s, router: r, log: log, now: time.Now, Lease: 30 * time.Second,
 		breaker: newBreaker(5, backoff.Policy{Base: 15 * time.Second, Max: 5 * time.Minute}),
-		Poll:    time.Second, MaxAttempts: 10, Batch: 50, ReportAfter: time.Minute, wake: make(chan struct{}, 1),
+		Poll:    time.Second, MaxAttempts: 10, Batch: 50, ReportAfter: time.Minute, Retry: sendRetry, wake: make(chan struct{}, 1),
 		outcomeAt: map[string]time.Time{}}
 }
 
@@ -168,8 +171,14 @@ func (w *Worker) send(ctx context.Context, m *store.Message) {
 func (w *Worker) attempt(ctx context.Context, m *store.Message, route *smsconfig.Route, msg sms.Message) (sms.Result, error) {
 	if m.OutcomeUnknown {
 		if rep, ok := route.Provider.(sms.Reporter); ok {
+			// Messages sent to the number since (a day before) this one's
+			// first attempt are known; a lookup by number must skip them.
+			known, err := w.store.ProviderMessageIDs(ctx, m.TenantID, m.Recipient, m.FirstAttemptAt.Add(-24*time.Hour))
+			if err != nil {
+				return sms.Result{}, sms.Unknown(fmt.Errorf("list known messages: %w", err))
+			}
 			r, found, err := rep.Lookup(ctx, sms.Sent{Message: msg, ProviderMessageID: m.ProviderMessageID,
-				FirstAttempt: *m.FirstAttemptAt})
+				FirstAttempt: *m.FirstAttemptAt, Known: known})
 			if err != nil {
 				return sms.Result{}, sms.Unknown(fmt.Errorf("look up a send of unknown outcome: %w", err))
 			}
@@ -218,7 +227,7 @@ func (w *Worker) finish(ctx context.Context, m *store.Message, route *smsconfig.
 func (w *Worker) retry(ctx context.Context, m *store.Message, err error, unknown bool) {
 	m.LastError = err.Error()
 	m.OutcomeUnknown = m.OutcomeUnknown || unknown
-	m.NextAttemptAt = w.now().UTC().Add(retryDelay(m.Attempts))
+	m.NextAttemptAt = w.now().UTC().Add(w.retryDelay(m.Attempts))
 	w.log.Info("outbox: send failed, will retry", "message_id", m.ID, "attempts", m.Attempts, "unknown", unknown, "err", err)
 	w.store0(ctx, m)
 }
@@ -269,11 +278,15 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// sendRetry spaces the retries of a failed send.
+// sendRetry spaces the retries of a failed send: after the first failed
+// attempt about 4 s, then twice as long each time, at most 10 minutes.
 var sendRetry = backoff.Policy{Base: 2 * time.Second, Max: 10 * time.Minute}
 
-// retryDelay is the wait after a message's attempts-th failed send: the
-// first retry waits about 4 s.
-func retryDelay(attempts int) time.Duration {
-	return sendRetry.Delay(attempts + 1)
+// retryDelay is the wait after a message's attempts-th failed send.
+func (w *Worker) retryDelay(attempts int) time.Duration { return w.Retry.Delay(attempts + 1) }
+
+// SetBreaker sets when a provider's circuit opens (after threshold
+// failures in a row) and how long it stays open.
+func (w *Worker) SetBreaker(threshold int, open backoff.Policy) {
+	w.breaker = newBreaker(threshold, open)
 }

@@ -137,6 +137,11 @@ type Sent struct {
 	Message
 	ProviderMessageID string
 	FirstAttempt      time.Time
+	// Known are the provider ids of izin's other messages to the same
+	// recipient since FirstAttempt: a provider that can only be searched
+	// by number and time skips them, so another message is not taken for
+	// this one.
+	Known []string
 }
 
 // Inbound is an SMS a customer sent to the brand.

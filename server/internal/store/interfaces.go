@@ -177,6 +177,10 @@ type MessageStore interface {
 
 	// FinishMessage stores the outcome of a send attempt.
 	FinishMessage(ctx context.Context, m *Message) error
+
+	// ProviderMessageIDs lists the provider ids of the tenant's messages
+	// to a recipient created since a time (for lookups by number).
+	ProviderMessageIDs(ctx context.Context, tenantID, recipient string, since time.Time) ([]string, error)
 }
 
 // IdempotencyReader finds a stored answer to replay.

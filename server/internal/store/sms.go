@@ -27,6 +27,7 @@ type SMSConfig struct {
 	LastSuccessAt    *time.Time
 	LastError        string
 	LastErrorAt      *time.Time
+	InboundPolledAt  *time.Time
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }
@@ -90,6 +91,10 @@ type SMSConfigStore interface {
 	SMSConfigByHook(ctx context.Context, hookID string) (*SMSConfig, error)
 	// RecordSMSOutcome notes a brand's last successful or failed send.
 	RecordSMSOutcome(ctx context.Context, brandID string, at time.Time, errText string) error
+	// EnabledSMSConfigs lists the enabled configurations of every tenant.
+	EnabledSMSConfigs(ctx context.Context) ([]SMSConfig, error)
+	// SetInboundPolled notes how far a brand's inbound SMS were polled.
+	SetInboundPolled(ctx context.Context, brandID string, at time.Time) error
 	// SMSQueueDepth counts the queued messages of each brand of a tenant.
 	SMSQueueDepth(ctx context.Context, tenantID string) ([]QueueDepth, error)
 }

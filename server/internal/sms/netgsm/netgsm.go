@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -278,7 +279,7 @@ func (p *Provider) Lookup(ctx context.Context, m sms.Sent) (sms.Report, bool, er
 		if m.ProviderMessageID != "" && j.JobID != m.ProviderMessageID {
 			continue
 		}
-		if m.ProviderMessageID == "" && !sameNumber(j.Number, want) {
+		if m.ProviderMessageID == "" && (!sameNumber(j.Number, want) || slices.Contains(m.Known, j.JobID)) {
 			continue
 		}
 		r := JobReport(j)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -84,7 +85,7 @@ func (p *Provider) find(ctx context.Context, q url.Values, m sms.Sent, since tim
 	}
 	for _, msg := range list.Messages {
 		created := wire.ParseTime(msg.DateCreated, TimeLayout)
-		if msg.Body == m.Body && (created.IsZero() || !created.Before(since)) {
+		if msg.Body == m.Body && !slices.Contains(m.Known, msg.Sid) && (created.IsZero() || !created.Before(since)) {
 			return msg, true, nil
 		}
 	}

@@ -47,6 +47,16 @@ func (s *Store) ListSMSConfigs(ctx context.Context, tenantID string) ([]store.SM
 	return out, translate(s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("brand_id").Find(&out).Error)
 }
 
+func (s *Store) EnabledSMSConfigs(ctx context.Context) ([]store.SMSConfig, error) {
+	var out []store.SMSConfig
+	return out, translate(s.db.WithContext(ctx).Where("enabled").Order("tenant_id, brand_id").Find(&out).Error)
+}
+
+func (s *Store) SetInboundPolled(ctx context.Context, brandID string, at time.Time) error {
+	return translate(s.w.WithContext(ctx).Model(&store.SMSConfig{}).Where("brand_id = ?", brandID).
+		Update("inbound_polled_at", at.UTC()).Error)
+}
+
 func (s *Store) SMSConfigByHook(ctx context.Context, hookID string) (*store.SMSConfig, error) {
 	return first(s.db.WithContext(ctx).Where("hook_id = ?", hookID), &store.SMSConfig{})
 }
@@ -85,6 +95,14 @@ func (s *Store) SMSQueueDepth(ctx context.Context, tenantID string) ([]store.Que
 }
 
 // --- delivery reports ---
+
+func (s *Store) ProviderMessageIDs(ctx context.Context, tenantID, recipient string, since time.Time) ([]string, error) {
+	var out []string
+	err := s.db.WithContext(ctx).Model(&store.Message{}).
+		Where("tenant_id = ? AND recipient = ? AND created_at >= ? AND provider_message_id <> ''", tenantID, recipient, since.UTC()).
+		Order("id").Pluck("provider_message_id", &out).Error
+	return out, translate(err)
+}
 
 // sentMessages is messages_report_due's predicate, written into the SQL so
 // that SQLite uses the partial index.

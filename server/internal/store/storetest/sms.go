@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,6 +76,22 @@ func testSMSConfig(t *testing.T, s store.Store) {
 		got.LastErrorAt == nil || !got.LastErrorAt.Equal(at(3*time.Hour)) {
 		t.Errorf("outcomes = %v %q %v", got.LastSuccessAt, got.LastError, got.LastErrorAt)
 	}
+	if err := s.SetInboundPolled(ctx, b.ID, at(4*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	enabled, err := s.EnabledSMSConfigs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range enabled {
+		if e.BrandID == b.ID {
+			found = e.InboundPolledAt != nil && e.InboundPolledAt.Equal(at(4*time.Hour))
+		}
+	}
+	if !found {
+		t.Errorf("EnabledSMSConfigs lacks the brand or its poll time: %+v", enabled)
+	}
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		if name, err := tx.SMSProviderOf(ctx, ten.ID, b.ID); name != "verimor" || err != nil {
 			t.Errorf("SMSProviderOf = %q, %v; want verimor", name, err)
@@ -84,6 +101,9 @@ func testSMSConfig(t *testing.T, s store.Store) {
 	c.Enabled = false
 	if err := s.PutSMSConfig(ctx, c); err != nil {
 		t.Fatal(err)
+	}
+	if enabled, _ := s.EnabledSMSConfigs(ctx); slices.ContainsFunc(enabled, func(e store.SMSConfig) bool { return e.BrandID == b.ID }) {
+		t.Error("a disabled configuration is listed as enabled")
 	}
 	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		if name, _ := tx.SMSProviderOf(ctx, ten.ID, b.ID); name != "sandbox" {

@@ -5,7 +5,8 @@
 -- A brand's provider; without a row (or with enabled false) its SMS go
 -- through the sandbox. Passwords and the callback secret are sealed with a
 -- key derived from the server secret, bound to the brand. hook_id names
--- the brand in callback URLs and is unguessable.
+-- the brand in callback URLs and is unguessable. inbound_polled_at is how
+-- far the brand's inbound SMS were read from providers that are asked.
 CREATE TABLE sms_configs (
     brand_id          text PRIMARY KEY,
     tenant_id         text    NOT NULL REFERENCES tenants (id),
@@ -23,6 +24,7 @@ CREATE TABLE sms_configs (
     last_success_at   DATETIME,
     last_error        text    NOT NULL DEFAULT '',
     last_error_at     DATETIME,
+    inbound_polled_at DATETIME,
     created_at        DATETIME NOT NULL,
     updated_at        DATETIME NOT NULL
 );

@@ -1,0 +1,369 @@
+package e2e
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+
+	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
+	"github.com/izinhq/izin/server/internal/app"
+	"github.com/izinhq/izin/server/internal/sms"
+	"github.com/izinhq/izin/server/internal/store"
+	"github.com/izinhq/izin/server/internal/tenancy"
+)
+
+// fastOutbox makes retries, circuits and polls take milliseconds.
+func fastOutbox(c *app.Config) {
+	c.Outbox = app.OutboxTiming{Poll: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
+		BreakerOpen: 30 * time.Millisecond, ReportAfter: 50 * time.Millisecond, ReportPoll: 20 * time.Millisecond,
+		InboundPoll: 30 * time.Millisecond}
+}
+
+// waitUntil polls cond (bounded) until it holds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// smsEnv is a tenant whose brand sends through a provider's test server.
+type smsEnv struct {
+	s         *server
+	tn        *tenant
+	fake      fakeSMS
+	ctx       context.Context // authenticated with the source key
+	adminCtx  context.Context
+	verify    izinv1.VerificationServiceClient
+	consent   izinv1.ConsentServiceClient
+	admin     izinv1.AdminServiceClient
+	callbacks *izinv1.SmsCallbacks
+}
+
+func newSMSEnv(t *testing.T, s *server, f fakeSMS) *smsEnv {
+	t.Helper()
+	ctx := testCtx(t)
+	tn := s.newTenant(t, "SMS "+f.provider().String())
+	_, key := s.newSource(t, tn, "Stores", store.SourceCallCenter)
+	e := &smsEnv{s: s, tn: tn, fake: f,
+		ctx:      metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+key),
+		adminCtx: metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tn.AdminKey),
+		verify:   izinv1.NewVerificationServiceClient(s.conn), consent: izinv1.NewConsentServiceClient(s.conn),
+		admin: izinv1.NewAdminServiceClient(s.conn)}
+	user, pass := f.credentials()
+	resp, err := e.admin.SetSmsConfig(e.adminCtx, &izinv1.SetSmsConfigRequest{Brand: tn.BrandCode, Config: &izinv1.SmsConfig{
+		Provider: f.provider(), BaseUrl: f.url(), Username: user, Password: pass, Enabled: true}})
+	if err != nil {
+		t.Fatalf("SetSmsConfig: %v", err)
+	}
+	if resp.GetConfig().GetPassword() != "" || !resp.GetConfig().GetHasPassword() {
+		t.Fatalf("the password came back, or is not kept: %+v", resp.GetConfig())
+	}
+	e.callbacks = resp.GetCallbacks()
+	if !strings.Contains(e.callbacks.GetReportUrl(), "/v1/sms/"+providerName(f)+"/") ||
+		!strings.Contains(e.callbacks.GetInboundUrl(), "/v1/inbound/"+providerName(f)+"/") {
+		t.Fatalf("callback URLs %+v", e.callbacks)
+	}
+	return e
+}
+
+func providerName(f fakeSMS) string {
+	return strings.ToLower(strings.TrimPrefix(f.provider().String(), "SMS_PROVIDER_"))
+}
+
+var codeRE = regexp.MustCompile(`^(\d{6}) kodunu`)
+
+// start starts an SMS-code verification and returns it with the code as
+// the provider received it, after checking the SMS word for word.
+func (e *smsEnv) start(t *testing.T, to string) (*izinv1.Verification, fakeSent, string) {
+	t.Helper()
+	v, err := e.verify.StartVerification(e.ctx, &izinv1.StartVerificationRequest{Recipient: to, Types: smsAndCall,
+		Method: izinv1.VerificationMethod_VERIFICATION_METHOD_SMS_CODE})
+	if err != nil {
+		t.Fatalf("StartVerification: %v", err)
+	}
+	msgs := sentTo(t, e.fake, to, 1)
+	m := msgs[len(msgs)-1]
+	code := codeRE.FindStringSubmatch(m.Body)
+	if code == nil {
+		t.Fatalf("the provider received %q, not an activation code SMS", m.Body)
+	}
+	b, err := e.s.App.Tenancy.Brand(context.Background(), e.tn.ID, e.tn.BrandCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := sms.DefaultTemplates().Activation(sms.ActivationData{Brand: e.tn.Sender, Code: code[1],
+		Types: []string{sms.TypeSMS, sms.TypeCall}, RejectRoute: tenancy.RejectRoute(b), Mersis: e.tn.Mersis})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Body != want || m.From != e.tn.Sender {
+		t.Fatalf("activation SMS from %q: %q, want from %q: %q", m.From, m.Body, e.tn.Sender, want)
+	}
+	if informationalFlag(e.fake.provider()) && !m.Informational {
+		t.Error("the activation code went without the provider's informational flag: İYS could filter it")
+	}
+	if informationalFlag(e.fake.provider()) && m.Turkish != sms.Measure(want).Turkish {
+		t.Errorf("activation SMS sent with Turkish encoding %v, want %v", m.Turkish, sms.Measure(want).Turkish)
+	}
+	return v.GetVerification(), m, code[1]
+}
+
+func (e *smsEnv) check(t *testing.T, to string) map[izinv1.ConsentType]izinv1.ConsentStatus {
+	t.Helper()
+	r, err := e.consent.CheckConsent(e.ctx, &izinv1.CheckConsentRequest{Recipient: to, Types: smsAndCall})
+	if err != nil {
+		t.Fatalf("CheckConsent: %v", err)
+	}
+	out := map[izinv1.ConsentType]izinv1.ConsentStatus{}
+	for _, res := range r.GetResults() {
+		out[res.GetType()] = res.GetStatus()
+	}
+	return out
+}
+
+func (e *smsEnv) messageStatus(t *testing.T, to, providerID string) *izinv1.Message {
+	t.Helper()
+	list, err := e.admin.ListMessages(e.adminCtx, &izinv1.ListMessagesRequest{Recipient: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range list.GetMessages() {
+		if m.GetProviderMessageId() == providerID {
+			return m
+		}
+	}
+	return nil
+}
+
+// TestSMSProviders runs both consent methods, delivery reports, keyword
+// replies and an outage against each provider's test server, on both
+// engines.
+func TestSMSProviders(t *testing.T) {
+	t.Parallel()
+	for _, e := range engines {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, e, fastOutbox)
+			for _, p := range fakeProviders {
+				t.Run(p.name, func(t *testing.T) {
+					t.Parallel()
+					f := p.new(t)
+					t.Cleanup(f.close)
+					env := newSMSEnv(t, s, f)
+					t.Run("code", func(t *testing.T) { testProviderCode(t, env) })
+					t.Run("landing", func(t *testing.T) { testProviderLanding(t, env) })
+					t.Run("failed", func(t *testing.T) { testProviderFailed(t, env) })
+					t.Run("keywords", func(t *testing.T) { testProviderKeywords(t, env) })
+					t.Run("outage", func(t *testing.T) { testProviderOutage(t, env) })
+					t.Run("test", func(t *testing.T) { testProviderTestMessage(t, env) })
+				})
+			}
+		})
+	}
+}
+
+// A code SMS reaches the provider, the code verifies, the confirmation
+// follows, and delivery reports (pushed, then polled) are applied.
+func testProviderCode(t *testing.T, e *smsEnv) {
+	const to = "+905321110001"
+	v, m, code := e.start(t, to)
+	if _, err := e.verify.SubmitCode(e.ctx, &izinv1.SubmitCodeRequest{Id: v.GetId(), Code: code}); err != nil {
+		t.Fatalf("SubmitCode: %v", err)
+	}
+	conf := sentTo(t, e.fake, to, 2)[1]
+	if !strings.Contains(conf.Body, "/r/") || !strings.Contains(conf.Body, e.tn.Mersis) {
+		t.Fatalf("confirmation %q has no rejection link or MERSIS", conf.Body)
+	}
+	// Pushed report: delivered.
+	e.fake.setOutcome(t, m.ID, true)
+	if err := e.fake.pushReport(e.ctx, e.callbacks.GetReportUrl(), m.ID); err != nil {
+		t.Fatalf("push report: %v", err)
+	}
+	waitUntil(t, "the activation SMS reported delivered", func() bool {
+		got := e.messageStatus(t, to, m.ID)
+		return got != nil && got.GetStatus() == izinv1.MessageStatus_MESSAGE_STATUS_DELIVERED && got.GetStatusTime() != nil
+	})
+	listed := e.messageStatus(t, to, m.ID)
+	if strings.Contains(listed.GetBody(), code) || listed.GetProvider() != providerName(e.fake) {
+		t.Fatalf("ListMessages shows %q through %q: a real provider's body must hide the code", listed.GetBody(), listed.GetProvider())
+	}
+	// Polled report: the confirmation is delivered without a push.
+	e.fake.setOutcome(t, conf.ID, true)
+	waitUntil(t, "the confirmation's report polled", func() bool {
+		got := e.messageStatus(t, to, conf.ID)
+		return got != nil && got.GetStatus() == izinv1.MessageStatus_MESSAGE_STATUS_DELIVERED
+	})
+	// A pushed report with the wrong secret is refused.
+	bad := regexp.MustCompile(`secret=[^&]+`).ReplaceAllString(e.callbacks.GetReportUrl(), "secret=wrong")
+	if err := e.fake.pushReport(e.ctx, bad, m.ID); err == nil && e.fake.provider() != izinv1.SmsProvider_SMS_PROVIDER_TWILIO {
+		t.Error("a report with a wrong secret was accepted")
+	}
+}
+
+// The landing-page method: the link SMS reaches the provider, the page is
+// sent, and the code SMS that follows verifies.
+func testProviderLanding(t *testing.T, e *smsEnv) {
+	const to = "+905321110002"
+	v, err := e.verify.StartVerification(e.ctx, &izinv1.StartVerificationRequest{Recipient: to, Types: smsAndCall,
+		Method: izinv1.VerificationMethod_VERIFICATION_METHOD_LANDING_PAGE})
+	if err != nil {
+		t.Fatalf("StartVerification: %v", err)
+	}
+	link := sentTo(t, e.fake, to, 1)[0]
+	page := regexp.MustCompile(`https?://\S+/l/\S+`).FindString(link.Body)
+	if page == "" || page != v.GetVerification().GetLandingUrl() {
+		t.Fatalf("link SMS %q, verification link %q", link.Body, v.GetVerification().GetLandingUrl())
+	}
+	submitPage(e.ctx, t, page, true)
+	code := codeRE.FindStringSubmatch(sentTo(t, e.fake, to, 2)[1].Body)
+	if code == nil {
+		t.Fatal("no code SMS after the page was sent")
+	}
+	if _, err := e.verify.SubmitCode(e.ctx, &izinv1.SubmitCodeRequest{Id: v.GetVerification().GetId(), Code: code[1]}); err != nil {
+		t.Fatalf("SubmitCode: %v", err)
+	}
+	if got := e.check(t, to); got[izinv1.ConsentType_CONSENT_TYPE_SMS] != izinv1.ConsentStatus_CONSENT_STATUS_GRANTED {
+		t.Fatalf("after the landing page: %v", got)
+	}
+}
+
+// A failed delivery shows on the verification, so the cashier resends or
+// turns to the landing page.
+func testProviderFailed(t *testing.T, e *smsEnv) {
+	const to = "+905321110003"
+	v, m, _ := e.start(t, to)
+	e.fake.setOutcome(t, m.ID, false)
+	if err := e.fake.pushReport(e.ctx, e.callbacks.GetReportUrl(), m.ID); err != nil {
+		t.Fatalf("push report: %v", err)
+	}
+	waitUntil(t, "the verification shows its SMS failed", func() bool {
+		got, err := e.verify.GetVerification(e.ctx, &izinv1.GetVerificationRequest{Id: v.GetId()})
+		return err == nil && got.GetVerification().GetSmsStatus() == izinv1.MessageStatus_MESSAGE_STATUS_FAILED &&
+			got.GetVerification().GetSmsError() != ""
+	})
+	if got := e.messageStatus(t, to, m.ID); got.GetStatusCode() == "" {
+		t.Errorf("the failed message keeps no provider code: %+v", got)
+	}
+}
+
+// RET, IPTAL and EVET replies act at once, with the reply as evidence and
+// an answer SMS; other words are kept.
+func testProviderKeywords(t *testing.T, e *smsEnv) {
+	const to = "+905321110004"
+	v, _, code := e.start(t, to)
+	if _, err := e.verify.SubmitCode(e.ctx, &izinv1.SubmitCodeRequest{Id: v.GetId(), Code: code}); err != nil {
+		t.Fatalf("SubmitCode: %v", err)
+	}
+	before := len(sentTo(t, e.fake, to, 2))
+	if err := e.fake.receive(e.ctx, e.callbacks.GetInboundUrl(), to, "ret "+strings.ToLower(e.tn.BrandCode)); err != nil {
+		t.Fatalf("inbound RET: %v", err)
+	}
+	waitUntil(t, "RET applied", func() bool {
+		got := e.check(t, to)
+		return got[izinv1.ConsentType_CONSENT_TYPE_SMS] == izinv1.ConsentStatus_CONSENT_STATUS_REJECTED &&
+			got[izinv1.ConsentType_CONSENT_TYPE_CALL] == izinv1.ConsentStatus_CONSENT_STATUS_REJECTED
+	})
+	answer := sentTo(t, e.fake, to, before+1)[before]
+	if !strings.Contains(answer.Body, "reddedildi") || !strings.Contains(answer.Body, e.tn.Mersis) {
+		t.Fatalf("the answer to RET is %q", answer.Body)
+	}
+	events, err := e.consent.ListConsentEvents(e.ctx, &izinv1.ListConsentEventsRequest{Recipient: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := events.GetEvents()[0]
+	if newest.GetStatus() != izinv1.ConsentStatus_CONSENT_STATUS_REJECTED || newest.GetEvidence().GetIysSource() != "HS_MESAJ" ||
+		!strings.HasPrefix(newest.GetEvidence().GetReference(), "inbound_sms:") {
+		t.Fatalf("the RET event is %+v", newest)
+	}
+
+	// Keyword opt-in from a new number, in Turkish capitals.
+	const optin = "+905321110005"
+	if err := e.fake.receive(e.ctx, e.callbacks.GetInboundUrl(), optin, "EVET "+e.tn.BrandCode); err != nil {
+		t.Fatalf("inbound EVET: %v", err)
+	}
+	waitUntil(t, "EVET recorded", func() bool {
+		return e.check(t, optin)[izinv1.ConsentType_CONSENT_TYPE_SMS] == izinv1.ConsentStatus_CONSENT_STATUS_GRANTED
+	})
+	conf := sentTo(t, e.fake, optin, 1)[0]
+	if !strings.Contains(conf.Body, "/r/") {
+		t.Fatalf("the opt-in's confirmation %q has no rejection link", conf.Body)
+	}
+	// IPTAL with a dotted capital İ rejects too.
+	if err := e.fake.receive(e.ctx, e.callbacks.GetInboundUrl(), optin, "İPTAL"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "İPTAL applied", func() bool {
+		return e.check(t, optin)[izinv1.ConsentType_CONSENT_TYPE_SMS] == izinv1.ConsentStatus_CONSENT_STATUS_REJECTED
+	})
+	// An unknown word is kept and listed.
+	if err := e.fake.receive(e.ctx, e.callbacks.GetInboundUrl(), optin, "Kampanya ne zaman?"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the unknown reply listed", func() bool {
+		list, err := e.admin.ListInboundMessages(e.adminCtx, &izinv1.ListInboundMessagesRequest{
+			Action: izinv1.InboundAction_INBOUND_ACTION_UNKNOWN})
+		return err == nil && len(list.GetMessages()) == 1 && list.GetMessages()[0].GetBody() == "Kampanya ne zaman?"
+	})
+	list, err := e.admin.ListInboundMessages(e.adminCtx, &izinv1.ListInboundMessagesRequest{})
+	if err != nil || len(list.GetMessages()) != 4 {
+		t.Fatalf("ListInboundMessages = %d, %v; want the 4 replies", len(list.GetMessages()), err)
+	}
+}
+
+// The provider refuses, then drops an answer after taking the message:
+// every message arrives exactly once and the verification stays valid.
+func testProviderOutage(t *testing.T, e *smsEnv) {
+	const to = "+905321110006"
+	e.fake.refuseNext(7) // more than the circuit's threshold
+	v, _, code := e.start(t, to)
+	if got := sentTo(t, e.fake, to, 1); len(got) != 1 {
+		t.Fatalf("%d activation SMS after the outage, want 1", len(got))
+	}
+	// The answer to the confirmation's send is lost after the provider
+	// took it: izin asks before sending again.
+	e.fake.dropNext(1)
+	if _, err := e.verify.SubmitCode(e.ctx, &izinv1.SubmitCodeRequest{Id: v.GetId(), Code: code}); err != nil {
+		t.Fatalf("SubmitCode after the outage: %v", err)
+	}
+	conf := sentTo(t, e.fake, to, 2)
+	waitUntil(t, "the confirmation recorded as sent", func() bool {
+		m := e.messageStatus(t, to, conf[1].ID)
+		return m != nil && m.GetStatus() != izinv1.MessageStatus_MESSAGE_STATUS_QUEUED
+	})
+	if got := sentTo(t, e.fake, to, 2); len(got) != 2 {
+		t.Fatalf("%d messages reached the provider, want 2 (each once): %+v", len(got), got)
+	}
+	st, err := e.admin.GetSmsStatus(e.adminCtx, &izinv1.GetSmsStatusRequest{})
+	if err != nil || len(st.GetBrands()) != 1 || st.GetBrands()[0].GetLastError() == "" || st.GetBrands()[0].GetLastSuccessTime() == nil {
+		t.Fatalf("GetSmsStatus = %+v, %v", st, err)
+	}
+}
+
+// izin sms test: one informational message, in the Turkish encoding.
+func testProviderTestMessage(t *testing.T, e *smsEnv) {
+	const to = "+905321110007"
+	r, err := e.admin.SendTestSms(e.adminCtx, &izinv1.SendTestSmsRequest{Brand: e.tn.BrandCode, Recipient: to})
+	if err != nil {
+		t.Fatalf("SendTestSms: %v", err)
+	}
+	m := sentTo(t, e.fake, to, 1)[0]
+	if !strings.HasPrefix(m.Body, e.tn.Sender+": ") || !strings.Contains(m.Body, "ı") {
+		t.Fatalf("test message %q", m.Body)
+	}
+	if p := e.fake.provider(); informationalFlag(p) && (!m.Informational || !m.Turkish) {
+		t.Errorf("test message flags: informational %v, Turkish %v", m.Informational, m.Turkish)
+	}
+	if r.GetMessageId() == "" {
+		t.Error("no message id")
+	}
+}
