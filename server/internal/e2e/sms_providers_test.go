@@ -286,6 +286,14 @@ func testProviderKeywords(t *testing.T, e *smsEnv) {
 		t.Fatalf("the RET event is %+v", newest)
 	}
 
+	// A forged Twilio webhook (signed with another token) is refused and
+	// changes nothing.
+	if tw, ok := e.fake.(*fakeTwilio); ok {
+		if err := tw.s.PushInboundSigned(e.ctx, e.callbacks.GetInboundUrl(), "+905321110009", "+15005550006", "EVET",
+			"not-the-auth-token"); err == nil {
+			t.Error("a forged Twilio webhook was accepted")
+		}
+	}
 	// Keyword opt-in from a new number, in Turkish capitals.
 	const optin = "+905321110005"
 	if err := e.fake.receive(e.ctx, e.callbacks.GetInboundUrl(), optin, "EVET "+e.tn.BrandCode); err != nil {
@@ -315,7 +323,7 @@ func testProviderKeywords(t *testing.T, e *smsEnv) {
 		return err == nil && len(list.GetMessages()) == 1 && list.GetMessages()[0].GetBody() == "Kampanya ne zaman?"
 	})
 	list, err := e.admin.ListInboundMessages(e.adminCtx, &izinv1.ListInboundMessagesRequest{})
-	if err != nil || len(list.GetMessages()) != 4 {
+	if err != nil || len(list.GetMessages()) != 4 { // the forged one is not kept
 		t.Fatalf("ListInboundMessages = %d, %v; want the 4 replies", len(list.GetMessages()), err)
 	}
 }
