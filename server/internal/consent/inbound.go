@@ -125,8 +125,21 @@ func (s *Service) actOnKeyword(ctx context.Context, tx store.Tx, replier Replier
 	ev := Evidence{IYSSource: InboundSource, Reference: "inbound_sms:" + msg.ID, Texts: []string{evidence.TextRef("inbound_sms", msg.Body)}}
 	var events []store.ConsentEvent
 	for _, rtype := range []store.RecipientType{store.Individual, store.Merchant} {
-		if status == store.StatusGranted && rtype != store.Individual {
-			break // an opt-in is the person's: recorded as individual
+		if rtype == store.Merchant {
+			// An opt-in is the person's, recorded as individual. A RET
+			// reaches a merchant's (TACIR) consents only where the number
+			// has some: for merchants a first RET is a record of its own,
+			// and who sent it is not known to be one.
+			if status == store.StatusGranted {
+				break
+			}
+			states, err := tx.ConsentStates(ctx, in.TenantID, b.ID, r.Value, store.Merchant)
+			if err != nil {
+				return errs.Internal(err, "read merchant consents")
+			}
+			if len(states) == 0 {
+				break
+			}
 		}
 		applied, err := Apply(ctx, tx, Change{TenantID: in.TenantID, Brand: b, Recipient: r.Value, RecipientType: rtype,
 			Types: types, Status: status, ConsentTime: at, Evidence: ev}, s.now())
