@@ -93,7 +93,12 @@ func startWatch(t *testing.T, w *consent.Watcher, req consent.WatchRequest) *wat
 			}
 		})
 	}()
-	t.Cleanup(func() { cancel(); <-wt.done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-wt.done; err != nil {
+			t.Logf("the watch ended with %v", err)
+		}
+	})
 	return wt
 }
 
