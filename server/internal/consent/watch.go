@@ -130,6 +130,7 @@ func (w *Watcher) Watch(ctx context.Context, p auth.Principal, req WatchRequest,
 	// wait that follows it still wakes the watch.
 	woken, unsubscribe := w.notes.subscribe(p.TenantID)
 	defer unsubscribe()
+	size := max(w.Page, 1) // a page of 0 would read nothing, forever
 	timer := time.NewTimer(w.Poll)
 	defer timer.Stop()
 	pos, caughtUp, lastSent := req.AfterSeq, false, w.now()
@@ -138,7 +139,7 @@ func (w *Watcher) Watch(ctx context.Context, p auth.Principal, req WatchRequest,
 			if w.ended(ctx) {
 				return w.endErr(ctx)
 			}
-			page, err := w.log.ConsentEventsAfter(ctx, p.TenantID, pos, w.Page)
+			page, err := w.log.ConsentEventsAfter(ctx, p.TenantID, pos, size)
 			if err != nil {
 				if w.ended(ctx) {
 					return w.endErr(ctx)
@@ -156,7 +157,7 @@ func (w *Watcher) Watch(ctx context.Context, p auth.Principal, req WatchRequest,
 				}
 				lastSent = w.now()
 			}
-			full = len(page) == w.Page
+			full = len(page) == size
 		}
 		if now := w.now(); !caughtUp || now.Sub(lastSent) >= w.Heartbeat {
 			if err := send(WatchItem{Seq: pos, Time: now}); err != nil {
