@@ -3,7 +3,8 @@
 //
 // Create a Client with NewClient, check a recipient's consent with Check
 // (or BatchCheck and StreamCheck for lists), obtain consent provably with
-// StartSMSVerification and SubmitCode, and record a rejection with Reject:
+// StartSMSVerification and SubmitCode, record a rejection with Reject, and
+// follow every change with Watch:
 //
 //	c, err := izin.NewClient("izin.example.com:443", izin.WithAPIKey(key))
 //	res, err := c.Check(ctx, "+90 532 123 45 67")

@@ -202,3 +202,28 @@ func ExampleAsError() {
 	}
 	// Output: INVALID_ARGUMENT recipient
 }
+
+// A follower keeps the sequence of the last event it handled (here in a
+// variable; in a real system, beside what it did with the event, in one
+// transaction) and starts from it: after a restart nothing is missed and
+// nothing is handled twice. Reconnects within one Watch are automatic.
+func ExampleClient_Watch() {
+	c, err := izin.NewClient("izin.internal:9090", izin.WithAPIKey(os.Getenv("IZIN_API_KEY")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	var last int64 // read from where the follower keeps it
+	for m, err := range c.Watch(context.Background(), &izinv1.WatchConsentEventsRequest{AfterSequence: last}) {
+		if err != nil {
+			log.Fatal(err) // not a reconnectable failure: a revoked key, say
+		}
+		if e := m.GetEvent(); e != nil {
+			fmt.Println(e.GetSequence(), e.GetRecipient(), e.GetType(), e.GetStatus())
+			last = e.GetSequence()
+		} else {
+			last = m.GetHeartbeat().GetSequence() // a filtered watch has read this far
+		}
+	}
+}

@@ -44,6 +44,8 @@ type fake struct {
 	// streamEndAfter, when > 0, ends StreamCheckConsents without error
 	// after that many answers, reading no more checks.
 	streamEndAfter int
+	// watch serves the n-th WatchConsentEvents call (from 1).
+	watch func(ctx context.Context, n int, req *izinv1.WatchConsentEventsRequest, send func(*izinv1.WatchConsentEventsResponse) error) error
 }
 
 const fakeCode = "123456"
@@ -231,6 +233,11 @@ func (s *fakeConsent) BatchCheckConsents(_ context.Context, req *izinv1.BatchChe
 		resp.Items = append(resp.Items, &izinv1.CheckConsentItem{Result: r, Error: st.Proto()})
 	}
 	return resp, nil
+}
+
+func (s *fakeConsent) WatchConsentEvents(req *izinv1.WatchConsentEventsRequest, stream grpc.ServerStreamingServer[izinv1.WatchConsentEventsResponse]) error {
+	n := s.f.callCount(izinv1.ConsentService_WatchConsentEvents_FullMethodName)
+	return s.f.watch(stream.Context(), n, req, stream.Send)
 }
 
 func (s *fakeConsent) StreamCheckConsents(stream grpc.BidiStreamingServer[izinv1.StreamCheckConsentsRequest, izinv1.StreamCheckConsentsResponse]) error {

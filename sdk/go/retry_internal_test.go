@@ -71,6 +71,7 @@ var idempotentCases = []struct {
 	{izinv1.ConsentService_CheckConsent_FullMethodName, &izinv1.CheckConsentRequest{}, true},
 	{izinv1.ConsentService_BatchCheckConsents_FullMethodName, &izinv1.BatchCheckConsentsRequest{}, true},
 	{izinv1.ConsentService_ListConsentEvents_FullMethodName, &izinv1.ListConsentEventsRequest{}, true},
+	{izinv1.ConsentService_WatchConsentEvents_FullMethodName, &izinv1.WatchConsentEventsRequest{}, true},
 	{izinv1.VerificationService_GetVerification_FullMethodName, &izinv1.GetVerificationRequest{}, true},
 	{izinv1.AdminService_ListMessages_FullMethodName, &izinv1.ListMessagesRequest{}, true},
 	{izinv1.AdminService_ListApiKeys_FullMethodName, &izinv1.ListApiKeysRequest{}, true},

@@ -6,7 +6,7 @@ import threading
 import time
 from concurrent import futures
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2, message
@@ -80,6 +80,8 @@ class Recorder:
     lock: threading.Lock = field(default_factory=threading.Lock)
     stream_cancelled: threading.Event = field(default_factory=threading.Event)
     stream_received: int = 0
+    #: WatchConsentEvents: the messages of the n-th call (from 1) and the failure that ends it.
+    watch: Optional[Callable[[int, Any], Tuple[List[Any], Optional[Failure]]]] = None
 
     def fail(self, method: str, *failures: Failure) -> None:
         with self.lock:
@@ -178,6 +180,19 @@ class FakeConsent(pb.ConsentServiceServicer):
             recipient=normalize(request.recipient),
             results=[consent_result(t, pb.CONSENT_STATUS_REJECTED) for t in request.types],
         )
+
+    def WatchConsentEvents(
+        self, request: pb.WatchConsentEventsRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.WatchConsentEventsResponse]:
+        self.rec.enter("WatchConsentEvents", pb.WatchConsentEventsRequest.FromString(request.SerializeToString()), context)
+        assert self.rec.watch is not None
+        context.add_callback(self.rec.stream_cancelled.set)
+        messages, end = self.rec.watch(len(self.rec.calls_to("WatchConsentEvents")), request)
+        yield from messages
+        if end is not None:
+            abort(context, end)
+        while context.is_active():  # live: nothing more to say until cancelled
+            time.sleep(0.01)
 
     def ListConsentEvents(
         self, request: pb.ListConsentEventsRequest, context: grpc.ServicerContext

@@ -121,6 +121,7 @@ def test_other_non_idempotent_calls_are_not_retried(server: FakeServer, client: 
 # IDEMPOTENT. A new method must be added here.
 WANT_RETRY = {
     "CheckConsent": True, "BatchCheckConsents": True, "StreamCheckConsents": True, "ListConsentEvents": True,
+    "WatchConsentEvents": True,
     "RecordConsent": False, "RejectConsent": True, "ImportConsents": False,
     "StartVerification": False, "GetVerification": True, "SubmitCode": False, "ResendCode": False,
     "CancelVerification": False,

@@ -227,6 +227,7 @@ describe("retries", () => {
     // NO_SIDE_EFFECTS or IDEMPOTENT. A new method must be added here.
     const want: Record<string, boolean> = {
       CheckConsent: true, BatchCheckConsents: true, StreamCheckConsents: true, ListConsentEvents: true,
+      WatchConsentEvents: true,
       RecordConsent: false, RejectConsent: true, ImportConsents: false,
       StartVerification: false, GetVerification: true, SubmitCode: false, ResendCode: false,
       CancelVerification: false,

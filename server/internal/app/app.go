@@ -149,10 +149,12 @@ func LoadSecret(cfg Config) ([]byte, error) {
 
 // App is a running izin.
 type App struct {
-	Store    *sqlstore.Store
-	Tenancy  *tenancy.Service
-	Auth     *auth.Authenticator
-	Consent  *consent.Service
+	Store   *sqlstore.Store
+	Tenancy *tenancy.Service
+	Auth    *auth.Authenticator
+	Consent *consent.Service
+	// Watch streams consent events, woken by the store's commits.
+	Watch    *consent.Watcher
 	Verify   *verify.Service
 	Import   *importer.Service
 	Texts    *texts.Service
@@ -198,6 +200,9 @@ func New(cfg Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
 		Provider: provider,
 		log:      log, cfg: cfg, secret: secret, queue: queue,
 	}
+	notes := consent.NewNotifier()
+	st.OnConsentCommit(notes.Notify)
+	a.Watch = consent.NewWatcher(st, ten, notes, now)
 	if cfg.LandingTTL > 0 {
 		a.Verify.LandingTTL = cfg.LandingTTL
 	}
@@ -251,7 +256,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 			}
 		}
 	}
-	gsrv, hs, err := grpcserver.NewGRPC(grpcserver.Services{Log: a.log, Auth: a.Auth, Consent: a.Consent,
+	gsrv, hs, err := grpcserver.NewGRPC(grpcserver.Services{Log: a.log, Auth: a.Auth, Consent: a.Consent, Watch: a.Watch,
 		Verify: a.Verify, Tenancy: a.Tenancy, Messages: outbox.NewLister(a.Store), Import: a.Import, IYS: a.IYS,
 		Texts: a.Texts, SMS: a.SMS})
 	if err != nil {
@@ -319,6 +324,9 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	defer cancel()
 	_ = hsrv.Shutdown(shutCtx)
 	_ = msrv.Shutdown(shutCtx)
+	// Watches never end by themselves: end them, or GracefulStop waits
+	// for them until the deadline.
+	a.Watch.Close()
 	stopped := make(chan struct{})
 	go func() { gsrv.GracefulStop(); close(stopped) }()
 	select {

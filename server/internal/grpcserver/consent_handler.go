@@ -18,6 +18,7 @@ import (
 type consentHandler struct {
 	izinv1.UnimplementedConsentServiceServer
 	svc       *consent.Service
+	watch     *consent.Watcher
 	importer  *importer.Service
 	validator protovalidate.Validator
 	ic        *interceptors

@@ -14,6 +14,7 @@ func TestMethodScopes(t *testing.T) {
 		"/izin.v1.ConsentService/BatchCheckConsents":      store.ScopeCheck,
 		"/izin.v1.ConsentService/StreamCheckConsents":     store.ScopeCheck,
 		"/izin.v1.ConsentService/ListConsentEvents":       store.ScopeCheck,
+		"/izin.v1.ConsentService/WatchConsentEvents":      store.ScopeCheck,
 		"/izin.v1.ConsentService/RecordConsent":           store.ScopeWrite,
 		"/izin.v1.ConsentService/RejectConsent":           store.ScopeWrite,
 		"/izin.v1.ConsentService/ImportConsents":          store.ScopeWrite,

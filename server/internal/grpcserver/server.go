@@ -35,9 +35,11 @@ import (
 
 // Services are the domain services the handlers call.
 type Services struct {
-	Log      *slog.Logger
-	Auth     *auth.Authenticator
-	Consent  *consent.Service
+	Log     *slog.Logger
+	Auth    *auth.Authenticator
+	Consent *consent.Service
+	// Watch streams consent events (ConsentService.WatchConsentEvents).
+	Watch    *consent.Watcher
 	Verify   *verify.Service
 	Tenancy  *tenancy.Service
 	Messages *outbox.Lister
@@ -63,7 +65,7 @@ func NewGRPC(s Services) (*grpc.Server, *health.Server, error) {
 		grpc.ChainStreamInterceptor(ic.stream),
 		grpc.MaxRecvMsgSize(8<<20),
 	)
-	izinv1.RegisterConsentServiceServer(srv, &consentHandler{svc: s.Consent, importer: s.Import, validator: v, ic: ic})
+	izinv1.RegisterConsentServiceServer(srv, &consentHandler{svc: s.Consent, watch: s.Watch, importer: s.Import, validator: v, ic: ic})
 	izinv1.RegisterVerificationServiceServer(srv, &verificationHandler{svc: s.Verify})
 	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages, iys: s.IYS, texts: s.Texts, sms: s.SMS})
 	hs := health.NewServer()

@@ -153,6 +153,22 @@ type ConsentReader interface {
 
 	// WalkConsentEvents calls fn for every event of the tenant in chain order.
 	WalkConsentEvents(ctx context.Context, tenantID string, fn func(*ConsentEvent) error) error
+
+	// ConsentEventsAfter lists up to limit events of the tenant with Seq >
+	// afterSeq, in chain order. A tenant's events commit in Seq order (the
+	// chain lock is held to the commit), so a reader that pages from the
+	// last Seq it saw never misses a committed event.
+	ConsentEventsAfter(ctx context.Context, tenantID string, afterSeq int64, limit int) ([]ConsentEvent, error)
+}
+
+// ConsentCommits tells this process's watchers that consent events were
+// committed.
+type ConsentCommits interface {
+	// OnConsentCommit sets fn, called after each transaction that appended
+	// consent events has committed, once per tenant it appended to. fn runs
+	// on the committing goroutine and must not block. Transactions of
+	// other processes are not seen.
+	OnConsentCommit(fn func(tenantID string))
 }
 
 // VerificationReader reads verifications outside a transaction.
@@ -264,6 +280,7 @@ type Store interface {
 	BrandStore
 	KeyStore
 	ConsentReader
+	ConsentCommits
 	VerificationReader
 	MessageStore
 	IdempotencyReader

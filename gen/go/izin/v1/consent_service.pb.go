@@ -1120,6 +1120,209 @@ func (x *ListConsentEventsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type WatchConsentEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stream the events whose sequence is greater than this: the last
+	// sequence the client received. 0 streams from the tenant's first event.
+	AfterSequence int64 `protobuf:"varint,1,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
+	// Only this brand's events (its code); empty means every brand.
+	Brand string `protobuf:"bytes,2,opt,name=brand,proto3" json:"brand,omitempty"`
+	// Only this recipient's events (any spelling); empty means all.
+	Recipient     string `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchConsentEventsRequest) Reset() {
+	*x = WatchConsentEventsRequest{}
+	mi := &file_izin_v1_consent_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchConsentEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchConsentEventsRequest) ProtoMessage() {}
+
+func (x *WatchConsentEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_consent_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchConsentEventsRequest.ProtoReflect.Descriptor instead.
+func (*WatchConsentEventsRequest) Descriptor() ([]byte, []int) {
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *WatchConsentEventsRequest) GetAfterSequence() int64 {
+	if x != nil {
+		return x.AfterSequence
+	}
+	return 0
+}
+
+func (x *WatchConsentEventsRequest) GetBrand() string {
+	if x != nil {
+		return x.Brand
+	}
+	return ""
+}
+
+func (x *WatchConsentEventsRequest) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+type WatchConsentEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Item:
+	//
+	//	*WatchConsentEventsResponse_Event
+	//	*WatchConsentEventsResponse_Heartbeat
+	Item          isWatchConsentEventsResponse_Item `protobuf_oneof:"item"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchConsentEventsResponse) Reset() {
+	*x = WatchConsentEventsResponse{}
+	mi := &file_izin_v1_consent_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchConsentEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchConsentEventsResponse) ProtoMessage() {}
+
+func (x *WatchConsentEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_consent_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchConsentEventsResponse.ProtoReflect.Descriptor instead.
+func (*WatchConsentEventsResponse) Descriptor() ([]byte, []int) {
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *WatchConsentEventsResponse) GetItem() isWatchConsentEventsResponse_Item {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+func (x *WatchConsentEventsResponse) GetEvent() *ConsentEvent {
+	if x != nil {
+		if x, ok := x.Item.(*WatchConsentEventsResponse_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
+func (x *WatchConsentEventsResponse) GetHeartbeat() *WatchHeartbeat {
+	if x != nil {
+		if x, ok := x.Item.(*WatchConsentEventsResponse_Heartbeat); ok {
+			return x.Heartbeat
+		}
+	}
+	return nil
+}
+
+type isWatchConsentEventsResponse_Item interface {
+	isWatchConsentEventsResponse_Item()
+}
+
+type WatchConsentEventsResponse_Event struct {
+	Event *ConsentEvent `protobuf:"bytes,1,opt,name=event,proto3,oneof"`
+}
+
+type WatchConsentEventsResponse_Heartbeat struct {
+	Heartbeat *WatchHeartbeat `protobuf:"bytes,2,opt,name=heartbeat,proto3,oneof"`
+}
+
+func (*WatchConsentEventsResponse_Event) isWatchConsentEventsResponse_Item() {}
+
+func (*WatchConsentEventsResponse_Heartbeat) isWatchConsentEventsResponse_Item() {}
+
+// WatchHeartbeat says that the stream is live: every event up to sequence
+// has been sent or, with a brand or recipient filter, passed over. It comes
+// when the stream has caught up with the tenant's events, and again after
+// half a minute without a message. A filtered watch resumes from it
+// without reading the passed-over events again.
+type WatchHeartbeat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sequence      int64                  `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	Time          *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchHeartbeat) Reset() {
+	*x = WatchHeartbeat{}
+	mi := &file_izin_v1_consent_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchHeartbeat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchHeartbeat) ProtoMessage() {}
+
+func (x *WatchHeartbeat) ProtoReflect() protoreflect.Message {
+	mi := &file_izin_v1_consent_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchHeartbeat.ProtoReflect.Descriptor instead.
+func (*WatchHeartbeat) Descriptor() ([]byte, []int) {
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *WatchHeartbeat) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *WatchHeartbeat) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
 type ImportConsentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The brand of every row; empty means the default brand. Read from the
@@ -1136,7 +1339,7 @@ type ImportConsentsRequest struct {
 
 func (x *ImportConsentsRequest) Reset() {
 	*x = ImportConsentsRequest{}
-	mi := &file_izin_v1_consent_service_proto_msgTypes[14]
+	mi := &file_izin_v1_consent_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1351,7 @@ func (x *ImportConsentsRequest) String() string {
 func (*ImportConsentsRequest) ProtoMessage() {}
 
 func (x *ImportConsentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_consent_service_proto_msgTypes[14]
+	mi := &file_izin_v1_consent_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1364,7 @@ func (x *ImportConsentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportConsentsRequest.ProtoReflect.Descriptor instead.
 func (*ImportConsentsRequest) Descriptor() ([]byte, []int) {
-	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{14}
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ImportConsentsRequest) GetBrand() string {
@@ -1220,7 +1423,7 @@ type ImportRow struct {
 
 func (x *ImportRow) Reset() {
 	*x = ImportRow{}
-	mi := &file_izin_v1_consent_service_proto_msgTypes[15]
+	mi := &file_izin_v1_consent_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1232,7 +1435,7 @@ func (x *ImportRow) String() string {
 func (*ImportRow) ProtoMessage() {}
 
 func (x *ImportRow) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_consent_service_proto_msgTypes[15]
+	mi := &file_izin_v1_consent_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1245,7 +1448,7 @@ func (x *ImportRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRow.ProtoReflect.Descriptor instead.
 func (*ImportRow) Descriptor() ([]byte, []int) {
-	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{15}
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ImportRow) GetLine() int64 {
@@ -1334,7 +1537,7 @@ type ImportConsentsResponse struct {
 
 func (x *ImportConsentsResponse) Reset() {
 	*x = ImportConsentsResponse{}
-	mi := &file_izin_v1_consent_service_proto_msgTypes[16]
+	mi := &file_izin_v1_consent_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1346,7 +1549,7 @@ func (x *ImportConsentsResponse) String() string {
 func (*ImportConsentsResponse) ProtoMessage() {}
 
 func (x *ImportConsentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_consent_service_proto_msgTypes[16]
+	mi := &file_izin_v1_consent_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1359,7 +1562,7 @@ func (x *ImportConsentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportConsentsResponse.ProtoReflect.Descriptor instead.
 func (*ImportConsentsResponse) Descriptor() ([]byte, []int) {
-	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{16}
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ImportConsentsResponse) GetImportId() string {
@@ -1439,7 +1642,7 @@ type ImportRowError struct {
 
 func (x *ImportRowError) Reset() {
 	*x = ImportRowError{}
-	mi := &file_izin_v1_consent_service_proto_msgTypes[17]
+	mi := &file_izin_v1_consent_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1451,7 +1654,7 @@ func (x *ImportRowError) String() string {
 func (*ImportRowError) ProtoMessage() {}
 
 func (x *ImportRowError) ProtoReflect() protoreflect.Message {
-	mi := &file_izin_v1_consent_service_proto_msgTypes[17]
+	mi := &file_izin_v1_consent_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1464,7 +1667,7 @@ func (x *ImportRowError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRowError.ProtoReflect.Descriptor instead.
 func (*ImportRowError) Descriptor() ([]byte, []int) {
-	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{17}
+	return file_izin_v1_consent_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ImportRowError) GetLine() int64 {
@@ -1586,7 +1789,18 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\"r\n" +
 	"\x19ListConsentEventsResponse\x12-\n" +
 	"\x06events\x18\x01 \x03(\v2\x15.izin.v1.ConsentEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc4\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x92\x01\n" +
+	"\x19WatchConsentEventsRequest\x12.\n" +
+	"\x0eafter_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\x12\x1d\n" +
+	"\x05brand\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x12&\n" +
+	"\trecipient\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc0\x02R\trecipient\"\x8c\x01\n" +
+	"\x1aWatchConsentEventsResponse\x12-\n" +
+	"\x05event\x18\x01 \x01(\v2\x15.izin.v1.ConsentEventH\x00R\x05event\x127\n" +
+	"\theartbeat\x18\x02 \x01(\v2\x17.izin.v1.WatchHeartbeatH\x00R\theartbeatB\x06\n" +
+	"\x04item\"\\\n" +
+	"\x0eWatchHeartbeat\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xc4\x01\n" +
 	"\x15ImportConsentsRequest\x12\x1d\n" +
 	"\x05brand\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x12\x1c\n" +
 	"\x04name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x04name\x121\n" +
@@ -1621,14 +1835,15 @@ const file_izin_v1_consent_service_proto_rawDesc = "" +
 	"\rImportIysMode\x12\x1f\n" +
 	"\x1bIMPORT_IYS_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16IMPORT_IYS_MODE_UPLOAD\x10\x01\x12&\n" +
-	"\"IMPORT_IYS_MODE_ALREADY_REGISTERED\x10\x022\xbc\x06\n" +
+	"\"IMPORT_IYS_MODE_ALREADY_REGISTERED\x10\x022\xa6\a\n" +
 	"\x0eConsentService\x12q\n" +
 	"\fCheckConsent\x12\x1c.izin.v1.CheckConsentRequest\x1a\x1d.izin.v1.CheckConsentResponse\"$\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/consents:check\x90\x02\x01\x12\x88\x01\n" +
 	"\x12BatchCheckConsents\x12\".izin.v1.BatchCheckConsentsRequest\x1a#.izin.v1.BatchCheckConsentsResponse\")\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/consents:batchCheck\x90\x02\x01\x12m\n" +
 	"\x13StreamCheckConsents\x12#.izin.v1.StreamCheckConsentsRequest\x1a$.izin.v1.StreamCheckConsentsResponse\"\a\x88\xb5\x18\x01\x90\x02\x01(\x010\x01\x12k\n" +
 	"\rRecordConsent\x12\x1d.izin.v1.RecordConsentRequest\x1a\x1e.izin.v1.RecordConsentResponse\"\x1b\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/consents\x12u\n" +
 	"\rRejectConsent\x12\x1d.izin.v1.RejectConsentRequest\x1a\x1e.izin.v1.RejectConsentResponse\"%\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/consents:reject\x90\x02\x02\x12~\n" +
-	"\x11ListConsentEvents\x12!.izin.v1.ListConsentEventsRequest\x1a\".izin.v1.ListConsentEventsResponse\"\"\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/consents/events\x90\x02\x01\x12Y\n" +
+	"\x11ListConsentEvents\x12!.izin.v1.ListConsentEventsRequest\x1a\".izin.v1.ListConsentEventsResponse\"\"\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/consents/events\x90\x02\x01\x12h\n" +
+	"\x12WatchConsentEvents\x12\".izin.v1.WatchConsentEventsRequest\x1a#.izin.v1.WatchConsentEventsResponse\"\a\x88\xb5\x18\x01\x90\x02\x010\x01\x12Y\n" +
 	"\x0eImportConsents\x12\x1e.izin.v1.ImportConsentsRequest\x1a\x1f.izin.v1.ImportConsentsResponse\"\x04\x88\xb5\x18\x02(\x01B.Z,github.com/izinhq/izin/gen/go/izin/v1;izinv1b\x06proto3"
 
 var (
@@ -1644,7 +1859,7 @@ func file_izin_v1_consent_service_proto_rawDescGZIP() []byte {
 }
 
 var file_izin_v1_consent_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_izin_v1_consent_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_izin_v1_consent_service_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_izin_v1_consent_service_proto_goTypes = []any{
 	(ImportIysMode)(0),                  // 0: izin.v1.ImportIysMode
 	(*CheckConsentRequest)(nil),         // 1: izin.v1.CheckConsentRequest
@@ -1661,76 +1876,84 @@ var file_izin_v1_consent_service_proto_goTypes = []any{
 	(*RejectConsentResponse)(nil),       // 12: izin.v1.RejectConsentResponse
 	(*ListConsentEventsRequest)(nil),    // 13: izin.v1.ListConsentEventsRequest
 	(*ListConsentEventsResponse)(nil),   // 14: izin.v1.ListConsentEventsResponse
-	(*ImportConsentsRequest)(nil),       // 15: izin.v1.ImportConsentsRequest
-	(*ImportRow)(nil),                   // 16: izin.v1.ImportRow
-	(*ImportConsentsResponse)(nil),      // 17: izin.v1.ImportConsentsResponse
-	(*ImportRowError)(nil),              // 18: izin.v1.ImportRowError
-	(RecipientType)(0),                  // 19: izin.v1.RecipientType
-	(ConsentType)(0),                    // 20: izin.v1.ConsentType
-	(*KvkkState)(nil),                   // 21: izin.v1.KvkkState
-	(ConsentStatus)(0),                  // 22: izin.v1.ConsentStatus
-	(*timestamppb.Timestamp)(nil),       // 23: google.protobuf.Timestamp
-	(KvkkStatus)(0),                     // 24: izin.v1.KvkkStatus
-	(*status.Status)(nil),               // 25: google.rpc.Status
-	(*ConsentEvent)(nil),                // 26: izin.v1.ConsentEvent
+	(*WatchConsentEventsRequest)(nil),   // 15: izin.v1.WatchConsentEventsRequest
+	(*WatchConsentEventsResponse)(nil),  // 16: izin.v1.WatchConsentEventsResponse
+	(*WatchHeartbeat)(nil),              // 17: izin.v1.WatchHeartbeat
+	(*ImportConsentsRequest)(nil),       // 18: izin.v1.ImportConsentsRequest
+	(*ImportRow)(nil),                   // 19: izin.v1.ImportRow
+	(*ImportConsentsResponse)(nil),      // 20: izin.v1.ImportConsentsResponse
+	(*ImportRowError)(nil),              // 21: izin.v1.ImportRowError
+	(RecipientType)(0),                  // 22: izin.v1.RecipientType
+	(ConsentType)(0),                    // 23: izin.v1.ConsentType
+	(*KvkkState)(nil),                   // 24: izin.v1.KvkkState
+	(ConsentStatus)(0),                  // 25: izin.v1.ConsentStatus
+	(*timestamppb.Timestamp)(nil),       // 26: google.protobuf.Timestamp
+	(KvkkStatus)(0),                     // 27: izin.v1.KvkkStatus
+	(*status.Status)(nil),               // 28: google.rpc.Status
+	(*ConsentEvent)(nil),                // 29: izin.v1.ConsentEvent
 }
 var file_izin_v1_consent_service_proto_depIdxs = []int32{
-	19, // 0: izin.v1.CheckConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	20, // 1: izin.v1.CheckConsentRequest.types:type_name -> izin.v1.ConsentType
-	19, // 2: izin.v1.CheckConsentResponse.recipient_type:type_name -> izin.v1.RecipientType
+	22, // 0: izin.v1.CheckConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	23, // 1: izin.v1.CheckConsentRequest.types:type_name -> izin.v1.ConsentType
+	22, // 2: izin.v1.CheckConsentResponse.recipient_type:type_name -> izin.v1.RecipientType
 	3,  // 3: izin.v1.CheckConsentResponse.results:type_name -> izin.v1.ConsentResult
-	21, // 4: izin.v1.CheckConsentResponse.kvkk:type_name -> izin.v1.KvkkState
-	20, // 5: izin.v1.ConsentResult.type:type_name -> izin.v1.ConsentType
-	22, // 6: izin.v1.ConsentResult.status:type_name -> izin.v1.ConsentStatus
-	23, // 7: izin.v1.ConsentResult.consent_time:type_name -> google.protobuf.Timestamp
-	24, // 8: izin.v1.ConsentResult.kvkk:type_name -> izin.v1.KvkkStatus
+	24, // 4: izin.v1.CheckConsentResponse.kvkk:type_name -> izin.v1.KvkkState
+	23, // 5: izin.v1.ConsentResult.type:type_name -> izin.v1.ConsentType
+	25, // 6: izin.v1.ConsentResult.status:type_name -> izin.v1.ConsentStatus
+	26, // 7: izin.v1.ConsentResult.consent_time:type_name -> google.protobuf.Timestamp
+	27, // 8: izin.v1.ConsentResult.kvkk:type_name -> izin.v1.KvkkStatus
 	1,  // 9: izin.v1.BatchCheckConsentsRequest.checks:type_name -> izin.v1.CheckConsentRequest
 	6,  // 10: izin.v1.BatchCheckConsentsResponse.items:type_name -> izin.v1.CheckConsentItem
 	2,  // 11: izin.v1.CheckConsentItem.result:type_name -> izin.v1.CheckConsentResponse
-	25, // 12: izin.v1.CheckConsentItem.error:type_name -> google.rpc.Status
+	28, // 12: izin.v1.CheckConsentItem.error:type_name -> google.rpc.Status
 	1,  // 13: izin.v1.StreamCheckConsentsRequest.check:type_name -> izin.v1.CheckConsentRequest
 	2,  // 14: izin.v1.StreamCheckConsentsResponse.result:type_name -> izin.v1.CheckConsentResponse
-	25, // 15: izin.v1.StreamCheckConsentsResponse.error:type_name -> google.rpc.Status
-	19, // 16: izin.v1.RecordConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	20, // 17: izin.v1.RecordConsentRequest.types:type_name -> izin.v1.ConsentType
-	23, // 18: izin.v1.RecordConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
-	24, // 19: izin.v1.RecordConsentRequest.kvkk:type_name -> izin.v1.KvkkStatus
-	26, // 20: izin.v1.RecordConsentResponse.events:type_name -> izin.v1.ConsentEvent
+	28, // 15: izin.v1.StreamCheckConsentsResponse.error:type_name -> google.rpc.Status
+	22, // 16: izin.v1.RecordConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	23, // 17: izin.v1.RecordConsentRequest.types:type_name -> izin.v1.ConsentType
+	26, // 18: izin.v1.RecordConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
+	27, // 19: izin.v1.RecordConsentRequest.kvkk:type_name -> izin.v1.KvkkStatus
+	29, // 20: izin.v1.RecordConsentResponse.events:type_name -> izin.v1.ConsentEvent
 	3,  // 21: izin.v1.RecordConsentResponse.results:type_name -> izin.v1.ConsentResult
-	21, // 22: izin.v1.RecordConsentResponse.kvkk:type_name -> izin.v1.KvkkState
-	19, // 23: izin.v1.RejectConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
-	20, // 24: izin.v1.RejectConsentRequest.types:type_name -> izin.v1.ConsentType
-	23, // 25: izin.v1.RejectConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
-	26, // 26: izin.v1.RejectConsentResponse.events:type_name -> izin.v1.ConsentEvent
+	24, // 22: izin.v1.RecordConsentResponse.kvkk:type_name -> izin.v1.KvkkState
+	22, // 23: izin.v1.RejectConsentRequest.recipient_type:type_name -> izin.v1.RecipientType
+	23, // 24: izin.v1.RejectConsentRequest.types:type_name -> izin.v1.ConsentType
+	26, // 25: izin.v1.RejectConsentRequest.consent_time:type_name -> google.protobuf.Timestamp
+	29, // 26: izin.v1.RejectConsentResponse.events:type_name -> izin.v1.ConsentEvent
 	3,  // 27: izin.v1.RejectConsentResponse.results:type_name -> izin.v1.ConsentResult
-	21, // 28: izin.v1.RejectConsentResponse.kvkk:type_name -> izin.v1.KvkkState
-	26, // 29: izin.v1.ListConsentEventsResponse.events:type_name -> izin.v1.ConsentEvent
-	16, // 30: izin.v1.ImportConsentsRequest.rows:type_name -> izin.v1.ImportRow
-	0,  // 31: izin.v1.ImportConsentsRequest.iys_mode:type_name -> izin.v1.ImportIysMode
-	19, // 32: izin.v1.ImportRow.recipient_type:type_name -> izin.v1.RecipientType
-	20, // 33: izin.v1.ImportRow.type:type_name -> izin.v1.ConsentType
-	22, // 34: izin.v1.ImportRow.status:type_name -> izin.v1.ConsentStatus
-	23, // 35: izin.v1.ImportRow.consent_time:type_name -> google.protobuf.Timestamp
-	18, // 36: izin.v1.ImportConsentsResponse.errors:type_name -> izin.v1.ImportRowError
-	1,  // 37: izin.v1.ConsentService.CheckConsent:input_type -> izin.v1.CheckConsentRequest
-	4,  // 38: izin.v1.ConsentService.BatchCheckConsents:input_type -> izin.v1.BatchCheckConsentsRequest
-	7,  // 39: izin.v1.ConsentService.StreamCheckConsents:input_type -> izin.v1.StreamCheckConsentsRequest
-	9,  // 40: izin.v1.ConsentService.RecordConsent:input_type -> izin.v1.RecordConsentRequest
-	11, // 41: izin.v1.ConsentService.RejectConsent:input_type -> izin.v1.RejectConsentRequest
-	13, // 42: izin.v1.ConsentService.ListConsentEvents:input_type -> izin.v1.ListConsentEventsRequest
-	15, // 43: izin.v1.ConsentService.ImportConsents:input_type -> izin.v1.ImportConsentsRequest
-	2,  // 44: izin.v1.ConsentService.CheckConsent:output_type -> izin.v1.CheckConsentResponse
-	5,  // 45: izin.v1.ConsentService.BatchCheckConsents:output_type -> izin.v1.BatchCheckConsentsResponse
-	8,  // 46: izin.v1.ConsentService.StreamCheckConsents:output_type -> izin.v1.StreamCheckConsentsResponse
-	10, // 47: izin.v1.ConsentService.RecordConsent:output_type -> izin.v1.RecordConsentResponse
-	12, // 48: izin.v1.ConsentService.RejectConsent:output_type -> izin.v1.RejectConsentResponse
-	14, // 49: izin.v1.ConsentService.ListConsentEvents:output_type -> izin.v1.ListConsentEventsResponse
-	17, // 50: izin.v1.ConsentService.ImportConsents:output_type -> izin.v1.ImportConsentsResponse
-	44, // [44:51] is the sub-list for method output_type
-	37, // [37:44] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	24, // 28: izin.v1.RejectConsentResponse.kvkk:type_name -> izin.v1.KvkkState
+	29, // 29: izin.v1.ListConsentEventsResponse.events:type_name -> izin.v1.ConsentEvent
+	29, // 30: izin.v1.WatchConsentEventsResponse.event:type_name -> izin.v1.ConsentEvent
+	17, // 31: izin.v1.WatchConsentEventsResponse.heartbeat:type_name -> izin.v1.WatchHeartbeat
+	26, // 32: izin.v1.WatchHeartbeat.time:type_name -> google.protobuf.Timestamp
+	19, // 33: izin.v1.ImportConsentsRequest.rows:type_name -> izin.v1.ImportRow
+	0,  // 34: izin.v1.ImportConsentsRequest.iys_mode:type_name -> izin.v1.ImportIysMode
+	22, // 35: izin.v1.ImportRow.recipient_type:type_name -> izin.v1.RecipientType
+	23, // 36: izin.v1.ImportRow.type:type_name -> izin.v1.ConsentType
+	25, // 37: izin.v1.ImportRow.status:type_name -> izin.v1.ConsentStatus
+	26, // 38: izin.v1.ImportRow.consent_time:type_name -> google.protobuf.Timestamp
+	21, // 39: izin.v1.ImportConsentsResponse.errors:type_name -> izin.v1.ImportRowError
+	1,  // 40: izin.v1.ConsentService.CheckConsent:input_type -> izin.v1.CheckConsentRequest
+	4,  // 41: izin.v1.ConsentService.BatchCheckConsents:input_type -> izin.v1.BatchCheckConsentsRequest
+	7,  // 42: izin.v1.ConsentService.StreamCheckConsents:input_type -> izin.v1.StreamCheckConsentsRequest
+	9,  // 43: izin.v1.ConsentService.RecordConsent:input_type -> izin.v1.RecordConsentRequest
+	11, // 44: izin.v1.ConsentService.RejectConsent:input_type -> izin.v1.RejectConsentRequest
+	13, // 45: izin.v1.ConsentService.ListConsentEvents:input_type -> izin.v1.ListConsentEventsRequest
+	15, // 46: izin.v1.ConsentService.WatchConsentEvents:input_type -> izin.v1.WatchConsentEventsRequest
+	18, // 47: izin.v1.ConsentService.ImportConsents:input_type -> izin.v1.ImportConsentsRequest
+	2,  // 48: izin.v1.ConsentService.CheckConsent:output_type -> izin.v1.CheckConsentResponse
+	5,  // 49: izin.v1.ConsentService.BatchCheckConsents:output_type -> izin.v1.BatchCheckConsentsResponse
+	8,  // 50: izin.v1.ConsentService.StreamCheckConsents:output_type -> izin.v1.StreamCheckConsentsResponse
+	10, // 51: izin.v1.ConsentService.RecordConsent:output_type -> izin.v1.RecordConsentResponse
+	12, // 52: izin.v1.ConsentService.RejectConsent:output_type -> izin.v1.RejectConsentResponse
+	14, // 53: izin.v1.ConsentService.ListConsentEvents:output_type -> izin.v1.ListConsentEventsResponse
+	16, // 54: izin.v1.ConsentService.WatchConsentEvents:output_type -> izin.v1.WatchConsentEventsResponse
+	20, // 55: izin.v1.ConsentService.ImportConsents:output_type -> izin.v1.ImportConsentsResponse
+	48, // [48:56] is the sub-list for method output_type
+	40, // [40:48] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_izin_v1_consent_service_proto_init() }
@@ -1740,13 +1963,17 @@ func file_izin_v1_consent_service_proto_init() {
 	}
 	file_izin_v1_options_proto_init()
 	file_izin_v1_types_proto_init()
+	file_izin_v1_consent_service_proto_msgTypes[15].OneofWrappers = []any{
+		(*WatchConsentEventsResponse_Event)(nil),
+		(*WatchConsentEventsResponse_Heartbeat)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_izin_v1_consent_service_proto_rawDesc), len(file_izin_v1_consent_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

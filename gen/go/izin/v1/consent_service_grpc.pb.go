@@ -25,6 +25,7 @@ const (
 	ConsentService_RecordConsent_FullMethodName       = "/izin.v1.ConsentService/RecordConsent"
 	ConsentService_RejectConsent_FullMethodName       = "/izin.v1.ConsentService/RejectConsent"
 	ConsentService_ListConsentEvents_FullMethodName   = "/izin.v1.ConsentService/ListConsentEvents"
+	ConsentService_WatchConsentEvents_FullMethodName  = "/izin.v1.ConsentService/WatchConsentEvents"
 	ConsentService_ImportConsents_FullMethodName      = "/izin.v1.ConsentService/ImportConsents"
 )
 
@@ -52,6 +53,13 @@ type ConsentServiceClient interface {
 	RejectConsent(ctx context.Context, in *RejectConsentRequest, opts ...grpc.CallOption) (*RejectConsentResponse, error)
 	// ListConsentEvents lists consent events, newest first, with evidence.
 	ListConsentEvents(ctx context.Context, in *ListConsentEventsRequest, opts ...grpc.CallOption) (*ListConsentEventsResponse, error)
+	// WatchConsentEvents streams the tenant's consent events in sequence
+	// order, from after a cursor, then each new event as it is committed,
+	// until the client cancels. To resume after a disconnect without a gap or
+	// a repeat, call again with after_sequence set to the last sequence
+	// received (of an event or a heartbeat). gRPC only: the stream does not
+	// end by itself.
+	WatchConsentEvents(ctx context.Context, in *WatchConsentEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchConsentEventsResponse], error)
 	// ImportConsents takes consents collected before izin (on paper, or in
 	// another system) with their original dates and evidence references.
 	// Every row is checked by the same rules as RecordConsent and
@@ -132,9 +140,28 @@ func (c *consentServiceClient) ListConsentEvents(ctx context.Context, in *ListCo
 	return out, nil
 }
 
+func (c *consentServiceClient) WatchConsentEvents(ctx context.Context, in *WatchConsentEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchConsentEventsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ConsentService_ServiceDesc.Streams[1], ConsentService_WatchConsentEvents_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchConsentEventsRequest, WatchConsentEventsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ConsentService_WatchConsentEventsClient = grpc.ServerStreamingClient[WatchConsentEventsResponse]
+
 func (c *consentServiceClient) ImportConsents(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportConsentsRequest, ImportConsentsResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &ConsentService_ServiceDesc.Streams[1], ConsentService_ImportConsents_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &ConsentService_ServiceDesc.Streams[2], ConsentService_ImportConsents_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +196,13 @@ type ConsentServiceServer interface {
 	RejectConsent(context.Context, *RejectConsentRequest) (*RejectConsentResponse, error)
 	// ListConsentEvents lists consent events, newest first, with evidence.
 	ListConsentEvents(context.Context, *ListConsentEventsRequest) (*ListConsentEventsResponse, error)
+	// WatchConsentEvents streams the tenant's consent events in sequence
+	// order, from after a cursor, then each new event as it is committed,
+	// until the client cancels. To resume after a disconnect without a gap or
+	// a repeat, call again with after_sequence set to the last sequence
+	// received (of an event or a heartbeat). gRPC only: the stream does not
+	// end by itself.
+	WatchConsentEvents(*WatchConsentEventsRequest, grpc.ServerStreamingServer[WatchConsentEventsResponse]) error
 	// ImportConsents takes consents collected before izin (on paper, or in
 	// another system) with their original dates and evidence references.
 	// Every row is checked by the same rules as RecordConsent and
@@ -203,6 +237,9 @@ func (UnimplementedConsentServiceServer) RejectConsent(context.Context, *RejectC
 }
 func (UnimplementedConsentServiceServer) ListConsentEvents(context.Context, *ListConsentEventsRequest) (*ListConsentEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListConsentEvents not implemented")
+}
+func (UnimplementedConsentServiceServer) WatchConsentEvents(*WatchConsentEventsRequest, grpc.ServerStreamingServer[WatchConsentEventsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchConsentEvents not implemented")
 }
 func (UnimplementedConsentServiceServer) ImportConsents(grpc.ClientStreamingServer[ImportConsentsRequest, ImportConsentsResponse]) error {
 	return status.Error(codes.Unimplemented, "method ImportConsents not implemented")
@@ -325,6 +362,17 @@ func _ConsentService_ListConsentEvents_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ConsentService_WatchConsentEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchConsentEventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ConsentServiceServer).WatchConsentEvents(m, &grpc.GenericServerStream[WatchConsentEventsRequest, WatchConsentEventsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ConsentService_WatchConsentEventsServer = grpc.ServerStreamingServer[WatchConsentEventsResponse]
+
 func _ConsentService_ImportConsents_Handler(srv interface{}, stream grpc.ServerStream) error {
 	return srv.(ConsentServiceServer).ImportConsents(&grpc.GenericServerStream[ImportConsentsRequest, ImportConsentsResponse]{ServerStream: stream})
 }
@@ -366,6 +414,11 @@ var ConsentService_ServiceDesc = grpc.ServiceDesc{
 			Handler:       _ConsentService_StreamCheckConsents_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
+		},
+		{
+			StreamName:    "WatchConsentEvents",
+			Handler:       _ConsentService_WatchConsentEvents_Handler,
+			ServerStreams: true,
 		},
 		{
 			StreamName:    "ImportConsents",

@@ -32,6 +32,7 @@ from izin.models import (
     Verification,
     VerificationMethod,
     VerificationStatus,
+    WatchItem,
 )
 from izin.retry import RetryPolicy
 
@@ -56,6 +57,7 @@ __all__ = [
     "ConsentResult",
     "ConsentChange",
     "ConsentEvent",
+    "WatchItem",
     "SubmitCodeResult",
     "Verification",
     "Message",

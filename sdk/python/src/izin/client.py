@@ -52,6 +52,7 @@ from izin.models import (
     SubmitCodeResult,
     Verification,
     VerificationMethod,
+    WatchItem,
 )
 from izin.retry import RetryPolicy, retries_allowed
 
@@ -454,6 +455,51 @@ class Client:
         )
         response = self._call(self.consent_stub.ListConsentEvents, request, timeout=timeout)
         return Page([ConsentEvent.from_pb(e) for e in response.events], response.next_page_token)
+
+    def watch_consent_events(
+        self,
+        after_sequence: int = 0,
+        *,
+        brand: Optional[str] = None,
+        recipient: Optional[str] = None,
+    ) -> Generator[WatchItem, None, None]:
+        """Follows the tenant's consent events over WatchConsentEvents: those after
+        ``after_sequence`` in order, then each new one as the server commits it,
+        without end.
+
+        When the stream breaks with a code the retry policy retries (UNAVAILABLE:
+        a server restart, a network failure), it reconnects after the policy's
+        backoff from the last sequence yielded, so nothing is missed or repeated;
+        it does so however often it takes, and the backoff starts over once a
+        message arrives. Another error raises :class:`IzinError`. Close the
+        generator (or stop iterating) to cancel the stream."""
+        request = consent_service_pb2.WatchConsentEventsRequest(
+            after_sequence=after_sequence, brand=brand or "", recipient=recipient or ""
+        )
+        failures = 0
+        while True:
+            retry_after: Optional[float] = None
+            call = self.consent_stub.WatchConsentEvents(request, metadata=self._metadata)
+            try:
+                for response in call:
+                    failures = 0
+                    if response.HasField("event"):
+                        item = WatchItem(response.event.sequence, ConsentEvent.from_pb(response.event))
+                    else:
+                        item = WatchItem(max(request.after_sequence, response.heartbeat.sequence), None)
+                    request.after_sequence = item.sequence
+                    yield item
+                # izin never ends a watch; a proxy may: reconnect.
+            except grpc.RpcError as rpc_error:
+                err = IzinError.from_rpc_error(rpc_error)
+                # Attempt 1: a watch gives up on the kind of failure, never on the count.
+                if not self.retry.should_retry(err.code, 1, err.retry_after):
+                    raise err from None
+                retry_after = err.retry_after
+            finally:
+                call.cancel()
+            failures += 1
+            self._sleep(self.retry.backoff(failures, retry_after))
 
     # --- verifications -----------------------------------------------------
 

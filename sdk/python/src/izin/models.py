@@ -54,6 +54,7 @@ __all__ = [
     "CheckItem",
     "Verification",
     "ConsentEvent",
+    "WatchItem",
     "ConsentChange",
     "SubmitCodeResult",
     "Message",
@@ -409,6 +410,21 @@ class ConsentEvent:
 
 def _events(items: Any) -> Tuple[ConsentEvent, ...]:
     return tuple(ConsentEvent.from_pb(e) for e in items)
+
+
+@dataclass(frozen=True)
+class WatchItem:
+    """One message of :meth:`Client.watch_consent_events`: an event, or a
+    heartbeat (``event`` is ``None``) saying that the server has read every event
+    up to ``sequence``. Keep ``sequence`` of the last item handled and resume
+    after it."""
+
+    sequence: int
+    event: Optional[ConsentEvent]
+
+    @property
+    def heartbeat(self) -> bool:
+        return self.event is None
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,9 @@ from izin._gen.izin.v1.consent_service_pb2 import RejectConsentRequest as Reject
 from izin._gen.izin.v1.consent_service_pb2 import RejectConsentResponse as RejectConsentResponse
 from izin._gen.izin.v1.consent_service_pb2 import ListConsentEventsRequest as ListConsentEventsRequest
 from izin._gen.izin.v1.consent_service_pb2 import ListConsentEventsResponse as ListConsentEventsResponse
+from izin._gen.izin.v1.consent_service_pb2 import WatchConsentEventsRequest as WatchConsentEventsRequest
+from izin._gen.izin.v1.consent_service_pb2 import WatchConsentEventsResponse as WatchConsentEventsResponse
+from izin._gen.izin.v1.consent_service_pb2 import WatchHeartbeat as WatchHeartbeat
 from izin._gen.izin.v1.consent_service_pb2 import ImportConsentsRequest as ImportConsentsRequest
 from izin._gen.izin.v1.consent_service_pb2 import ImportRow as ImportRow
 from izin._gen.izin.v1.consent_service_pb2 import ImportConsentsResponse as ImportConsentsResponse
@@ -276,6 +279,9 @@ __all__ = [
     "RejectConsentResponse",
     "ListConsentEventsRequest",
     "ListConsentEventsResponse",
+    "WatchConsentEventsRequest",
+    "WatchConsentEventsResponse",
+    "WatchHeartbeat",
     "ImportConsentsRequest",
     "ImportRow",
     "ImportConsentsResponse",

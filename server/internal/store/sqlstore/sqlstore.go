@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,6 +43,8 @@ type Store struct {
 	w       *gorm.DB // writes and transactions; the same pool on PostgreSQL
 	pools   []*sql.DB
 	dialect Dialect
+	// onCommit is OnConsentCommit's function; nil until one is set.
+	onCommit atomic.Pointer[func(tenantID string)]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -223,9 +226,17 @@ func first[T any](db *gorm.DB, out *T) (*T, error) {
 
 // InTx runs fn in one transaction.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
-	return translate(s.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(g.Statement.Context, &txStore{db: g, dialect: s.dialect})
+	var chains []string
+	err := translate(s.w.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		tx := &txStore{db: g, dialect: s.dialect}
+		err := fn(g.Statement.Context, tx)
+		chains = tx.chains
+		return err
 	}))
+	if err == nil {
+		s.consentCommitted(chains)
+	}
+	return err
 }
 
 // --- tenancy ---
@@ -342,28 +353,6 @@ func (s *Store) ListConsentEvents(ctx context.Context, f store.EventFilter) ([]s
 	return out, translate(q.Order("seq DESC").Limit(f.Limit).Find(&out).Error)
 }
 
-func (s *Store) WalkConsentEvents(ctx context.Context, tenantID string, fn func(*store.ConsentEvent) error) error {
-	const batch = 1000
-	var after int64
-	for {
-		var page []store.ConsentEvent
-		err := s.db.WithContext(ctx).Where("tenant_id = ? AND seq > ?", tenantID, after).
-			Order("seq").Limit(batch).Find(&page).Error
-		if err != nil {
-			return translate(err)
-		}
-		for i := range page {
-			if err := fn(&page[i]); err != nil {
-				return err
-			}
-		}
-		if len(page) < batch {
-			return nil
-		}
-		after = page[len(page)-1].Seq
-	}
-}
-
 // --- verifications ---
 
 func (s *Store) GetVerification(ctx context.Context, tenantID, id string) (*store.Verification, error) {
@@ -478,6 +467,9 @@ func (s *Store) GetIdempotency(ctx context.Context, tenantID, op, key string) (*
 type txStore struct {
 	db      *gorm.DB
 	dialect Dialect
+	// chains are the tenants whose events the transaction appended, told
+	// to OnConsentCommit's function after the commit.
+	chains []string
 }
 
 func (t *txStore) LockChain(ctx context.Context, tenantID string) (store.ChainHead, error) {
@@ -507,6 +499,11 @@ var (
 )
 
 func (t *txStore) InsertConsentEvents(ctx context.Context, events []*store.ConsentEvent) error {
+	for _, e := range events {
+		if !slices.Contains(t.chains, e.TenantID) {
+			t.chains = append(t.chains, e.TenantID)
+		}
+	}
 	// Chunked: a bulk writer may append more events than one statement
 	// can bind.
 	return createChunked(t.db.WithContext(ctx), events)

@@ -21,6 +21,8 @@ func testConsent(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DuplicateSeqRefused", testDuplicateSeq},
 		{"ListConsentEvents", testListConsentEvents},
 		{"WalkConsentEvents", testWalkConsentEvents},
+		{"ConsentEventsAfter", testConsentEventsAfter},
+		{"ConsentCommits", testConsentCommits},
 		{"EventsAreAppendOnly", testEventsAppendOnly},
 	})
 }

@@ -28,6 +28,7 @@ class IdempotencyTest {
           Map.entry("BatchCheckConsents", true),
           Map.entry("StreamCheckConsents", true),
           Map.entry("ListConsentEvents", true),
+          Map.entry("WatchConsentEvents", true),
           Map.entry("RecordConsent", false),
           Map.entry("RejectConsent", true),
           Map.entry("ImportConsents", false),

@@ -203,6 +203,32 @@ class ListConsentEventsResponse(_message.Message):
     next_page_token: str
     def __init__(self, events: _Optional[_Iterable[_Union[_types_pb2.ConsentEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class WatchConsentEventsRequest(_message.Message):
+    __slots__ = ("after_sequence", "brand", "recipient")
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    BRAND_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENT_FIELD_NUMBER: _ClassVar[int]
+    after_sequence: int
+    brand: str
+    recipient: str
+    def __init__(self, after_sequence: _Optional[int] = ..., brand: _Optional[str] = ..., recipient: _Optional[str] = ...) -> None: ...
+
+class WatchConsentEventsResponse(_message.Message):
+    __slots__ = ("event", "heartbeat")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    event: _types_pb2.ConsentEvent
+    heartbeat: WatchHeartbeat
+    def __init__(self, event: _Optional[_Union[_types_pb2.ConsentEvent, _Mapping]] = ..., heartbeat: _Optional[_Union[WatchHeartbeat, _Mapping]] = ...) -> None: ...
+
+class WatchHeartbeat(_message.Message):
+    __slots__ = ("sequence", "time")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    time: _timestamp_pb2.Timestamp
+    def __init__(self, sequence: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class ImportConsentsRequest(_message.Message):
     __slots__ = ("brand", "name", "rows", "iys_mode")
     BRAND_FIELD_NUMBER: _ClassVar[int]

@@ -67,6 +67,11 @@ class ConsentServiceStub(object):
                 request_serializer=izin_dot_v1_dot_consent__service__pb2.ListConsentEventsRequest.SerializeToString,
                 response_deserializer=izin_dot_v1_dot_consent__service__pb2.ListConsentEventsResponse.FromString,
                 _registered_method=True)
+        self.WatchConsentEvents = channel.unary_stream(
+                '/izin.v1.ConsentService/WatchConsentEvents',
+                request_serializer=izin_dot_v1_dot_consent__service__pb2.WatchConsentEventsRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_consent__service__pb2.WatchConsentEventsResponse.FromString,
+                _registered_method=True)
         self.ImportConsents = channel.stream_unary(
                 '/izin.v1.ConsentService/ImportConsents',
                 request_serializer=izin_dot_v1_dot_consent__service__pb2.ImportConsentsRequest.SerializeToString,
@@ -126,6 +131,18 @@ class ConsentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchConsentEvents(self, request, context):
+        """WatchConsentEvents streams the tenant's consent events in sequence
+        order, from after a cursor, then each new event as it is committed,
+        until the client cancels. To resume after a disconnect without a gap or
+        a repeat, call again with after_sequence set to the last sequence
+        received (of an event or a heartbeat). gRPC only: the stream does not
+        end by itself.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ImportConsents(self, request_iterator, context):
         """ImportConsents takes consents collected before izin (on paper, or in
         another system) with their original dates and evidence references.
@@ -170,6 +187,11 @@ def add_ConsentServiceServicer_to_server(servicer, server):
                     servicer.ListConsentEvents,
                     request_deserializer=izin_dot_v1_dot_consent__service__pb2.ListConsentEventsRequest.FromString,
                     response_serializer=izin_dot_v1_dot_consent__service__pb2.ListConsentEventsResponse.SerializeToString,
+            ),
+            'WatchConsentEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchConsentEvents,
+                    request_deserializer=izin_dot_v1_dot_consent__service__pb2.WatchConsentEventsRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_consent__service__pb2.WatchConsentEventsResponse.SerializeToString,
             ),
             'ImportConsents': grpc.stream_unary_rpc_method_handler(
                     servicer.ImportConsents,
@@ -341,6 +363,33 @@ class ConsentService(object):
             '/izin.v1.ConsentService/ListConsentEvents',
             izin_dot_v1_dot_consent__service__pb2.ListConsentEventsRequest.SerializeToString,
             izin_dot_v1_dot_consent__service__pb2.ListConsentEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchConsentEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/izin.v1.ConsentService/WatchConsentEvents',
+            izin_dot_v1_dot_consent__service__pb2.WatchConsentEventsRequest.SerializeToString,
+            izin_dot_v1_dot_consent__service__pb2.WatchConsentEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
