@@ -82,7 +82,9 @@ func NewClient(timeout time.Duration, allowPrivate bool) *http.Client {
 		}
 	}
 	tr := &http.Transport{
-		DialContext:           func(ctx context.Context, network, addr string) (net.Conn, error) { return d.DialContext(ctx, network, addr) },
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		},
 		Proxy:                 nil, // a proxy would connect on our behalf, past the check
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
