@@ -104,6 +104,8 @@ type Tx interface {
 	IdempotencyTx
 	IYSCursorTx
 	RejectLinkTx
+	NotificationTx
+	WebhookTx
 }
 
 // Transactor opens transactions.
@@ -263,6 +265,7 @@ type Store interface {
 	IYSQueue
 	TextStore
 	RejectLinkReader
+	WebhookStore
 
 	Close() error
 }

@@ -52,6 +52,7 @@ func RunAll(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Landing", testLanding},
 		{"Texts", testTexts},
 		{"Brands", testBrandUpdates},
+		{"Webhooks", testWebhooks},
 	}
 	for _, c := range categories {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newStore) })
