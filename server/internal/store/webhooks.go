@@ -109,8 +109,8 @@ type NotificationTx interface {
 	InsertNotifications(ctx context.Context, ns []*Notification) error
 }
 
-// WebhookTx fans events out: deliveries inserted and cursors moved
-// together, notifications claimed and marked.
+// WebhookTx fans events out: deliveries inserted with the cursor moved or
+// the notification marked, together.
 type WebhookTx interface {
 	// InsertWebhookDeliveries inserts deliveries, skipping any whose
 	// (webhook, event key) exists, so that fanning out twice is harmless.
@@ -119,11 +119,6 @@ type WebhookTx interface {
 	// AdvanceWebhookCursor moves a webhook's consent cursor forward to seq;
 	// a cursor already past it stays.
 	AdvanceWebhookCursor(ctx context.Context, webhookID string, seq int64) error
-
-	// ClaimNotifications locks up to limit notifications not yet fanned
-	// out, oldest first, for the rest of the transaction; other
-	// transactions pass over them (SKIP LOCKED on PostgreSQL).
-	ClaimNotifications(ctx context.Context, limit int) ([]Notification, error)
 	MarkNotificationsFanned(ctx context.Context, ids []string, at time.Time) error
 }
 
@@ -149,6 +144,15 @@ type WebhookStore interface {
 	// ConsentEventsAfter lists up to limit events of the tenant with seq
 	// greater than after, in seq order.
 	ConsentEventsAfter(ctx context.Context, tenantID string, after int64, limit int) ([]ConsentEvent, error)
+
+	// UnfannedNotifications lists up to limit notifications not yet
+	// fanned out, oldest first. Replicas may read the same ones: the
+	// deliveries they insert are idempotent.
+	UnfannedNotifications(ctx context.Context, limit int) ([]Notification, error)
+
+	// MessageByID and IYSUploadByEvent read the subjects of notifications.
+	MessageByID(ctx context.Context, tenantID, id string) (*Message, error)
+	IYSUploadByEvent(ctx context.Context, tenantID, eventID string) (*IYSUpload, error)
 
 	// ClaimWebhookDeliveries leases up to limit due pending deliveries
 	// until leaseUntil and counts an attempt for each; replicas claim

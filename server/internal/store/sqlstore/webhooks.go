@@ -81,6 +81,22 @@ func (s *Store) ConsentEventsAfter(ctx context.Context, tenantID string, after i
 		Order("seq").Limit(limit).Find(&out).Error)
 }
 
+// unfannedNotifications is notifications_unfanned's predicate.
+const unfannedNotifications = "fanned_at IS NULL"
+
+func (s *Store) UnfannedNotifications(ctx context.Context, limit int) ([]store.Notification, error) {
+	var out []store.Notification
+	return out, translate(s.db.WithContext(ctx).Where(unfannedNotifications).Order("created_at, id").Limit(limit).Find(&out).Error)
+}
+
+func (s *Store) MessageByID(ctx context.Context, tenantID, id string) (*store.Message, error) {
+	return first(s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id), &store.Message{})
+}
+
+func (s *Store) IYSUploadByEvent(ctx context.Context, tenantID, eventID string) (*store.IYSUpload, error) {
+	return first(s.db.WithContext(ctx).Where("tenant_id = ? AND event_id = ?", tenantID, eventID), &store.IYSUpload{})
+}
+
 // --- deliveries ---
 
 // pendingDeliveries is webhook_deliveries_due's predicate, literal so that
@@ -178,21 +194,10 @@ func (t *txStore) AdvanceWebhookCursor(ctx context.Context, webhookID string, se
 		Where("id = ? AND consent_cursor < ?", webhookID, seq).Update("consent_cursor", seq).Error)
 }
 
-// unfannedNotifications is notifications_unfanned's predicate.
-const unfannedNotifications = "fanned_at IS NULL"
-
-func (t *txStore) ClaimNotifications(ctx context.Context, limit int) ([]store.Notification, error) {
-	q := t.db.WithContext(ctx).Where(unfannedNotifications).Order("created_at, id").Limit(limit)
-	if t.dialect == Postgres {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-	}
-	var out []store.Notification
-	return out, translate(q.Find(&out).Error)
-}
-
 func (t *txStore) MarkNotificationsFanned(ctx context.Context, ids []string, at time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return translate(t.db.WithContext(ctx).Model(&store.Notification{}).Where("id IN ?", ids).Update("fanned_at", at.UTC()).Error)
+	return translate(t.db.WithContext(ctx).Model(&store.Notification{}).Where("id IN ? AND "+unfannedNotifications, ids).
+		Update("fanned_at", at.UTC()).Error)
 }
