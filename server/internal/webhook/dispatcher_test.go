@@ -1,0 +1,399 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/izinhq/izin/server/internal/pgtest"
+	"github.com/izinhq/izin/server/internal/store"
+	"github.com/izinhq/izin/server/internal/store/sqlstore"
+	"github.com/izinhq/izin/server/internal/store/sqlstore/sqlitetest"
+	"github.com/izinhq/izin/server/internal/webhook"
+)
+
+var pg = pgtest.New()
+
+func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
+
+var engines = []struct {
+	name string
+	url  func(t *testing.T) string
+}{
+	{"SQLite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "izin.db") }},
+	{"Postgres", func(t *testing.T) string { return pg.DatabaseURL(t) }},
+}
+
+// fakeRenderer stands in for grpcserver's: the data names the record.
+type fakeRenderer struct{}
+
+func (fakeRenderer) ConsentEvent(_ context.Context, e *store.ConsentEvent) ([]byte, error) {
+	return fmt.Appendf(nil, `{"id":%q,"seq":%d}`, e.ID, e.Seq), nil
+}
+
+func (fakeRenderer) Notification(_ context.Context, n *store.Notification) ([]byte, error) {
+	return fmt.Appendf(nil, `{"id":%q}`, n.RefID), nil
+}
+
+// receiver records what it is sent and answers from a script.
+type receiver struct {
+	mu      sync.Mutex
+	got     []received
+	answers []int // status per request; 200 once they run out
+}
+
+type received struct {
+	id, ts, sig string
+	body        []byte
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, received{req.Header.Get("webhook-id"), req.Header.Get("webhook-timestamp"), req.Header.Get("webhook-signature"), body})
+	status := http.StatusOK
+	if len(r.answers) > 0 {
+		status, r.answers = r.answers[0], r.answers[1:]
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, strings.Repeat("no ", 500))
+}
+
+func (r *receiver) requests() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+// clock is a settable time.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type env struct {
+	st     *sqlstore.Store
+	clock  *clock
+	svc    *webhook.Service
+	tenant string
+	brand  store.Brand
+	seq    int64
+}
+
+var serverSecret = bytes.Repeat([]byte{9}, 32)
+
+func newEnv(t *testing.T, url string) *env {
+	st := sqlitetest.OpenURL(t, url)
+	c := &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	sealer, err := webhook.NewSealer(serverSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten := store.Tenant{ID: uuid.NewString(), Name: "T", CreatedAt: c.now(), TenantSettings: store.DefaultTenantSettings()}
+	b := store.Brand{ID: uuid.NewString(), TenantID: ten.ID, Code: "1", Name: "B", IsDefault: true, CreatedAt: c.now()}
+	if err := st.CreateTenant(t.Context(), &ten, &b); err != nil {
+		t.Fatal(err)
+	}
+	return &env{st: st, clock: c, svc: webhook.NewService(st, sealer, true, c.now), tenant: ten.ID, brand: b}
+}
+
+func (e *env) dispatcher(t *testing.T) *webhook.Dispatcher {
+	sealer, _ := webhook.NewSealer(serverSecret)
+	d := webhook.NewDispatcher(e.st, fakeRenderer{}, sealer, webhook.NewClient(5*time.Second, true), slog.New(slog.DiscardHandler), e.clock.now)
+	d.Schedule = []time.Duration{time.Second, time.Minute, time.Hour}
+	return d
+}
+
+// consent appends one consent event to the tenant's chain.
+func (e *env) consent(t *testing.T, status store.ConsentStatus) {
+	t.Helper()
+	e.seq++
+	ev := &store.ConsentEvent{ID: uuid.NewString(), TenantID: e.tenant, Seq: e.seq, BrandID: e.brand.ID, BrandCode: e.brand.Code,
+		Recipient: "+905321112233", RecipientType: store.Individual, Type: store.ConsentSMS, Status: status,
+		ConsentTime: e.clock.now(), CreatedAt: e.clock.now(), IYSSource: "HS_WEB", Hash: fmt.Sprint(e.seq)}
+	err := e.st.InTx(t.Context(), func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.LockChain(ctx, e.tenant); err != nil {
+			return err
+		}
+		if err := tx.InsertConsentEvents(ctx, []*store.ConsentEvent{ev}); err != nil {
+			return err
+		}
+		return tx.SetChainHead(ctx, store.ChainHead{TenantID: e.tenant, Seq: e.seq, Hash: ev.Hash})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rounds runs the dispatcher n times, moving the clock past each retry.
+func rounds(t *testing.T, d *webhook.Dispatcher, c *clock, n int) {
+	t.Helper()
+	for range n {
+		if _, err := d.RunOnce(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		c.add(2 * time.Hour)
+	}
+}
+
+// verify checks a Standard Webhooks signature header against a secret.
+func verify(t *testing.T, secret string, r received) bool {
+	t.Helper()
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(r.id + "." + r.ts + "."))
+	mac.Write(r.body)
+	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	for _, s := range strings.Fields(r.sig) {
+		if hmac.Equal([]byte(s), []byte(want)) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDispatcher(t *testing.T) {
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) {
+			t.Parallel()
+			t.Run("RetriesThenDeliversOnce", func(t *testing.T) { testRetries(t, newEnv(t, eng.url(t))) })
+			t.Run("GoneStops", func(t *testing.T) { testGone(t, newEnv(t, eng.url(t))) })
+			t.Run("RotationSignsTwice", func(t *testing.T) { testRotation(t, newEnv(t, eng.url(t))) })
+			t.Run("ReplayKeepsID", func(t *testing.T) { testReplay(t, newEnv(t, eng.url(t))) })
+			t.Run("Notifications", func(t *testing.T) { testNotifications(t, newEnv(t, eng.url(t))) })
+		})
+	}
+}
+
+func testRetries(t *testing.T, e *env) {
+	rcv := &receiver{answers: []int{500, 500}}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	e.consent(t, store.StatusGranted) // before the webhook: not sent
+	w, secret, err := e.svc.Create(t.Context(), e.tenant, srv.URL, []string{webhook.ConsentGranted, webhook.ConsentRejected})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.consent(t, store.StatusGranted)
+	e.consent(t, store.StatusRejected)
+	d := e.dispatcher(t)
+	rounds(t, d, e.clock, 5)
+
+	got := rcv.requests()
+	// Two events; the first failed twice: four requests, three with one id.
+	if len(got) != 4 {
+		t.Fatalf("%d requests, want 4", len(got))
+	}
+	byID := map[string]int{}
+	for _, r := range got {
+		byID[r.id]++
+		if !verify(t, secret, r) {
+			t.Errorf("signature %q does not verify", r.sig)
+		}
+		if !strings.HasPrefix(r.id, "msg_") {
+			t.Errorf("webhook-id %q", r.id)
+		}
+	}
+	if len(byID) != 2 {
+		t.Errorf("ids %v, want two events", byID)
+	}
+	if !bytes.Contains(got[0].body, []byte(`"type":"consent.granted"`)) || !bytes.Contains(got[0].body, []byte(`"seq":2`)) {
+		t.Errorf("first body %s", got[0].body)
+	}
+	if !bytes.Equal(got[0].body, got[2].body) {
+		t.Error("a retry sent another body")
+	}
+	ds, _, err := e.svc.Deliveries(t.Context(), e.tenant, w.ID, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempts := 0
+	for _, dl := range ds {
+		if dl.State != store.DeliveryDelivered {
+			t.Errorf("delivery %s (%s) in state %d", dl.ID, dl.EventType, dl.State)
+		}
+		attempts += len(dl.Attempts)
+		// Each event met one 500 first; the receiver's answer is kept short.
+		if a := dl.Attempts[0]; a.StatusCode != 500 || len(a.Error) > 210 || !strings.HasPrefix(a.Error, "500") {
+			t.Errorf("first attempt %+v", a)
+		}
+	}
+	if attempts != 4 {
+		t.Errorf("%d attempts recorded, want 4", attempts)
+	}
+}
+
+func testGone(t *testing.T, e *env) {
+	rcv := &receiver{answers: []int{410}}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	w, _, err := e.svc.Create(t.Context(), e.tenant, srv.URL, []string{webhook.ConsentGranted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.consent(t, store.StatusGranted)
+	d := e.dispatcher(t)
+	rounds(t, d, e.clock, 2)
+	e.consent(t, store.StatusGranted)
+	rounds(t, d, e.clock, 2)
+	if n := len(rcv.requests()); n != 1 {
+		t.Errorf("%d requests after a 410, want 1", n)
+	}
+	ws, _ := e.svc.List(t.Context(), e.tenant)
+	if len(ws) != 1 || ws[0].ID != w.ID || ws[0].DisabledAt == nil {
+		t.Errorf("webhook after 410: %+v", ws)
+	}
+}
+
+func testRotation(t *testing.T, e *env) {
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	w, old, err := e.svc.Create(t.Context(), e.tenant, srv.URL, []string{webhook.ConsentGranted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fresh, err := e.svc.Rotate(t.Context(), e.tenant, w.ID)
+	if err != nil || fresh == old {
+		t.Fatalf("Rotate: %v", err)
+	}
+	e.consent(t, store.StatusGranted)
+	d := e.dispatcher(t)
+	rounds(t, d, e.clock, 1)
+	e.clock.add(25 * time.Hour) // past the grace period
+	e.consent(t, store.StatusGranted)
+	rounds(t, d, e.clock, 1)
+	got := rcv.requests()
+	if len(got) != 2 {
+		t.Fatalf("%d requests", len(got))
+	}
+	if n := len(strings.Fields(got[0].sig)); n != 2 || !verify(t, old, got[0]) || !verify(t, fresh, got[0]) {
+		t.Errorf("within the grace period: %d signatures %q, want both secrets", n, got[0].sig)
+	}
+	if n := len(strings.Fields(got[1].sig)); n != 1 || verify(t, old, got[1]) || !verify(t, fresh, got[1]) {
+		t.Errorf("after the grace period: %q, want the new secret only", got[1].sig)
+	}
+}
+
+func testReplay(t *testing.T, e *env) {
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	w, _, err := e.svc.Create(t.Context(), e.tenant, srv.URL, []string{webhook.ConsentGranted, webhook.ConsentRejected})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := e.clock.now()
+	e.consent(t, store.StatusGranted)
+	e.consent(t, store.StatusRejected)
+	d := e.dispatcher(t)
+	rounds(t, d, e.clock, 1)
+	first := rcv.requests()
+	if len(first) != 2 {
+		t.Fatalf("%d requests", len(first))
+	}
+	n, err := e.svc.Replay(t.Context(), e.tenant, w.ID, webhook.ReplayRequest{DeliveryIDs: []string{first[1].id}})
+	if err != nil || n != 1 {
+		t.Fatalf("replay by id: %d, %v", n, err)
+	}
+	rounds(t, d, e.clock, 1)
+	n, err = e.svc.Replay(t.Context(), e.tenant, w.ID, webhook.ReplayRequest{Since: start, Until: start.Add(time.Minute)})
+	if err != nil || n != 2 {
+		t.Fatalf("replay by range: %d, %v", n, err)
+	}
+	rounds(t, d, e.clock, 1)
+	got := rcv.requests()
+	if len(got) != 5 || got[2].id != first[1].id || !bytes.Equal(got[2].body, first[1].body) {
+		t.Errorf("replays: %d requests; the replay by id sent %q, want %q with the same body", len(got), got[min(2, len(got)-1)].id, first[1].id)
+	}
+	if _, err := e.svc.Replay(t.Context(), e.tenant, w.ID, webhook.ReplayRequest{}); err == nil {
+		t.Error("a replay naming nothing passed")
+	}
+}
+
+func testNotifications(t *testing.T, e *env) {
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	if _, _, err := e.svc.Create(t.Context(), e.tenant, srv.URL, []string{webhook.VerificationVerified}); err != nil {
+		t.Fatal(err)
+	}
+	ns := []*store.Notification{
+		{ID: uuid.NewString(), TenantID: e.tenant, Type: webhook.VerificationVerified, RefID: "ver-1", CreatedAt: e.clock.now()},
+		{ID: uuid.NewString(), TenantID: e.tenant, Type: webhook.VerificationExpired, RefID: "ver-2", CreatedAt: e.clock.now()},
+	}
+	if err := e.st.InTx(t.Context(), func(ctx context.Context, tx store.Tx) error { return tx.InsertNotifications(ctx, ns) }); err != nil {
+		t.Fatal(err)
+	}
+	e.consent(t, store.StatusGranted) // not subscribed
+	rounds(t, e.dispatcher(t), e.clock, 2)
+	got := rcv.requests()
+	if len(got) != 1 || !bytes.Contains(got[0].body, []byte(`"type":"verification.verified"`)) || !bytes.Contains(got[0].body, []byte(`"ver-1"`)) {
+		t.Errorf("requests %d, first %s", len(got), got[0].body)
+	}
+}
+
+// Two dispatchers on one PostgreSQL database deliver each event once.
+func TestTwoDispatchersDeliverOnce(t *testing.T) {
+	e := newEnv(t, pg.DatabaseURL(t))
+	var count atomic.Int64
+	ids := sync.Map{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		count.Add(1)
+		if _, dup := ids.LoadOrStore(r.Header.Get("webhook-id"), true); dup {
+			t.Errorf("webhook-id %s delivered twice", r.Header.Get("webhook-id"))
+		}
+	}))
+	defer srv.Close()
+	if _, _, err := e.svc.Create(t.Context(), e.tenant, srv.URL, []string{webhook.ConsentGranted}); err != nil {
+		t.Fatal(err)
+	}
+	const events = 60
+	for range events {
+		e.consent(t, store.StatusGranted)
+	}
+	var wg sync.WaitGroup
+	for range 2 {
+		d := e.dispatcher(t)
+		d.Batch = 7
+		wg.Go(func() {
+			for range 20 {
+				if _, err := d.RunOnce(t.Context()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := count.Load(); n != events {
+		t.Errorf("%d deliveries, want %d", n, events)
+	}
+}
