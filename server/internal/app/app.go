@@ -31,6 +31,7 @@ import (
 	"github.com/izinhq/izin/server/internal/tenancy"
 	"github.com/izinhq/izin/server/internal/texts"
 	"github.com/izinhq/izin/server/internal/verify"
+	"github.com/izinhq/izin/server/internal/webhook"
 )
 
 // Config is everything izin reads from flags and IZIN_* variables.
@@ -55,6 +56,9 @@ type Config struct {
 	PublicURL string
 	// LandingTTL is how long a consent-page link works before it is sent.
 	LandingTTL time.Duration
+	// WebhookAllowPrivate lets webhooks target http URLs and private,
+	// loopback or link-local addresses (tests, development).
+	WebhookAllowPrivate bool
 }
 
 // PublicURL is the base of the links izin sends by SMS: cfg.PublicURL, or
@@ -146,11 +150,14 @@ type App struct {
 	// IYS administers the İYS link; IYSWorker synchronises with İYS.
 	IYS       *iyssync.Service
 	IYSWorker *iyssync.Worker
-	Metrics   *metrics.Registry
-	log       *slog.Logger
-	cfg       Config
-	secret    []byte // the server secret; derive purpose-specific keys from it
-	queue     *outbox.Queue
+	// Webhooks administers webhooks; Dispatcher delivers them.
+	Webhooks   *webhook.Service
+	Dispatcher *webhook.Dispatcher
+	Metrics    *metrics.Registry
+	log        *slog.Logger
+	cfg        Config
+	secret     []byte // the server secret; derive purpose-specific keys from it
+	queue      *outbox.Queue
 }
 
 // New wires the services over an open store.
@@ -183,6 +190,9 @@ func New(cfg Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
 		a.Verify.LandingTTL = cfg.LandingTTL
 	}
 	if err := a.wireIYS(secret); err != nil {
+		return nil, err
+	}
+	if err := a.wireWebhooks(secret); err != nil {
 		return nil, err
 	}
 	a.Metrics = metrics.New(st, a.IYS, log)
@@ -231,7 +241,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	}
 	gsrv, hs, err := grpcserver.NewGRPC(grpcserver.Services{Log: a.log, Auth: a.Auth, Consent: a.Consent,
 		Verify: a.Verify, Tenancy: a.Tenancy, Messages: outbox.NewLister(a.Store), Import: a.Import, IYS: a.IYS,
-		Texts: a.Texts})
+		Texts: a.Texts, Webhooks: a.Webhooks})
 	if err != nil {
 		return err
 	}
@@ -266,6 +276,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); a.Worker.Run(workerCtx) }()
 	a.runIYS(workerCtx, &wg)
+	a.runWebhooks(workerCtx, &wg)
 
 	errc := make(chan error, 2)
 	go func() { errc <- gsrv.Serve(l.GRPC) }()

@@ -30,6 +30,7 @@ import (
 	"github.com/izinhq/izin/server/internal/tenancy"
 	"github.com/izinhq/izin/server/internal/texts"
 	"github.com/izinhq/izin/server/internal/verify"
+	"github.com/izinhq/izin/server/internal/webhook"
 )
 
 // Services are the domain services the handlers call.
@@ -45,6 +46,8 @@ type Services struct {
 	IYS    *iyssync.Service
 	// Texts publishes and reads consent texts (AdminService.*ConsentText*).
 	Texts *texts.Service
+	// Webhooks administers webhooks (AdminService.*Webhook*).
+	Webhooks *webhook.Service
 }
 
 // NewGRPC returns a gRPC server with every izin service, health and
@@ -62,7 +65,8 @@ func NewGRPC(s Services) (*grpc.Server, *health.Server, error) {
 	)
 	izinv1.RegisterConsentServiceServer(srv, &consentHandler{svc: s.Consent, importer: s.Import, validator: v, ic: ic})
 	izinv1.RegisterVerificationServiceServer(srv, &verificationHandler{svc: s.Verify})
-	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages, iys: s.IYS, texts: s.Texts})
+	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages, iys: s.IYS, texts: s.Texts,
+		webhooks: s.Webhooks})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

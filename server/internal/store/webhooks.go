@@ -26,7 +26,7 @@ type Webhook struct {
 }
 
 // WebhookDeliveryState is where a delivery stands.
-type WebhookDeliveryState int
+type WebhookDeliveryState int16
 
 // The delivery states.
 const (

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -44,11 +45,14 @@ type Dispatcher struct {
 	log      *slog.Logger
 	now      func() time.Time
 	Schedule []time.Duration // waits between attempts; Schedule by default
-	Lease    time.Duration   // how long a claimed delivery is ours; bounds a POST
-	Poll     time.Duration
-	Batch    int
-	// Heartbeat, if set, is called after each round, so that readiness
-	// can tell a stuck dispatcher.
+	// Lease is how long a claimed delivery is ours. The deliveries of a
+	// batch are sent at once, each POST bounded by half the lease, so a
+	// lease never runs out under a delivery still being sent.
+	Lease time.Duration
+	Poll  time.Duration
+	Batch int
+	// Heartbeat, if set, is called after each claim and send, so that
+	// readiness can tell a stuck dispatcher.
 	Heartbeat func()
 	wake      chan struct{}
 }
@@ -57,7 +61,7 @@ type Dispatcher struct {
 // NewClient's, unless a test needs another.
 func NewDispatcher(s DispatcherStore, r Renderer, sealer *seal.Sealer, client *http.Client, log *slog.Logger, now func() time.Time) *Dispatcher {
 	return &Dispatcher{store: s, render: r, sealer: sealer, client: client, log: log, now: now,
-		Schedule: Schedule, Lease: time.Minute, Poll: time.Second, Batch: 100, wake: make(chan struct{}, 1)}
+		Schedule: Schedule, Lease: time.Minute, Poll: time.Second, Batch: 20, wake: make(chan struct{}, 1)}
 }
 
 // Wake makes the dispatcher look now.
@@ -106,11 +110,13 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	if err := d.fanOutNotifications(ctx, hooks); err != nil {
 		return 0, err
 	}
-	n, err := d.deliver(ctx)
+	return d.deliver(ctx)
+}
+
+func (d *Dispatcher) beat() {
 	if d.Heartbeat != nil {
 		d.Heartbeat()
 	}
-	return n, err
 }
 
 // envelope wraps an event's data, Standard Webhooks style.
@@ -227,14 +233,16 @@ func (d *Dispatcher) fanOutNotifications(ctx context.Context, hooks []store.Webh
 	})
 }
 
-// deliver claims a batch of due deliveries and sends each.
+// deliver claims a batch of due deliveries and sends them, at once.
 func (d *Dispatcher) deliver(ctx context.Context) (int, error) {
 	now := d.now()
 	ds, err := d.store.ClaimWebhookDeliveries(ctx, now, now.Add(d.Lease), d.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("claim webhook deliveries: %w", err)
 	}
+	d.beat()
 	hooks := make(map[string]*store.Webhook)
+	var wg sync.WaitGroup
 	for i := range ds {
 		dl := &ds[i]
 		w, ok := hooks[dl.WebhookID]
@@ -244,8 +252,9 @@ func (d *Dispatcher) deliver(ctx context.Context) (int, error) {
 			}
 			hooks[dl.WebhookID] = w
 		}
-		d.send(ctx, w, dl)
+		wg.Go(func() { d.send(ctx, w, dl); d.beat() })
 	}
+	wg.Wait()
 	return len(ds), nil
 }
 
