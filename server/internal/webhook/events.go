@@ -28,13 +28,13 @@ var Events = []string{ConsentGranted, ConsentRejected, VerificationVerified, Ver
 // Events; repeats are dropped and the order kept.
 func parseEvents(in []string) ([]string, error) {
 	if len(in) == 0 {
-		return nil, errs.Invalid("events", "events: name at least one of %s", strings.Join(Events, ", "))
+		return nil, errs.Invalid("events", "name at least one of %s", strings.Join(Events, ", "))
 	}
 	var out []string
 	for i, e := range in {
 		e = strings.TrimSpace(e)
 		if !slices.Contains(Events, e) {
-			return nil, errs.Invalid("events", "events[%d]: unknown event type %q; one of %s", i, e, strings.Join(Events, ", "))
+			return nil, errs.Invalid("events", "unknown event type %q (item %d); one of %s", e, i, strings.Join(Events, ", "))
 		}
 		if !slices.Contains(out, e) {
 			out = append(out, e)

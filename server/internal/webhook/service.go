@@ -196,11 +196,11 @@ func (s *Service) Replay(ctx context.Context, tenantID, webhookID string, req Re
 	q := store.ReplayQuery{TenantID: tenantID, WebhookID: webhookID, IDs: req.DeliveryIDs, Since: req.Since, Until: req.Until, Now: s.now()}
 	switch {
 	case len(req.DeliveryIDs) > 0 && !req.Since.IsZero():
-		return 0, errs.Invalid("delivery_ids", "delivery_ids: name deliveries or a time range, not both")
+		return 0, errs.Invalid("delivery_ids", "name deliveries or a time range, not both")
 	case len(req.DeliveryIDs) == 0 && (req.Since.IsZero() || req.Until.IsZero()):
-		return 0, errs.Invalid("since", "since, until: name deliveries by id or give both ends of a time range")
+		return 0, errs.Invalid("since", "name deliveries by id or give both ends of a time range (since and until)")
 	case len(req.DeliveryIDs) == 0 && !req.Until.After(req.Since):
-		return 0, errs.Invalid("until", "until: must be after since")
+		return 0, errs.Invalid("until", "must be after since")
 	}
 	n, err := s.store.ReplayWebhookDeliveries(ctx, q)
 	if err != nil {

@@ -23,7 +23,7 @@ const maxURLLen = 2048
 // again at connect time, by the dialer of NewClient.
 func CheckURL(raw string, allowPrivate bool) error {
 	bad := func(reason string) error {
-		return errs.Invalid("url", "url: %s", reason)
+		return errs.Invalid("url", "%s", reason)
 	}
 	if len(raw) > maxURLLen {
 		return bad(fmt.Sprintf("at most %d characters", maxURLLen))
