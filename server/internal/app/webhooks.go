@@ -7,6 +7,7 @@ import (
 
 	"github.com/izinhq/izin/server/internal/grpcserver"
 	"github.com/izinhq/izin/server/internal/store/sqlstore"
+	"github.com/izinhq/izin/server/internal/verify"
 	"github.com/izinhq/izin/server/internal/webhook"
 )
 
@@ -52,8 +53,11 @@ func (a *App) wireWebhooks(secret []byte) error {
 	return nil
 }
 
-// runWebhooks starts the dispatcher.
+// runWebhooks starts the dispatcher and the sweeper that expires
+// untouched verifications (and so notifies verification.expired).
 func (a *App) runWebhooks(ctx context.Context, wg *sync.WaitGroup) {
-	wg.Add(1)
+	sweeper := verify.NewSweeper(a.Verify, a.log)
+	wg.Add(2)
 	go func() { defer wg.Done(); a.Dispatcher.Run(ctx) }()
+	go func() { defer wg.Done(); sweeper.Run(ctx) }()
 }

@@ -56,6 +56,7 @@ type VerificationTx interface {
 	// LockLandingVerification reads the verification of a consent-page token
 	// and locks it for the rest of the transaction.
 	LockLandingVerification(ctx context.Context, tokenHash string) (*Verification, error)
+	VerificationSweepTx
 }
 
 // MessageTx queues outbox messages in the transaction that causes them.

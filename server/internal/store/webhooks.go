@@ -104,6 +104,25 @@ type ReplayQuery struct {
 	Now time.Time
 }
 
+// The notification types: the event types of webhooks other than consent
+// events (consent.granted, consent.rejected), which are read from the
+// chain.
+const (
+	NotifyVerificationVerified = "verification.verified"
+	NotifyVerificationExpired  = "verification.expired"
+	NotifyVerificationFailed   = "verification.failed"
+	NotifyMessageFailed        = "message.failed"
+	NotifyIYSRefused           = "iys.refused"
+)
+
+// VerificationSweepTx finds the verifications that expired untouched.
+type VerificationSweepTx interface {
+	// LockExpiredVerifications locks up to limit pending verifications
+	// whose expire_at is before now, for the rest of the transaction;
+	// other transactions pass over them (SKIP LOCKED on PostgreSQL).
+	LockExpiredVerifications(ctx context.Context, now time.Time, limit int) ([]Verification, error)
+}
+
 // NotificationTx writes notifications in the transaction of their change.
 type NotificationTx interface {
 	InsertNotifications(ctx context.Context, ns []*Notification) error

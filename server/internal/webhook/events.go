@@ -13,11 +13,11 @@ import (
 const (
 	ConsentGranted       = "consent.granted"
 	ConsentRejected      = "consent.rejected"
-	VerificationVerified = "verification.verified"
-	VerificationExpired  = "verification.expired"
-	VerificationFailed   = "verification.failed"
-	MessageFailed        = "message.failed"
-	IYSRefused           = "iys.refused"
+	VerificationVerified = store.NotifyVerificationVerified
+	VerificationExpired  = store.NotifyVerificationExpired
+	VerificationFailed   = store.NotifyVerificationFailed
+	MessageFailed        = store.NotifyMessageFailed
+	IYSRefused           = store.NotifyIYSRefused
 )
 
 // Events lists every event type.

@@ -21,6 +21,7 @@ func testWebhooks(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClaimFinishReplay", testWebhookDeliveries},
 		{"ConcurrentClaimsAreDisjoint", testWebhookConcurrentClaims},
 		{"Notifications", testNotifications},
+		{"ExpiredVerifications", testExpiredVerifications},
 	})
 }
 
@@ -242,4 +243,30 @@ func testNotifications(t *testing.T, s store.Store) {
 	if err != nil || len(got) != 1 || got[0].ID != n2.ID {
 		t.Errorf("unfanned after fan-out = %+v, %v; want only %s", got, err, n2.ID)
 	}
+}
+
+func testExpiredVerifications(t *testing.T, s store.Store) {
+	ten, b := newTenant(t, s)
+	expired := verification(ten, b, nil, base)        // expires at base+3m
+	fresh := verification(ten, b, nil, at(time.Hour)) // not yet
+	done := verification(ten, b, nil, base)
+	done.Status = store.VerificationVerified
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, v := range []*store.Verification{expired, fresh, done} {
+			if err := tx.InsertVerification(ctx, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		got, err := tx.LockExpiredVerifications(ctx, at(10*time.Minute), 10)
+		if err != nil {
+			return err
+		}
+		if ids := ids(got, func(v *store.Verification) string { return v.ID }); !slices.Equal(ids, []string{expired.ID}) {
+			t.Errorf("expired = %v, want only %s", ids, expired.ID)
+		}
+		return nil
+	})
 }

@@ -62,3 +62,7 @@ CREATE TABLE notifications (
     fanned_at  timestamptz
 );
 CREATE INDEX notifications_unfanned ON notifications (created_at) WHERE fanned_at IS NULL;
+
+-- The sweeper's claim: pending verifications by expiry, so that one that
+-- expires untouched is marked EXPIRED (and notified) without a scan.
+CREATE INDEX verifications_pending_expiry ON verifications (expire_at) WHERE status = 1;
