@@ -214,7 +214,8 @@ type IYSQueue interface {
 	// IYSSubmitted, still in request requestID) change, so a late or
 	// repeated writer cannot overwrite a newer outcome. An upload that
 	// closes (accepted or refused) hands its consent's head to the next
-	// open upload. It returns how many rows changed.
+	// open upload, and each it refuses writes an iys.refused notification.
+	// It returns how many rows changed.
 	FinishIYSUploads(ctx context.Context, ups []IYSUpload, from IYSUploadState, requestID string) (int64, error)
 
 	// SubmittedIYSRequests lists the ids of a brand's bulk requests that

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -169,6 +170,33 @@ func (s *Store) ReplayWebhookDeliveries(ctx context.Context, q store.ReplayQuery
 		"state": store.DeliveryPending, "next_attempt_at": q.Now.UTC(), "lease_until": nil, "attempts": 0,
 	})
 	return res.RowsAffected, translate(res.Error)
+}
+
+// notifyRefused writes, in the transaction that finishes uploads, an
+// iys.refused notification for each upload this statement refused
+// (changed lists the rows it changed, so a repeated finish writes none).
+func notifyRefused(tx *gorm.DB, tenantID string, ups []store.IYSUpload, changed []string) error {
+	done := make(map[string]bool, len(changed))
+	for _, id := range changed {
+		done[id] = true
+	}
+	var ns []*store.Notification
+	for i := range ups {
+		u := &ups[i]
+		if u.State != store.IYSRefused || !done[u.EventID] {
+			continue
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		ns = append(ns, &store.Notification{ID: id.String(), TenantID: tenantID, Type: store.NotifyIYSRefused,
+			RefID: u.EventID, CreatedAt: u.UpdatedAt.UTC()})
+	}
+	if len(ns) == 0 {
+		return nil
+	}
+	return tx.Create(ns).Error
 }
 
 // --- fan-out (in a transaction) ---

@@ -22,6 +22,7 @@ func testWebhooks(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentClaimsAreDisjoint", testWebhookConcurrentClaims},
 		{"Notifications", testNotifications},
 		{"ExpiredVerifications", testExpiredVerifications},
+		{"IYSRefusalNotifies", testIYSRefusalNotifies},
 	})
 }
 
@@ -269,4 +270,32 @@ func testExpiredVerifications(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+// The transaction that refuses an upload writes its notification; a
+// repeated finish writes none.
+func testIYSRefusalNotifies(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ten, b := newTenant(t, s)
+	insertUploads(t, s, upload(ten, b, "+905320000001", store.ConsentSMS, at(-time.Hour)),
+		upload(ten, b, "+905320000002", store.ConsentSMS, at(-time.Hour)))
+	got, _ := s.ClaimIYSUploads(ctx, ten.ID, b.ID, base, base.Add(time.Minute), 10)
+	if len(got) != 2 {
+		t.Fatalf("claimed %d", len(got))
+	}
+	got[0].State, got[0].ErrorCode, got[0].UpdatedAt = store.IYSRefused, "H178", base
+	got[1].State, got[1].UpdatedAt = store.IYSAccepted, base
+	for range 2 {
+		if _, err := s.FinishIYSUploads(ctx, got, store.IYSPending, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns, err := s.UnfannedNotifications(ctx, 10)
+	if err != nil || len(ns) != 1 || ns[0].Type != store.NotifyIYSRefused || ns[0].RefID != got[0].EventID || ns[0].TenantID != ten.ID {
+		t.Errorf("notifications = %+v, %v; want one iys.refused of %s", ns, err, got[0].EventID)
+	}
+	u, err := s.IYSUploadByEvent(ctx, ten.ID, got[0].EventID)
+	if err != nil || u.ErrorCode != "H178" {
+		t.Errorf("IYSUploadByEvent = %+v, %v", u, err)
+	}
 }
