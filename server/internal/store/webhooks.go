@@ -178,8 +178,9 @@ type WebhookStore interface {
 	// disjoint batches.
 	ClaimWebhookDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]WebhookDelivery, error)
 
-	// FinishWebhookDelivery records an attempt and the delivery's new
-	// state, and releases its lease.
+	// FinishWebhookDelivery records an attempt and, if the delivery is
+	// still under the claim that counted d.Attempts (no replay or later
+	// claim since), its new state, releasing its lease.
 	FinishWebhookDelivery(ctx context.Context, d *WebhookDelivery, a *WebhookAttempt) error
 	ListWebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]WebhookDelivery, error)
 	WebhookAttempts(ctx context.Context, deliveryIDs []string) ([]WebhookAttempt, error)

@@ -45,9 +45,10 @@ type Dispatcher struct {
 	log      *slog.Logger
 	now      func() time.Time
 	Schedule []time.Duration // waits between attempts; Schedule by default
-	// Lease is how long a claimed delivery is ours. The deliveries of a
-	// batch are sent at once, each POST bounded by half the lease, so a
-	// lease never runs out under a delivery still being sent.
+	// Lease is how long a claimed delivery is ours. Each webhook's
+	// deliveries of a batch go in order, each POST bounded by half the
+	// lease and by what is left of it, so a lease never runs out under a
+	// delivery still being sent.
 	Lease time.Duration
 	Poll  time.Duration
 	Batch int
@@ -233,7 +234,8 @@ func (d *Dispatcher) fanOutNotifications(ctx context.Context, hooks []store.Webh
 	})
 }
 
-// deliver claims a batch of due deliveries and sends them, at once.
+// deliver claims a batch of due deliveries and sends them: each webhook's
+// in order, one at a time, the webhooks at once.
 func (d *Dispatcher) deliver(ctx context.Context) (int, error) {
 	now := d.now()
 	ds, err := d.store.ClaimWebhookDeliveries(ctx, now, now.Add(d.Lease), d.Batch)
@@ -241,27 +243,57 @@ func (d *Dispatcher) deliver(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("claim webhook deliveries: %w", err)
 	}
 	d.beat()
-	hooks := make(map[string]*store.Webhook)
-	var wg sync.WaitGroup
+	var order []string
+	byHook := make(map[string][]*store.WebhookDelivery)
 	for i := range ds {
-		dl := &ds[i]
-		w, ok := hooks[dl.WebhookID]
-		if !ok {
-			if w, err = d.store.GetWebhook(ctx, dl.TenantID, dl.WebhookID); err != nil {
-				w = nil // deleted: the delivery fails below
-			}
-			hooks[dl.WebhookID] = w
+		id := ds[i].WebhookID
+		if _, ok := byHook[id]; !ok {
+			order = append(order, id)
 		}
-		wg.Go(func() { d.send(ctx, w, dl); d.beat() })
+		byHook[id] = append(byHook[id], &ds[i])
+	}
+	var wg sync.WaitGroup
+	for _, id := range order {
+		batch := byHook[id]
+		w, err := d.store.GetWebhook(ctx, batch[0].TenantID, id)
+		if err != nil {
+			w = nil // deleted: its deliveries fail below
+		}
+		wg.Go(func() { d.sendAll(ctx, w, batch, now.Add(d.Lease)) })
 	}
 	wg.Wait()
 	return len(ds), nil
 }
 
+// minPost is the least time left under the lease worth starting a POST
+// with; the deliveries left are sent after the lease, by the next claim.
+const minPost = time.Second
+
+// sendAll sends one webhook's deliveries in order. After a 410 the rest
+// are not sent: the webhook is disabled.
+func (d *Dispatcher) sendAll(ctx context.Context, w *store.Webhook, ds []*store.WebhookDelivery, leaseEnd time.Time) {
+	for _, dl := range ds {
+		left := leaseEnd.Sub(d.now())
+		if left < minPost || ctx.Err() != nil {
+			return // the lease runs out and another round sends them
+		}
+		d.send(ctx, w, dl, min(d.Lease/2, left-minPost/2))
+		d.beat()
+		if dl.State == store.DeliveryGone && w != nil {
+			now := d.now()
+			w.DisabledAt, w.DisabledReason = &now, gone
+		}
+	}
+}
+
 // snippetLen bounds what is kept of a receiver's answer.
 const snippetLen = 200
 
-func (d *Dispatcher) send(ctx context.Context, w *store.Webhook, dl *store.WebhookDelivery) {
+// gone is the reason a webhook is disabled after a 410.
+const gone = "the receiver answered 410 Gone"
+
+// send makes one attempt of dl, bounded by timeout, and records it.
+func (d *Dispatcher) send(ctx context.Context, w *store.Webhook, dl *store.WebhookDelivery, timeout time.Duration) {
 	start := d.now()
 	att := &store.WebhookAttempt{DeliveryID: dl.ID, At: start.UTC()}
 	status, errText := 0, ""
@@ -271,7 +303,7 @@ func (d *Dispatcher) send(ctx context.Context, w *store.Webhook, dl *store.Webho
 	case w.DisabledAt != nil:
 		errText = "the webhook is disabled: " + w.DisabledReason
 	default:
-		status, errText = d.post(ctx, w, dl, start)
+		status, errText = d.post(ctx, w, dl, start, timeout)
 	}
 	if ctx.Err() != nil && status == 0 {
 		return // shutting down: the lease runs out and another round retries
@@ -284,7 +316,7 @@ func (d *Dispatcher) send(ctx context.Context, w *store.Webhook, dl *store.Webho
 		dl.State, dl.DeliveredAt = store.DeliveryDelivered, &now
 	case status == http.StatusGone:
 		dl.State = store.DeliveryGone
-		if err := d.store.DisableWebhook(context.WithoutCancel(ctx), w.ID, now, "the receiver answered 410 Gone"); err != nil {
+		if err := d.store.DisableWebhook(context.WithoutCancel(ctx), w.ID, now, gone); err != nil {
 			d.log.Error("webhook: disable", "webhook_id", w.ID, "err", err)
 		}
 		d.log.Warn("webhook: receiver answered 410, webhook disabled", "webhook_id", w.ID)
@@ -307,7 +339,7 @@ func (d *Dispatcher) send(ctx context.Context, w *store.Webhook, dl *store.Webho
 
 // post sends one attempt and returns the status (0 when none came) and a
 // short description of a failure.
-func (d *Dispatcher) post(ctx context.Context, w *store.Webhook, dl *store.WebhookDelivery, at time.Time) (int, string) {
+func (d *Dispatcher) post(ctx context.Context, w *store.Webhook, dl *store.WebhookDelivery, at time.Time, timeout time.Duration) (int, string) {
 	secs, err := secrets(d.sealer, w, at)
 	if err != nil {
 		return 0, err.Error()
@@ -316,7 +348,7 @@ func (d *Dispatcher) post(ctx context.Context, w *store.Webhook, dl *store.Webho
 	if err != nil {
 		return 0, err.Error()
 	}
-	postCtx, cancel := context.WithTimeout(ctx, d.Lease/2)
+	postCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(postCtx, http.MethodPost, w.URL, bytes.NewReader(dl.Payload))
 	if err != nil {

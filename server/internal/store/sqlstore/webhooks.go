@@ -130,7 +130,10 @@ func (s *Store) FinishWebhookDelivery(ctx context.Context, d *store.WebhookDeliv
 		if err := tx.Create(a).Error; err != nil {
 			return err
 		}
-		return tx.Model(&store.WebhookDelivery{}).Where("id = ?", d.ID).Updates(map[string]any{
+		// Only while the claim is still ours: a replay (attempts back to
+		// 0) or another replica's claim after the lease ran out (one more
+		// attempt) since then is not overwritten.
+		return tx.Model(&store.WebhookDelivery{}).Where("id = ? AND attempts = ? AND lease_until IS NOT NULL", d.ID, d.Attempts).Updates(map[string]any{
 			"state":           d.State,
 			"next_attempt_at": d.NextAttemptAt.UTC(),
 			"lease_until":     nil,
