@@ -59,6 +59,10 @@ type Config struct {
 	// WebhookAllowPrivate lets webhooks target http URLs and private,
 	// loopback or link-local addresses (tests, development).
 	WebhookAllowPrivate bool
+	// WebhookSchedule and WebhookPoll replace the dispatcher's retry
+	// schedule (webhook.Schedule) and its poll interval; tests shorten them.
+	WebhookSchedule []time.Duration
+	WebhookPoll     time.Duration
 }
 
 // PublicURL is the base of the links izin sends by SMS: cfg.PublicURL, or

@@ -49,6 +49,12 @@ func (a *App) wireWebhooks(secret []byte) error {
 	a.Dispatcher = webhook.NewDispatcher(a.Store, render, sealer,
 		webhook.NewClient(webhookTimeout, a.cfg.WebhookAllowPrivate), a.log, time.Now)
 	a.Dispatcher.Lease = 2 * webhookTimeout
+	if len(a.cfg.WebhookSchedule) > 0 {
+		a.Dispatcher.Schedule = a.cfg.WebhookSchedule
+	}
+	if a.cfg.WebhookPoll > 0 {
+		a.Dispatcher.Poll = a.cfg.WebhookPoll
+	}
 	svc.Wake = a.Dispatcher.Wake
 	return nil
 }
