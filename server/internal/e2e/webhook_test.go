@@ -438,3 +438,47 @@ func TestWebhookTwoDispatchers(t *testing.T) {
 		t.Errorf("%d requests over %d ids, want %d events once each", len(rcv.all()), len(seen), events)
 	}
 }
+
+// A verification's end reaches a webhook as the Verification the API
+// shows, and its consent as consent.granted.
+func TestWebhookVerificationEvents(t *testing.T) {
+	ctx := testCtx(t)
+	s := startServer(t, sqliteEngine, webhookConfig)
+	tn := s.newTenant(t, "Verify Ltd")
+	_, key := s.newSource(t, tn, "Store", store.SourceStore)
+	c, admin := s.client(restTransport, key), s.client(restTransport, tn.AdminKey)
+	rcv := newReceiver(t, ok200)
+	created := must(s.webhookAdmin(tn.AdminKey).create(ctx, rcv.srv.URL, "verification.verified", "verification.failed", "consent.granted"))(t)
+
+	const okTo, badTo = "0532 555 04 01", "0532 555 04 02"
+	v := must(c.StartVerification(ctx, &izinv1.StartVerificationRequest{Recipient: okTo, Types: smsAndCall,
+		Method: izinv1.VerificationMethod_VERIFICATION_METHOD_SMS_CODE}))(t).GetVerification()
+	must(c.SubmitCode(ctx, &izinv1.SubmitCodeRequest{Id: v.GetId(), Code: codeOf(ctx, t, admin, okTo, v.GetId())}))(t)
+	bad := must(c.StartVerification(ctx, &izinv1.StartVerificationRequest{Recipient: badTo, Types: smsAndCall,
+		Method: izinv1.VerificationMethod_VERIFICATION_METHOD_SMS_CODE}))(t).GetVerification()
+	wrong := wrongCode(codeOf(ctx, t, admin, badTo, bad.GetId()))
+	for range bad.GetAttemptsLeft() {
+		_, _ = c.SubmitCode(ctx, &izinv1.SubmitCodeRequest{Id: bad.GetId(), Code: wrong})
+	}
+	// verified, failed, and the two consents (SMS, CALL) of the verified one.
+	rcv.waitFor(t, "four events", func(hs []hook) bool { return len(hs) >= 4 })
+	rcv.quiet(t)
+	byType := map[string]map[string]any{}
+	for _, h := range rcv.all() {
+		typ, data := bodyType(t, h.Body)
+		byType[typ] = data
+	}
+	if d := byType["verification.verified"]; d["id"] != v.GetId() || d["status"] != "VERIFICATION_STATUS_VERIFIED" {
+		t.Errorf("verification.verified data: %v", d)
+	}
+	if d := byType["verification.failed"]; d["id"] != bad.GetId() || d["status"] != "VERIFICATION_STATUS_FAILED" {
+		t.Errorf("verification.failed data: %v", d)
+	}
+	if ev, _ := byType["consent.granted"]["evidence"].(map[string]any); ev["verification_id"] != v.GetId() {
+		t.Errorf("consent.granted data: %v", byType["consent.granted"])
+	}
+	if n := len(rcv.all()); n != 4 {
+		t.Errorf("%d requests, want 4", n)
+	}
+	requireVerified(t, created.GetSecret(), rcv.all())
+}
