@@ -30,9 +30,6 @@ func (a *App) newReadiness() *readiness.Checker {
 	// The outbox beats per claim and per send; a send is bounded by half
 	// its lease, so three polls and a lease are plenty.
 	a.Worker.Heartbeat = hb.Register(checkOutbox, 3*a.Worker.Poll+a.Worker.Lease+15*time.Second)
-	// The dispatcher beats per claim and per send; a send is bounded by
-	// half its lease.
-	a.Dispatcher.Heartbeat = hb.Register(checkWebhooks, 3*a.Dispatcher.Poll+a.Dispatcher.Lease+15*time.Second)
 	if !a.cfg.IYS.Off && a.IYSWorker != nil {
 		interval := a.cfg.IYS.Interval
 		if interval <= 0 {
@@ -40,6 +37,9 @@ func (a *App) newReadiness() *readiness.Checker {
 		}
 		a.IYSWorker.SetHeartbeat(hb.Register(checkIYS, 3*interval+iysMargin))
 	}
+	// The dispatcher beats per claim and per send; a send is bounded by
+	// half its lease.
+	a.Dispatcher.Heartbeat = hb.Register(checkWebhooks, 3*a.Dispatcher.Poll+a.Dispatcher.Lease+15*time.Second)
 	db := []string{readiness.Database}
 	return readiness.New(a.Store, hb, readiness.Options{
 		Log: a.log,
