@@ -23,6 +23,7 @@ func testWebhooks(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Notifications", testNotifications},
 		{"ExpiredVerifications", testExpiredVerifications},
 		{"IYSRefusalNotifies", testIYSRefusalNotifies},
+		{"FinishKeepsAReplay", testFinishKeepsAReplay},
 	})
 }
 
@@ -297,5 +298,34 @@ func testIYSRefusalNotifies(t *testing.T, s store.Store) {
 	u, err := s.IYSUploadByEvent(ctx, ten.ID, got[0].EventID)
 	if err != nil || u.ErrorCode != "H178" {
 		t.Errorf("IYSUploadByEvent = %+v, %v", u, err)
+	}
+}
+
+// A send that finishes after a replay of its delivery records its attempt
+// but leaves the replay pending.
+func testFinishKeepsAReplay(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ten, _ := newTenant(t, s)
+	w := newWebhook(t, s, ten.ID)
+	insertDeliveries(t, s, delivery(t, w, "seq:1", base))
+	claimed, err := s.ClaimWebhookDeliveries(ctx, base, base.Add(time.Minute), 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v, %v", claimed, err)
+	}
+	q := store.ReplayQuery{TenantID: ten.ID, WebhookID: w.ID, IDs: []string{claimed[0].ID}, Now: base.Add(time.Second)}
+	if n, err := s.ReplayWebhookDeliveries(ctx, q); err != nil || n != 1 {
+		t.Fatalf("replay: %d, %v", n, err)
+	}
+	d := claimed[0]
+	d.State, d.LastStatus, d.DeliveredAt = store.DeliveryDelivered, 200, ptr(base.Add(2*time.Second))
+	if err := s.FinishWebhookDelivery(ctx, &d, &store.WebhookAttempt{DeliveryID: d.ID, At: base, StatusCode: 200}); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := s.ClaimWebhookDeliveries(ctx, base.Add(3*time.Second), base.Add(time.Minute), 10)
+	if len(again) != 1 || again[0].ID != d.ID {
+		t.Errorf("after a late finish the replay is not due: %v", again)
+	}
+	if atts, _ := s.WebhookAttempts(ctx, []string{d.ID}); len(atts) != 1 {
+		t.Errorf("attempts = %d, want the late one recorded", len(atts))
 	}
 }
