@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -256,8 +257,13 @@ func (d *Dispatcher) deliver(ctx context.Context) (int, error) {
 	for _, id := range order {
 		batch := byHook[id]
 		w, err := d.store.GetWebhook(ctx, batch[0].TenantID, id)
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			w = nil // deleted: its deliveries fail below
+		case err != nil:
+			// Not known now: the lease runs out and a later round sends them.
+			d.log.Error("webhook: read webhook", "webhook_id", id, "err", err)
+			continue
 		}
 		wg.Go(func() { d.sendAll(ctx, w, batch, now.Add(d.Lease)) })
 	}
