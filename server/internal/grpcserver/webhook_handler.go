@@ -2,6 +2,7 @@ package grpcserver
 
 import (
 	"context"
+	"math"
 
 	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
 	"github.com/izinhq/izin/server/internal/store"
@@ -93,7 +94,7 @@ func (h *adminHandler) ReplayWebhookDeliveries(ctx context.Context, req *izinv1.
 	if err != nil {
 		return nil, err
 	}
-	return &izinv1.ReplayWebhookDeliveriesResponse{ReplayedCount: n}, nil
+	return &izinv1.ReplayWebhookDeliveriesResponse{ReplayedCount: int32(min(n, math.MaxInt32))}, nil
 }
 
 func webhookPB(w *store.Webhook) *izinv1.Webhook {
@@ -110,7 +111,7 @@ func deliveryPB(d *webhook.Delivery) *izinv1.WebhookDelivery {
 	}
 	for _, a := range d.Attempts {
 		out.Attempts = append(out.Attempts, &izinv1.WebhookAttempt{AttemptTime: ts(a.At), StatusCode: int32(a.StatusCode),
-			Error: a.Error, DurationMs: a.DurationMS})
+			Error: a.Error, DurationMs: int32(min(a.DurationMS, math.MaxInt32))})
 	}
 	return out
 }

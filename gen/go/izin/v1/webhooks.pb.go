@@ -313,7 +313,7 @@ type WebhookAttempt struct {
 	StatusCode int32 `protobuf:"varint,2,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
 	// The failure, with at most a short snippet of the receiver's answer.
 	Error         string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
-	DurationMs    int64  `protobuf:"varint,4,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	DurationMs    int32  `protobuf:"varint,4,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -369,7 +369,7 @@ func (x *WebhookAttempt) GetError() string {
 	return ""
 }
 
-func (x *WebhookAttempt) GetDurationMs() int64 {
+func (x *WebhookAttempt) GetDurationMs() int32 {
 	if x != nil {
 		return x.DurationMs
 	}
@@ -925,7 +925,7 @@ func (x *ReplayWebhookDeliveriesRequest) GetUntil() *timestamppb.Timestamp {
 
 type ReplayWebhookDeliveriesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	ReplayedCount int64                  `protobuf:"varint,1,opt,name=replayed_count,json=replayedCount,proto3" json:"replayed_count,omitempty"`
+	ReplayedCount int32                  `protobuf:"varint,1,opt,name=replayed_count,json=replayedCount,proto3" json:"replayed_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -960,7 +960,7 @@ func (*ReplayWebhookDeliveriesResponse) Descriptor() ([]byte, []int) {
 	return file_izin_v1_webhooks_proto_rawDescGZIP(), []int{14}
 }
 
-func (x *ReplayWebhookDeliveriesResponse) GetReplayedCount() int64 {
+func (x *ReplayWebhookDeliveriesResponse) GetReplayedCount() int32 {
 	if x != nil {
 		return x.ReplayedCount
 	}
@@ -1001,7 +1001,7 @@ const file_izin_v1_webhooks_proto_rawDesc = "" +
 	"\vstatus_code\x18\x02 \x01(\x05R\n" +
 	"statusCode\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x1f\n" +
-	"\vduration_ms\x18\x04 \x01(\x03R\n" +
+	"\vduration_ms\x18\x04 \x01(\x05R\n" +
 	"durationMs\"\xe4\x01\n" +
 	"\x14CreateWebhookRequest\x12\x1c\n" +
 	"\x03url\x18\x01 \x01(\tB\n" +
@@ -1038,7 +1038,7 @@ const file_izin_v1_webhooks_proto_rawDesc = "" +
 	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
 	"\x05until\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\"H\n" +
 	"\x1fReplayWebhookDeliveriesResponse\x12%\n" +
-	"\x0ereplayed_count\x18\x01 \x01(\x03R\rreplayedCount*\xcc\x01\n" +
+	"\x0ereplayed_count\x18\x01 \x01(\x05R\rreplayedCount*\xcc\x01\n" +
 	"\x14WebhookDeliveryState\x12&\n" +
 	"\"WEBHOOK_DELIVERY_STATE_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eWEBHOOK_DELIVERY_STATE_PENDING\x10\x01\x12$\n" +
