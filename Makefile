@@ -23,7 +23,7 @@ BREAKING_AGAINST ?= main
 
 GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: help build run test lint vet go-test volume-test sdk-test generate-sdk clean
+.PHONY: help build run test lint vet go-test webhook-verifier volume-test sdk-test generate-sdk clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -46,8 +46,11 @@ vet: ## go vet over every module
 	go vet ./...
 	cd gen/go && go vet ./...
 
-go-test: ## go test -race over every module (PostgreSQL tests start their own server)
+go-test: webhook-verifier ## go test -race over every module (PostgreSQL tests start their own server)
 	go test $(GO_TEST_FLAGS) ./...
+
+webhook-verifier: ## The e2e tests' independent webhook signature verifier (npm standardwebhooks, pinned)
+	@scripts/webhook-verifier.sh
 
 # The volume tests at full size (100 000 rows on each engine). Under the race
 # detector, in go-test, they run at a few thousand rows: it slows the pure-Go

@@ -97,6 +97,12 @@ var idempotentCases = []struct {
 	{izinv1.AdminService_CreateConsentText_FullMethodName, &izinv1.CreateConsentTextRequest{}, false},
 	{izinv1.AdminService_ListConsentTexts_FullMethodName, &izinv1.ListConsentTextsRequest{}, true},
 	{izinv1.AdminService_GetConsentText_FullMethodName, &izinv1.GetConsentTextRequest{}, true},
+	{izinv1.AdminService_CreateWebhook_FullMethodName, &izinv1.CreateWebhookRequest{}, false},
+	{izinv1.AdminService_ListWebhooks_FullMethodName, &izinv1.ListWebhooksRequest{}, true},
+	{izinv1.AdminService_DeleteWebhook_FullMethodName, &izinv1.DeleteWebhookRequest{}, true},
+	{izinv1.AdminService_RotateWebhookSecret_FullMethodName, &izinv1.RotateWebhookSecretRequest{}, false},
+	{izinv1.AdminService_ListWebhookDeliveries_FullMethodName, &izinv1.ListWebhookDeliveriesRequest{}, true},
+	{izinv1.AdminService_ReplayWebhookDeliveries_FullMethodName, &izinv1.ReplayWebhookDeliveriesRequest{}, false},
 }
 
 func TestIdempotentMethods(t *testing.T) {

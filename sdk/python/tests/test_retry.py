@@ -128,6 +128,8 @@ WANT_RETRY = {
     "ListMessages": True, "CreateBrand": False, "ListBrands": True, "CreateSource": False, "ListSources": True,
     "CreateApiKey": False, "ListApiKeys": True, "RevokeApiKey": False, "SetIysConfig": True, "GetIysStatus": True,
     "ListIysUploads": True, "CreateConsentText": False, "ListConsentTexts": True, "GetConsentText": True,
+    "CreateWebhook": False, "ListWebhooks": True, "DeleteWebhook": True, "RotateWebhookSecret": False,
+    "ListWebhookDeliveries": True, "ReplayWebhookDeliveries": False,
 }
 
 

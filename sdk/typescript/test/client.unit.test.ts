@@ -234,6 +234,8 @@ describe("retries", () => {
       ListMessages: true, CreateBrand: false, ListBrands: true, CreateSource: false, ListSources: true,
       CreateApiKey: false, ListApiKeys: true, RevokeApiKey: false, SetIysConfig: true, GetIysStatus: true,
       ListIysUploads: true, CreateConsentText: false, ListConsentTexts: true, GetConsentText: true,
+      CreateWebhook: false, ListWebhooks: true, DeleteWebhook: true, RotateWebhookSecret: false,
+      ListWebhookDeliveries: true, ReplayWebhookDeliveries: false,
     };
     const seen = new Set<string>();
     for (const svc of [ConsentService, VerificationService, AdminService]) {

@@ -33,6 +33,7 @@ import (
 	"github.com/izinhq/izin/server/internal/tenancy"
 	"github.com/izinhq/izin/server/internal/texts"
 	"github.com/izinhq/izin/server/internal/verify"
+	"github.com/izinhq/izin/server/internal/webhook"
 )
 
 // Config is everything izin reads from flags and IZIN_* variables.
@@ -57,6 +58,13 @@ type Config struct {
 	PublicURL string
 	// LandingTTL is how long a consent-page link works before it is sent.
 	LandingTTL time.Duration
+	// WebhookAllowPrivate lets webhooks target http URLs and private,
+	// loopback or link-local addresses (tests, development).
+	WebhookAllowPrivate bool
+	// WebhookSchedule and WebhookPoll replace the dispatcher's retry
+	// schedule (webhook.Schedule) and its poll interval; tests shorten them.
+	WebhookSchedule []time.Duration
+	WebhookPoll     time.Duration
 	// Outbox tunes the SMS sender's timing; zero values keep the defaults.
 	// Tests shorten it so that outages pass in milliseconds.
 	Outbox OutboxTiming
@@ -170,11 +178,14 @@ type App struct {
 	// IYS administers the İYS link; IYSWorker synchronises with İYS.
 	IYS       *iyssync.Service
 	IYSWorker *iyssync.Worker
-	Metrics   *metrics.Registry
-	log       *slog.Logger
-	cfg       Config
-	secret    []byte // the server secret; derive purpose-specific keys from it
-	queue     *outbox.Queue
+	// Webhooks administers webhooks; Dispatcher delivers them.
+	Webhooks   *webhook.Service
+	Dispatcher *webhook.Dispatcher
+	Metrics    *metrics.Registry
+	log        *slog.Logger
+	cfg        Config
+	secret     []byte // the server secret; derive purpose-specific keys from it
+	queue      *outbox.Queue
 }
 
 // New wires the services over an open store.
@@ -210,6 +221,9 @@ func New(cfg Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	if err := a.wireIYS(secret); err != nil {
+		return nil, err
+	}
+	if err := a.wireWebhooks(secret); err != nil {
 		return nil, err
 	}
 	a.Metrics = metrics.New(st, a.IYS, log)
@@ -258,7 +272,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	}
 	gsrv, hs, err := grpcserver.NewGRPC(grpcserver.Services{Log: a.log, Auth: a.Auth, Consent: a.Consent, Watch: a.Watch,
 		Verify: a.Verify, Tenancy: a.Tenancy, Messages: outbox.NewLister(a.Store), Import: a.Import, IYS: a.IYS,
-		Texts: a.Texts, SMS: a.SMS})
+		Texts: a.Texts, SMS: a.SMS, Webhooks: a.Webhooks})
 	if err != nil {
 		return err
 	}
@@ -294,6 +308,7 @@ func (a *App) Serve(ctx context.Context, l *Listeners) error {
 	go func() { defer wg.Done(); a.Worker.Run(workerCtx) }()
 	a.runIYS(workerCtx, &wg)
 	a.runSMS(workerCtx, &wg)
+	a.runWebhooks(workerCtx, &wg)
 
 	errc := make(chan error, 2)
 	go func() { errc <- gsrv.Serve(l.GRPC) }()

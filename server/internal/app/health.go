@@ -9,8 +9,9 @@ import (
 
 // The workers' readiness checks.
 const (
-	checkOutbox = "outbox"
-	checkIYS    = "iys"
+	checkOutbox   = "outbox"
+	checkIYS      = "iys"
+	checkWebhooks = "webhooks"
 )
 
 // healthEvery is how often the gRPC health statuses are recomputed.
@@ -36,6 +37,9 @@ func (a *App) newReadiness() *readiness.Checker {
 		}
 		a.IYSWorker.SetHeartbeat(hb.Register(checkIYS, 3*interval+iysMargin))
 	}
+	// The dispatcher beats per claim and per send; a send is bounded by
+	// half its lease.
+	a.Dispatcher.Heartbeat = hb.Register(checkWebhooks, 3*a.Dispatcher.Poll+a.Dispatcher.Lease+15*time.Second)
 	db := []string{readiness.Database}
 	return readiness.New(a.Store, hb, readiness.Options{
 		Log: a.log,

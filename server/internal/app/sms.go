@@ -8,8 +8,8 @@ import (
 
 	"github.com/izinhq/izin/server/internal/backoff"
 	"github.com/izinhq/izin/server/internal/callbacks"
-	"github.com/izinhq/izin/server/internal/iyssync"
 	"github.com/izinhq/izin/server/internal/outbox"
+	"github.com/izinhq/izin/server/internal/seal"
 	"github.com/izinhq/izin/server/internal/sms"
 	"github.com/izinhq/izin/server/internal/sms/providers"
 	"github.com/izinhq/izin/server/internal/smsconfig"
@@ -20,11 +20,13 @@ import (
 // within it.
 const routeTTL = 5 * time.Second
 
-// smsSealer seals SMS credentials. It shares the İYS credentials key; the
-// smsconfig package binds each value to "sms:" and the brand, so neither
-// kind of value opens as the other.
-func smsSealer(secret []byte) (*iyssync.Sealer, error) {
-	s, err := iyssync.NewSealer(secret)
+// smsPurpose labels the key derived from the server secret for SMS
+// credentials and callback secrets.
+const smsPurpose = "izin sms-credentials v1"
+
+// smsSealer seals SMS credentials under a key of their own.
+func smsSealer(secret []byte) (*seal.Sealer, error) {
+	s, err := seal.New(secret, smsPurpose)
 	if err != nil {
 		return nil, fmt.Errorf("SMS credentials: %w", err)
 	}

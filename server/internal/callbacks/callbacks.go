@@ -38,9 +38,6 @@ type Server struct {
 	publicURL func() string
 	log       *slog.Logger
 	now       func() time.Time
-	// Reported, if set, is called in the transaction of a report that
-	// changed a message (e.g. to announce a failure).
-	Reported func(ctx context.Context, tx store.Tx, m *store.Message) error
 	// Woken, if set, is called after an inbound SMS queued an answer.
 	Woken func()
 }
@@ -104,14 +101,9 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
 	}
 	err = s.store.InTx(r.Context(), func(ctx context.Context, tx store.Tx) error {
 		for _, rep := range reports {
-			m, err := outbox.ApplyReport(ctx, tx, h.Config.TenantID, rep, s.now())
-			if err != nil {
+			// A failure is announced (message.failed) in this transaction.
+			if _, err := outbox.ApplyReport(ctx, tx, h.Config.TenantID, rep, s.now()); err != nil {
 				return err
-			}
-			if m != nil && s.Reported != nil {
-				if err := s.Reported(ctx, tx, m); err != nil {
-					return err
-				}
 			}
 		}
 		return nil

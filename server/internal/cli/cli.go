@@ -76,6 +76,7 @@ func (r *root) command() *cobra.Command {
 	cmd.AddCommand(r.smsCmd())
 	cmd.AddCommand(r.textCmd())
 	cmd.AddCommand(r.brandCmd(), r.versionCmd())
+	cmd.AddCommand(r.webhookCmd())
 	refuseUnknownSubcommands(cmd)
 	return cmd
 }

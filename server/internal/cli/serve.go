@@ -55,6 +55,7 @@ func (r *root) serveCmd() *cobra.Command {
 	f.DurationVar(&r.cfg.LandingTTL, "landing-ttl", r.cfg.LandingTTL, "how long a consent-page link works until the customer sends the page [IZIN_LANDING_TTL]")
 	f.BoolVar(&r.cfg.AutoMigrate, "auto-migrate", r.cfg.AutoMigrate, "apply pending migrations at start [IZIN_AUTO_MIGRATE]")
 	f.DurationVar(&r.cfg.KeyCacheTTL, "key-cache-ttl", r.cfg.KeyCacheTTL, "how long a resolved API key is cached [IZIN_KEY_CACHE_TTL]")
+	f.BoolVar(&r.cfg.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks target http and private, loopback or link-local addresses (tests, development) [IZIN_WEBHOOK_ALLOW_PRIVATE]")
 	f.BoolVar(&demo, "demo", false, "ensure a demo tenant exists and print a fresh admin key for it [IZIN_DEMO]")
 	return cmd
 }

@@ -86,8 +86,8 @@ func TestHealthAndRetryAfter(t *testing.T) {
 			ctx := testCtx(t)
 
 			code, r := s.readyz(ctx, t, "")
-			if code != http.StatusOK || r.Status != "SERVING" || !slices.Equal(checkNames(r), []string{"database", "outbox", "iys"}) {
-				t.Errorf("/readyz = %d %+v; want 200 SERVING with database, outbox and iys", code, r)
+			if code != http.StatusOK || r.Status != "SERVING" || !slices.Equal(checkNames(r), []string{"database", "outbox", "iys", "webhooks"}) {
+				t.Errorf("/readyz = %d %+v; want 200 SERVING with database, outbox, iys and webhooks", code, r)
 			}
 			code, r = s.readyz(ctx, t, "?service=izin.v1.VerificationService")
 			if code != http.StatusOK || !slices.Equal(checkNames(r), []string{"database", "outbox"}) {
@@ -176,7 +176,7 @@ func TestReadyzIYSOff(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, sqliteEngine, func(c *app.Config) { c.IYS.Off = true })
 	code, r := s.readyz(testCtx(t), t, "")
-	if code != http.StatusOK || !slices.Equal(checkNames(r), []string{"database", "outbox"}) {
-		t.Errorf("/readyz with İYS off = %d %+v; want 200 with database and outbox only", code, r)
+	if code != http.StatusOK || !slices.Equal(checkNames(r), []string{"database", "outbox", "webhooks"}) {
+		t.Errorf("/readyz with İYS off = %d %+v; want 200 with database, outbox and webhooks only", code, r)
 	}
 }

@@ -46,6 +46,9 @@ type smsEnv struct {
 	consent   izinv1.ConsentServiceClient
 	admin     izinv1.AdminServiceClient
 	callbacks *izinv1.SmsCallbacks
+	// hooks receives the tenant's message.failed and consent.rejected
+	// webhooks.
+	hooks *receiver
 }
 
 func newSMSEnv(t *testing.T, s *server, f fakeSMS) *smsEnv {
@@ -68,6 +71,10 @@ func newSMSEnv(t *testing.T, s *server, f fakeSMS) *smsEnv {
 		t.Fatalf("the password came back, or is not kept: %+v", resp.GetConfig())
 	}
 	e.callbacks = resp.GetCallbacks()
+	e.hooks = newReceiver(t, ok200)
+	if _, err := s.webhookAdmin(tn.AdminKey).create(ctx, e.hooks.srv.URL, "message.failed", "consent.rejected"); err != nil {
+		t.Fatalf("CreateWebhook: %v", err)
+	}
 	if !strings.Contains(e.callbacks.GetReportUrl(), "/v1/sms/"+providerName(f)+"/") ||
 		!strings.Contains(e.callbacks.GetInboundUrl(), "/v1/inbound/"+providerName(f)+"/") {
 		t.Fatalf("callback URLs %+v", e.callbacks)
@@ -152,7 +159,7 @@ func TestSMSProviders(t *testing.T) {
 	for _, e := range engines {
 		t.Run(string(e), func(t *testing.T) {
 			t.Parallel()
-			s := startServer(t, e, fastOutbox)
+			s := startServer(t, e, fastOutbox, webhookConfig)
 			for _, p := range fakeProviders {
 				t.Run(p.name, func(t *testing.T) {
 					t.Parallel()
@@ -250,8 +257,27 @@ func testProviderFailed(t *testing.T, e *smsEnv) {
 		return err == nil && got.GetVerification().GetSmsStatus() == izinv1.MessageStatus_MESSAGE_STATUS_FAILED &&
 			got.GetVerification().GetSmsError() != ""
 	})
-	if got := e.messageStatus(t, to, m.ID); got.GetStatusCode() == "" {
-		t.Errorf("the failed message keeps no provider code: %+v", got)
+	failed := e.messageStatus(t, to, m.ID)
+	if failed.GetStatusCode() == "" {
+		t.Errorf("the failed message keeps no provider code: %+v", failed)
+	}
+	// The failure reaches the tenant's webhook once.
+	e.hooks.waitFor(t, "message.failed delivered", func(hs []hook) bool {
+		for _, h := range hs {
+			if typ, data := bodyType(t, h.Body); typ == "message.failed" && data["id"] == failed.GetId() {
+				return true
+			}
+		}
+		return false
+	})
+	n := 0
+	for _, h := range e.hooks.all() {
+		if typ, data := bodyType(t, h.Body); typ == "message.failed" && data["id"] == failed.GetId() {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("message.failed delivered %d times, want once", n)
 	}
 }
 
@@ -271,6 +297,16 @@ func testProviderKeywords(t *testing.T, e *smsEnv) {
 		got := e.check(t, to)
 		return got[izinv1.ConsentType_CONSENT_TYPE_SMS] == izinv1.ConsentStatus_CONSENT_STATUS_REJECTED &&
 			got[izinv1.ConsentType_CONSENT_TYPE_CALL] == izinv1.ConsentStatus_CONSENT_STATUS_REJECTED
+	})
+	// The RET reaches the webhook as two consent.rejected events, once each.
+	e.hooks.waitFor(t, "the RET's events delivered", func(hs []hook) bool {
+		n := 0
+		for _, h := range hs {
+			if typ, data := bodyType(t, h.Body); typ == "consent.rejected" && data["recipient"] == to {
+				n++
+			}
+		}
+		return n == 2
 	})
 	answer := sentTo(t, e.fake, to, before+1)[before]
 	if !strings.Contains(answer.Body, "reddedildi") || !strings.Contains(answer.Body, e.tn.Mersis) {

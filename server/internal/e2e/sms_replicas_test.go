@@ -19,9 +19,9 @@ import (
 func TestSMSReplicas(t *testing.T) {
 	t.Parallel()
 	db := databaseURL(t, postgresEngine)
-	servers := []*server{startServerAt(t, postgresEngine, db, fastOutbox)}
+	servers := []*server{startServerAt(t, postgresEngine, db, fastOutbox, webhookConfig)}
 	for range 2 {
-		servers = append(servers, startServerAt(t, postgresEngine, db, fastOutbox))
+		servers = append(servers, startServerAt(t, postgresEngine, db, fastOutbox, webhookConfig))
 	}
 	fake := newFakeVerimor(t)
 	t.Cleanup(fake.close)

@@ -10,6 +10,7 @@ import (
 	"github.com/izinhq/izin/server/internal/store"
 	"github.com/izinhq/izin/server/internal/tenancy"
 	"github.com/izinhq/izin/server/internal/texts"
+	"github.com/izinhq/izin/server/internal/webhook"
 )
 
 type adminHandler struct {
@@ -19,6 +20,7 @@ type adminHandler struct {
 	iys      *iyssync.Service
 	texts    *texts.Service
 	sms      *smsconfig.Service
+	webhooks *webhook.Service
 }
 
 func (h *adminHandler) ListMessages(ctx context.Context, req *izinv1.ListMessagesRequest) (*izinv1.ListMessagesResponse, error) {
@@ -191,12 +193,7 @@ func (h *adminHandler) ListIysUploads(ctx context.Context, req *izinv1.ListIysUp
 	out := &izinv1.ListIysUploadsResponse{NextPageToken: next}
 	for i := range ups {
 		u := &ups[i]
-		out.Uploads = append(out.Uploads, &izinv1.IysUpload{EventId: u.EventID, Brand: u.BrandCode, Recipient: u.Recipient,
-			RecipientType: izinv1.RecipientType(u.RecipientType), Type: izinv1.ConsentType(u.Type),
-			Status: izinv1.ConsentStatus(u.Status), Source: u.Source, ConsentTime: ts(u.ConsentTime),
-			State: izinv1.IysUploadState(u.State), Deadline: ts(u.Deadline), RequestId: u.RequestID,
-			TransactionId: u.TransactionID, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage,
-			Attempts: int32(u.Attempts), UpdateTime: ts(u.UpdatedAt)})
+		out.Uploads = append(out.Uploads, iysUploadPB(u))
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	izinv1 "github.com/izinhq/izin/gen/go/izin/v1"
 	"github.com/izinhq/izin/server/internal/consent"
+	"github.com/izinhq/izin/server/internal/iyssync"
 	"github.com/izinhq/izin/server/internal/store"
 	"github.com/izinhq/izin/server/internal/verify"
 )
@@ -145,6 +146,15 @@ func messagePB(m *store.Message) *izinv1.Message {
 		SendTime: tsPtr(m.SentAt), Attempts: int32(m.Attempts), LastError: m.LastError,
 		StatusCode: m.StatusCode, StatusTime: tsPtr(m.StatusAt),
 	}
+}
+
+func iysUploadPB(u *iyssync.Upload) *izinv1.IysUpload {
+	return &izinv1.IysUpload{EventId: u.EventID, Brand: u.BrandCode, Recipient: u.Recipient,
+		RecipientType: izinv1.RecipientType(u.RecipientType), Type: izinv1.ConsentType(u.Type),
+		Status: izinv1.ConsentStatus(u.Status), Source: u.Source, ConsentTime: ts(u.ConsentTime),
+		State: izinv1.IysUploadState(u.State), Deadline: ts(u.Deadline), RequestId: u.RequestID,
+		TransactionId: u.TransactionID, ErrorCode: u.ErrorCode, ErrorMessage: u.ErrorMessage,
+		Attempts: int32(u.Attempts), UpdateTime: ts(u.UpdatedAt)}
 }
 
 func brandPB(b *store.Brand) *izinv1.Brand {

@@ -200,6 +200,12 @@ func TestUnnamedStoreEnumsMatchProto(t *testing.T) {
 			{int(store.MessageDelivered), izinv1.MessageStatus_MESSAGE_STATUS_DELIVERED},
 			{int(store.MessageExpired), izinv1.MessageStatus_MESSAGE_STATUS_EXPIRED},
 		}},
+		{"WebhookDeliveryState", []pair{
+			{int(store.DeliveryPending), izinv1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_PENDING},
+			{int(store.DeliveryDelivered), izinv1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_DELIVERED},
+			{int(store.DeliveryFailed), izinv1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_FAILED},
+			{int(store.DeliveryGone), izinv1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_GONE},
+		}},
 		{"MessageKind", []pair{
 			{int(store.KindActivation), izinv1.MessageKind_MESSAGE_KIND_ACTIVATION},
 			{int(store.KindConfirmation), izinv1.MessageKind_MESSAGE_KIND_CONFIRMATION},

@@ -41,6 +41,12 @@ func TestMethodScopes(t *testing.T) {
 		"/izin.v1.AdminService/GetSmsStatus":              store.ScopeAdmin,
 		"/izin.v1.AdminService/SendTestSms":               store.ScopeAdmin,
 		"/izin.v1.AdminService/ListInboundMessages":       store.ScopeAdmin,
+		"/izin.v1.AdminService/CreateWebhook":             store.ScopeAdmin,
+		"/izin.v1.AdminService/ListWebhooks":              store.ScopeAdmin,
+		"/izin.v1.AdminService/DeleteWebhook":             store.ScopeAdmin,
+		"/izin.v1.AdminService/RotateWebhookSecret":       store.ScopeAdmin,
+		"/izin.v1.AdminService/ListWebhookDeliveries":     store.ScopeAdmin,
+		"/izin.v1.AdminService/ReplayWebhookDeliveries":   store.ScopeAdmin,
 	}
 	got := methodScopes()
 	for m, w := range want {

@@ -31,6 +31,7 @@ import (
 	"github.com/izinhq/izin/server/internal/tenancy"
 	"github.com/izinhq/izin/server/internal/texts"
 	"github.com/izinhq/izin/server/internal/verify"
+	"github.com/izinhq/izin/server/internal/webhook"
 )
 
 // Services are the domain services the handlers call.
@@ -50,6 +51,8 @@ type Services struct {
 	Texts *texts.Service
 	// SMS administers brands' SMS providers (AdminService.*Sms*).
 	SMS *smsconfig.Service
+	// Webhooks administers webhooks (AdminService.*Webhook*).
+	Webhooks *webhook.Service
 }
 
 // NewGRPC returns a gRPC server with every izin service, health and
@@ -67,7 +70,8 @@ func NewGRPC(s Services) (*grpc.Server, *health.Server, error) {
 	)
 	izinv1.RegisterConsentServiceServer(srv, &consentHandler{svc: s.Consent, watch: s.Watch, importer: s.Import, validator: v, ic: ic})
 	izinv1.RegisterVerificationServiceServer(srv, &verificationHandler{svc: s.Verify})
-	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages, iys: s.IYS, texts: s.Texts, sms: s.SMS})
+	izinv1.RegisterAdminServiceServer(srv, &adminHandler{tenancy: s.Tenancy, messages: s.Messages, iys: s.IYS, texts: s.Texts,
+		sms: s.SMS, webhooks: s.Webhooks})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)

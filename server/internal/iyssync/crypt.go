@@ -1,60 +1,34 @@
 package iyssync
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
+
+	"github.com/izinhq/izin/server/internal/seal"
 )
 
 // credentialsPurpose labels the key derived from the server secret for İYS
 // passwords, so that it differs from every other key derived from it.
 const credentialsPurpose = "izin iys-credentials v1"
 
-// sealVersion is the first byte of a sealed value: the format and key
-// derivation, so that a later change can tell old values apart.
-const sealVersion = 1
-
-// Sealer encrypts İYS passwords at rest with AES-256-GCM, under a key
-// derived with HKDF-SHA256 from the server secret. A sealed value is
-// version (1 byte) ‖ nonce (12 bytes) ‖ ciphertext and tag; the brand id is
-// authenticated with it, so a value copied to another brand's row does not
-// open.
+// Sealer encrypts İYS passwords at rest (package seal), bound to the
+// brand id, so that a value copied to another brand's row does not open.
 type Sealer struct {
-	aead cipher.AEAD
+	s *seal.Sealer
 }
 
 // NewSealer derives the credentials key from the server secret.
 func NewSealer(secret []byte) (*Sealer, error) {
-	if len(secret) < 32 {
-		return nil, errors.New("iyssync: the server secret must be at least 32 bytes")
-	}
-	key, err := hkdf.Key(sha256.New, secret, nil, credentialsPurpose, 32)
+	s, err := seal.New(secret, credentialsPurpose)
 	if err != nil {
-		return nil, fmt.Errorf("iyssync: derive credentials key: %w", err)
+		return nil, fmt.Errorf("iyssync: %w", err)
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("iyssync: credentials cipher: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("iyssync: credentials cipher: %w", err)
-	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{s: s}, nil
 }
 
 // Seal encrypts a password for the brand.
 func (s *Sealer) Seal(password, brandID string) ([]byte, error) {
-	out := make([]byte, 1+s.aead.NonceSize(), 1+s.aead.NonceSize()+len(password)+s.aead.Overhead())
-	out[0] = sealVersion
-	if _, err := rand.Read(out[1:]); err != nil {
-		return nil, fmt.Errorf("iyssync: nonce: %w", err)
-	}
-	return s.aead.Seal(out, out[1:], []byte(password), []byte(brandID)), nil
+	return s.s.Seal(password, brandID)
 }
 
 // ErrUnseal is returned for a sealed value that does not open: corrupt, of
@@ -63,13 +37,9 @@ var ErrUnseal = errors.New("iyssync: the stored İYS password cannot be decrypte
 
 // Open decrypts a password sealed for the brand.
 func (s *Sealer) Open(sealed []byte, brandID string) (string, error) {
-	n := s.aead.NonceSize()
-	if len(sealed) < 1+n+s.aead.Overhead() || sealed[0] != sealVersion {
+	pt, err := s.s.Open(sealed, brandID)
+	if errors.Is(err, seal.ErrUnseal) {
 		return "", ErrUnseal
 	}
-	pt, err := s.aead.Open(nil, sealed[1:1+n], sealed[1+n:], []byte(brandID))
-	if err != nil {
-		return "", ErrUnseal
-	}
-	return string(pt), nil
+	return pt, err
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/izinhq/izin/server/internal/backoff"
 	"github.com/izinhq/izin/server/internal/sms"
 	"github.com/izinhq/izin/server/internal/store"
@@ -61,6 +63,21 @@ func applyReport(m *store.Message, r sms.Report, now time.Time) bool {
 type ReportTx interface {
 	MessageForReport(ctx context.Context, tenantID, id, providerMessageID string) (*store.Message, error)
 	UpdateMessageDelivery(ctx context.Context, m *store.Message) error
+	store.NotificationTx
+}
+
+// announceFailure writes the message.failed notification of a message a
+// report said was not delivered, in the report's transaction.
+func announceFailure(ctx context.Context, tx store.NotificationTx, m *store.Message, now time.Time) error {
+	if m.Status != store.MessageFailed && m.Status != store.MessageExpired {
+		return nil
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return err
+	}
+	return tx.InsertNotifications(ctx, []*store.Notification{{ID: id.String(), TenantID: m.TenantID,
+		Type: store.NotifyMessageFailed, RefID: m.ID, CreatedAt: now.UTC()}})
 }
 
 // ApplyReport applies a report to the tenant's message it names, in tx.
@@ -81,7 +98,10 @@ func ApplyReport(ctx context.Context, tx ReportTx, tenantID string, r sms.Report
 	if !applyReport(m, r, now) {
 		return nil, nil
 	}
-	return m, tx.UpdateMessageDelivery(ctx, m)
+	if err := tx.UpdateMessageDelivery(ctx, m); err != nil {
+		return nil, err
+	}
+	return m, announceFailure(ctx, tx, m, now)
 }
 
 // ReportStore is what the report poller needs.
@@ -104,9 +124,6 @@ type Reports struct {
 	Poll     time.Duration
 	// Spacing spaces the polls of one message.
 	Spacing backoff.Policy
-	// Changed, if set, is called after a poll changed a message (in its
-	// transaction), e.g. to note a failure.
-	Changed func(ctx context.Context, tx store.Tx, m *store.Message) error
 }
 
 // reportPoll spaces the polls of one message: a minute, then longer.
@@ -192,8 +209,8 @@ func (p *Reports) reschedule(ctx context.Context, m *store.Message, r *sms.Repor
 		if err := tx.UpdateMessageDelivery(ctx, cur); err != nil {
 			return err
 		}
-		if changed && p.Changed != nil {
-			return p.Changed(ctx, tx, cur)
+		if changed {
+			return announceFailure(ctx, tx, cur, p.now())
 		}
 		return nil
 	})

@@ -54,8 +54,6 @@ type Worker struct {
 	// Heartbeat, if set, is called whenever the worker has made progress
 	// (a claim, a send), so that readiness can tell a stuck worker.
 	Heartbeat func()
-	// Failed, if set, is called after a message failed for good.
-	Failed func(m *store.Message)
 	// Retry spaces the retries of a failed send.
 	Retry backoff.Policy
 
@@ -218,10 +216,7 @@ func (w *Worker) finish(ctx context.Context, m *store.Message, route *smsconfig.
 		w.noteError(ctx, m.BrandID, route, now, err)
 		return
 	}
-	w.store0(ctx, m)
-	if m.Status == store.MessageFailed && w.Failed != nil {
-		w.Failed(m)
-	}
+	w.store0(ctx, m) // a failure is announced (message.failed) with it
 }
 
 func (w *Worker) retry(ctx context.Context, m *store.Message, err error, unknown bool) {

@@ -56,6 +56,7 @@ type VerificationTx interface {
 	// LockLandingVerification reads the verification of a consent-page token
 	// and locks it for the rest of the transaction.
 	LockLandingVerification(ctx context.Context, tokenHash string) (*Verification, error)
+	VerificationSweepTx
 }
 
 // MessageTx queues outbox messages in the transaction that causes them.
@@ -108,6 +109,8 @@ type Tx interface {
 	IYSCursorTx
 	RejectLinkTx
 	DeliveryTx
+	NotificationTx
+	WebhookTx
 }
 
 // Transactor opens transactions.
@@ -191,7 +194,8 @@ type MessageStore interface {
 	// leaseUntil; a crashed worker's lease runs out and another takes over.
 	ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Message, error)
 
-	// FinishMessage stores the outcome of a send attempt.
+	// FinishMessage stores the outcome of a send attempt; a message that
+	// failed for good is announced (NotifyMessageFailed) in its transaction.
 	FinishMessage(ctx context.Context, m *Message) error
 
 	// ProviderMessageIDs lists the provider ids of the tenant's messages
@@ -235,7 +239,8 @@ type IYSQueue interface {
 	// IYSSubmitted, still in request requestID) change, so a late or
 	// repeated writer cannot overwrite a newer outcome. An upload that
 	// closes (accepted or refused) hands its consent's head to the next
-	// open upload. It returns how many rows changed.
+	// open upload, and each it refuses writes an iys.refused notification.
+	// It returns how many rows changed.
 	FinishIYSUploads(ctx context.Context, ups []IYSUpload, from IYSUploadState, requestID string) (int64, error)
 
 	// SubmittedIYSRequests lists the ids of a brand's bulk requests that
@@ -290,6 +295,7 @@ type Store interface {
 	RejectLinkReader
 	SMSConfigStore
 	DeliveryStore
+	WebhookStore
 
 	Close() error
 }

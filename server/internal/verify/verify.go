@@ -80,7 +80,7 @@ func New(s Store, d Directory, m Messenger, secret []byte, now func() time.Time)
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: s, dir: d, msg: m, secret: secret, now: now, LandingTTL: DefaultLandingTTL}
+	return &Service{store: notifying{s}, dir: d, msg: m, secret: secret, now: now, LandingTTL: DefaultLandingTTL}
 }
 
 // View is a verification as clients see it.

@@ -2288,7 +2288,7 @@ var File_izin_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1bizin/v1/admin_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15izin/v1/options.proto\x1a\x11izin/v1/sms.proto\x1a\x13izin/v1/types.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe1\x01\n" +
+	"\x1bizin/v1/admin_service.proto\x12\aizin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15izin/v1/options.proto\x1a\x11izin/v1/sms.proto\x1a\x13izin/v1/types.proto\x1a\x16izin/v1/webhooks.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe1\x01\n" +
 	"\x18CreateConsentTextRequest\x12\x1d\n" +
 	"\x05brand\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05brand\x128\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.izin.v1.ConsentTextKindB\n" +
@@ -2474,7 +2474,7 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\x1aIYS_UPLOAD_STATE_SUBMITTED\x10\x02\x12\x1d\n" +
 	"\x19IYS_UPLOAD_STATE_ACCEPTED\x10\x03\x12\x1c\n" +
 	"\x18IYS_UPLOAD_STATE_REFUSED\x10\x04\x12\x1c\n" +
-	"\x18IYS_UPLOAD_STATE_SKIPPED\x10\x052\xf8\x0f\n" +
+	"\x18IYS_UPLOAD_STATE_SKIPPED\x10\x052\xfb\x15\n" +
 	"\fAdminService\x12h\n" +
 	"\fListMessages\x12\x1c.izin.v1.ListMessagesRequest\x1a\x1d.izin.v1.ListMessagesResponse\"\x1b\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/messages\x90\x02\x01\x12u\n" +
 	"\fSetSmsConfig\x12\x1c.izin.v1.SetSmsConfigRequest\x1a\x1d.izin.v1.SetSmsConfigResponse\"(\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/brands/{brand}/sms\x90\x02\x02\x12j\n" +
@@ -2496,7 +2496,13 @@ const file_izin_v1_admin_service_proto_rawDesc = "" +
 	"\x0eListIysUploads\x12\x1e.izin.v1.ListIysUploadsRequest\x1a\x1f.izin.v1.ListIysUploadsResponse\"\x1e\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/iys/uploads\x90\x02\x01\x12{\n" +
 	"\x11CreateConsentText\x12!.izin.v1.CreateConsentTextRequest\x1a\".izin.v1.CreateConsentTextResponse\"\x1f\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/consentTexts\x12x\n" +
 	"\x10ListConsentTexts\x12 .izin.v1.ListConsentTextsRequest\x1a!.izin.v1.ListConsentTextsResponse\"\x1f\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/consentTexts\x90\x02\x01\x12w\n" +
-	"\x0eGetConsentText\x12\x1e.izin.v1.GetConsentTextRequest\x1a\x1f.izin.v1.GetConsentTextResponse\"$\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/consentTexts/{id}\x90\x02\x01B\x94\x02\x92A\xe2\x01\x12\x9e\x01\n" +
+	"\x0eGetConsentText\x12\x1e.izin.v1.GetConsentTextRequest\x1a\x1f.izin.v1.GetConsentTextResponse\"$\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/consentTexts/{id}\x90\x02\x01\x12k\n" +
+	"\rCreateWebhook\x12\x1d.izin.v1.CreateWebhookRequest\x1a\x1e.izin.v1.CreateWebhookResponse\"\x1b\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/webhooks\x12h\n" +
+	"\fListWebhooks\x12\x1c.izin.v1.ListWebhooksRequest\x1a\x1d.izin.v1.ListWebhooksResponse\"\x1b\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/webhooks\x90\x02\x01\x12p\n" +
+	"\rDeleteWebhook\x12\x1d.izin.v1.DeleteWebhookRequest\x1a\x1e.izin.v1.DeleteWebhookResponse\" \x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x13*\x11/v1/webhooks/{id}\x90\x02\x02\x12\x89\x01\n" +
+	"\x13RotateWebhookSecret\x12#.izin.v1.RotateWebhookSecretRequest\x1a$.izin.v1.RotateWebhookSecretResponse\"'\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/webhooks/{id}:rotate\x12\x93\x01\n" +
+	"\x15ListWebhookDeliveries\x12%.izin.v1.ListWebhookDeliveriesRequest\x1a&.izin.v1.ListWebhookDeliveriesResponse\"+\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/webhooks/{id}/deliveries\x90\x02\x01\x12\x95\x01\n" +
+	"\x17ReplayWebhookDeliveries\x12'.izin.v1.ReplayWebhookDeliveriesRequest\x1a(.izin.v1.ReplayWebhookDeliveriesResponse\"'\x88\xb5\x18\x03\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/webhooks/{id}:replayB\x94\x02\x92A\xe2\x01\x12\x9e\x01\n" +
 	"\bizin API\x12\x8d\x01Consent server for commercial electronic messages in Turkey (ETK 6563, KVKK 6698, İYS). Authenticate with `Authorization: Bearer <api key>`.2\x02v1Z1\n" +
 	"/\n" +
 	"\x06bearer\x12%\b\x02\x12\x10Bearer <api key>\x1a\rAuthorization \x02b\f\n" +
@@ -2519,60 +2525,72 @@ func file_izin_v1_admin_service_proto_rawDescGZIP() []byte {
 var file_izin_v1_admin_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_izin_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_izin_v1_admin_service_proto_goTypes = []any{
-	(IysUploadState)(0),                 // 0: izin.v1.IysUploadState
-	(*CreateConsentTextRequest)(nil),    // 1: izin.v1.CreateConsentTextRequest
-	(*CreateConsentTextResponse)(nil),   // 2: izin.v1.CreateConsentTextResponse
-	(*ListConsentTextsRequest)(nil),     // 3: izin.v1.ListConsentTextsRequest
-	(*ListConsentTextsResponse)(nil),    // 4: izin.v1.ListConsentTextsResponse
-	(*GetConsentTextRequest)(nil),       // 5: izin.v1.GetConsentTextRequest
-	(*GetConsentTextResponse)(nil),      // 6: izin.v1.GetConsentTextResponse
-	(*Message)(nil),                     // 7: izin.v1.Message
-	(*ListMessagesRequest)(nil),         // 8: izin.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),        // 9: izin.v1.ListMessagesResponse
-	(*Brand)(nil),                       // 10: izin.v1.Brand
-	(*CreateBrandRequest)(nil),          // 11: izin.v1.CreateBrandRequest
-	(*CreateBrandResponse)(nil),         // 12: izin.v1.CreateBrandResponse
-	(*ListBrandsRequest)(nil),           // 13: izin.v1.ListBrandsRequest
-	(*ListBrandsResponse)(nil),          // 14: izin.v1.ListBrandsResponse
-	(*Source)(nil),                      // 15: izin.v1.Source
-	(*CreateSourceRequest)(nil),         // 16: izin.v1.CreateSourceRequest
-	(*CreateSourceResponse)(nil),        // 17: izin.v1.CreateSourceResponse
-	(*ListSourcesRequest)(nil),          // 18: izin.v1.ListSourcesRequest
-	(*ListSourcesResponse)(nil),         // 19: izin.v1.ListSourcesResponse
-	(*ApiKey)(nil),                      // 20: izin.v1.ApiKey
-	(*CreateApiKeyRequest)(nil),         // 21: izin.v1.CreateApiKeyRequest
-	(*CreateApiKeyResponse)(nil),        // 22: izin.v1.CreateApiKeyResponse
-	(*ListApiKeysRequest)(nil),          // 23: izin.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),         // 24: izin.v1.ListApiKeysResponse
-	(*RevokeApiKeyRequest)(nil),         // 25: izin.v1.RevokeApiKeyRequest
-	(*RevokeApiKeyResponse)(nil),        // 26: izin.v1.RevokeApiKeyResponse
-	(*IysConfig)(nil),                   // 27: izin.v1.IysConfig
-	(*SetIysConfigRequest)(nil),         // 28: izin.v1.SetIysConfigRequest
-	(*SetIysConfigResponse)(nil),        // 29: izin.v1.SetIysConfigResponse
-	(*GetIysStatusRequest)(nil),         // 30: izin.v1.GetIysStatusRequest
-	(*GetIysStatusResponse)(nil),        // 31: izin.v1.GetIysStatusResponse
-	(*IysBrandStatus)(nil),              // 32: izin.v1.IysBrandStatus
-	(*ListIysUploadsRequest)(nil),       // 33: izin.v1.ListIysUploadsRequest
-	(*ListIysUploadsResponse)(nil),      // 34: izin.v1.ListIysUploadsResponse
-	(*IysUpload)(nil),                   // 35: izin.v1.IysUpload
-	(ConsentTextKind)(0),                // 36: izin.v1.ConsentTextKind
-	(*ConsentText)(nil),                 // 37: izin.v1.ConsentText
-	(MessageStatus)(0),                  // 38: izin.v1.MessageStatus
-	(*timestamppb.Timestamp)(nil),       // 39: google.protobuf.Timestamp
-	(MessageKind)(0),                    // 40: izin.v1.MessageKind
-	(SourceType)(0),                     // 41: izin.v1.SourceType
-	(ApiKeyScope)(0),                    // 42: izin.v1.ApiKeyScope
-	(RecipientType)(0),                  // 43: izin.v1.RecipientType
-	(ConsentType)(0),                    // 44: izin.v1.ConsentType
-	(ConsentStatus)(0),                  // 45: izin.v1.ConsentStatus
-	(*SetSmsConfigRequest)(nil),         // 46: izin.v1.SetSmsConfigRequest
-	(*GetSmsStatusRequest)(nil),         // 47: izin.v1.GetSmsStatusRequest
-	(*SendTestSmsRequest)(nil),          // 48: izin.v1.SendTestSmsRequest
-	(*ListInboundMessagesRequest)(nil),  // 49: izin.v1.ListInboundMessagesRequest
-	(*SetSmsConfigResponse)(nil),        // 50: izin.v1.SetSmsConfigResponse
-	(*GetSmsStatusResponse)(nil),        // 51: izin.v1.GetSmsStatusResponse
-	(*SendTestSmsResponse)(nil),         // 52: izin.v1.SendTestSmsResponse
-	(*ListInboundMessagesResponse)(nil), // 53: izin.v1.ListInboundMessagesResponse
+	(IysUploadState)(0),                     // 0: izin.v1.IysUploadState
+	(*CreateConsentTextRequest)(nil),        // 1: izin.v1.CreateConsentTextRequest
+	(*CreateConsentTextResponse)(nil),       // 2: izin.v1.CreateConsentTextResponse
+	(*ListConsentTextsRequest)(nil),         // 3: izin.v1.ListConsentTextsRequest
+	(*ListConsentTextsResponse)(nil),        // 4: izin.v1.ListConsentTextsResponse
+	(*GetConsentTextRequest)(nil),           // 5: izin.v1.GetConsentTextRequest
+	(*GetConsentTextResponse)(nil),          // 6: izin.v1.GetConsentTextResponse
+	(*Message)(nil),                         // 7: izin.v1.Message
+	(*ListMessagesRequest)(nil),             // 8: izin.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),            // 9: izin.v1.ListMessagesResponse
+	(*Brand)(nil),                           // 10: izin.v1.Brand
+	(*CreateBrandRequest)(nil),              // 11: izin.v1.CreateBrandRequest
+	(*CreateBrandResponse)(nil),             // 12: izin.v1.CreateBrandResponse
+	(*ListBrandsRequest)(nil),               // 13: izin.v1.ListBrandsRequest
+	(*ListBrandsResponse)(nil),              // 14: izin.v1.ListBrandsResponse
+	(*Source)(nil),                          // 15: izin.v1.Source
+	(*CreateSourceRequest)(nil),             // 16: izin.v1.CreateSourceRequest
+	(*CreateSourceResponse)(nil),            // 17: izin.v1.CreateSourceResponse
+	(*ListSourcesRequest)(nil),              // 18: izin.v1.ListSourcesRequest
+	(*ListSourcesResponse)(nil),             // 19: izin.v1.ListSourcesResponse
+	(*ApiKey)(nil),                          // 20: izin.v1.ApiKey
+	(*CreateApiKeyRequest)(nil),             // 21: izin.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),            // 22: izin.v1.CreateApiKeyResponse
+	(*ListApiKeysRequest)(nil),              // 23: izin.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),             // 24: izin.v1.ListApiKeysResponse
+	(*RevokeApiKeyRequest)(nil),             // 25: izin.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),            // 26: izin.v1.RevokeApiKeyResponse
+	(*IysConfig)(nil),                       // 27: izin.v1.IysConfig
+	(*SetIysConfigRequest)(nil),             // 28: izin.v1.SetIysConfigRequest
+	(*SetIysConfigResponse)(nil),            // 29: izin.v1.SetIysConfigResponse
+	(*GetIysStatusRequest)(nil),             // 30: izin.v1.GetIysStatusRequest
+	(*GetIysStatusResponse)(nil),            // 31: izin.v1.GetIysStatusResponse
+	(*IysBrandStatus)(nil),                  // 32: izin.v1.IysBrandStatus
+	(*ListIysUploadsRequest)(nil),           // 33: izin.v1.ListIysUploadsRequest
+	(*ListIysUploadsResponse)(nil),          // 34: izin.v1.ListIysUploadsResponse
+	(*IysUpload)(nil),                       // 35: izin.v1.IysUpload
+	(ConsentTextKind)(0),                    // 36: izin.v1.ConsentTextKind
+	(*ConsentText)(nil),                     // 37: izin.v1.ConsentText
+	(MessageStatus)(0),                      // 38: izin.v1.MessageStatus
+	(*timestamppb.Timestamp)(nil),           // 39: google.protobuf.Timestamp
+	(MessageKind)(0),                        // 40: izin.v1.MessageKind
+	(SourceType)(0),                         // 41: izin.v1.SourceType
+	(ApiKeyScope)(0),                        // 42: izin.v1.ApiKeyScope
+	(RecipientType)(0),                      // 43: izin.v1.RecipientType
+	(ConsentType)(0),                        // 44: izin.v1.ConsentType
+	(ConsentStatus)(0),                      // 45: izin.v1.ConsentStatus
+	(*SetSmsConfigRequest)(nil),             // 46: izin.v1.SetSmsConfigRequest
+	(*GetSmsStatusRequest)(nil),             // 47: izin.v1.GetSmsStatusRequest
+	(*SendTestSmsRequest)(nil),              // 48: izin.v1.SendTestSmsRequest
+	(*ListInboundMessagesRequest)(nil),      // 49: izin.v1.ListInboundMessagesRequest
+	(*CreateWebhookRequest)(nil),            // 50: izin.v1.CreateWebhookRequest
+	(*ListWebhooksRequest)(nil),             // 51: izin.v1.ListWebhooksRequest
+	(*DeleteWebhookRequest)(nil),            // 52: izin.v1.DeleteWebhookRequest
+	(*RotateWebhookSecretRequest)(nil),      // 53: izin.v1.RotateWebhookSecretRequest
+	(*ListWebhookDeliveriesRequest)(nil),    // 54: izin.v1.ListWebhookDeliveriesRequest
+	(*ReplayWebhookDeliveriesRequest)(nil),  // 55: izin.v1.ReplayWebhookDeliveriesRequest
+	(*SetSmsConfigResponse)(nil),            // 56: izin.v1.SetSmsConfigResponse
+	(*GetSmsStatusResponse)(nil),            // 57: izin.v1.GetSmsStatusResponse
+	(*SendTestSmsResponse)(nil),             // 58: izin.v1.SendTestSmsResponse
+	(*ListInboundMessagesResponse)(nil),     // 59: izin.v1.ListInboundMessagesResponse
+	(*CreateWebhookResponse)(nil),           // 60: izin.v1.CreateWebhookResponse
+	(*ListWebhooksResponse)(nil),            // 61: izin.v1.ListWebhooksResponse
+	(*DeleteWebhookResponse)(nil),           // 62: izin.v1.DeleteWebhookResponse
+	(*RotateWebhookSecretResponse)(nil),     // 63: izin.v1.RotateWebhookSecretResponse
+	(*ListWebhookDeliveriesResponse)(nil),   // 64: izin.v1.ListWebhookDeliveriesResponse
+	(*ReplayWebhookDeliveriesResponse)(nil), // 65: izin.v1.ReplayWebhookDeliveriesResponse
 }
 var file_izin_v1_admin_service_proto_depIdxs = []int32{
 	36, // 0: izin.v1.CreateConsentTextRequest.kind:type_name -> izin.v1.ConsentTextKind
@@ -2636,26 +2654,38 @@ var file_izin_v1_admin_service_proto_depIdxs = []int32{
 	1,  // 58: izin.v1.AdminService.CreateConsentText:input_type -> izin.v1.CreateConsentTextRequest
 	3,  // 59: izin.v1.AdminService.ListConsentTexts:input_type -> izin.v1.ListConsentTextsRequest
 	5,  // 60: izin.v1.AdminService.GetConsentText:input_type -> izin.v1.GetConsentTextRequest
-	9,  // 61: izin.v1.AdminService.ListMessages:output_type -> izin.v1.ListMessagesResponse
-	50, // 62: izin.v1.AdminService.SetSmsConfig:output_type -> izin.v1.SetSmsConfigResponse
-	51, // 63: izin.v1.AdminService.GetSmsStatus:output_type -> izin.v1.GetSmsStatusResponse
-	52, // 64: izin.v1.AdminService.SendTestSms:output_type -> izin.v1.SendTestSmsResponse
-	53, // 65: izin.v1.AdminService.ListInboundMessages:output_type -> izin.v1.ListInboundMessagesResponse
-	12, // 66: izin.v1.AdminService.CreateBrand:output_type -> izin.v1.CreateBrandResponse
-	14, // 67: izin.v1.AdminService.ListBrands:output_type -> izin.v1.ListBrandsResponse
-	17, // 68: izin.v1.AdminService.CreateSource:output_type -> izin.v1.CreateSourceResponse
-	19, // 69: izin.v1.AdminService.ListSources:output_type -> izin.v1.ListSourcesResponse
-	22, // 70: izin.v1.AdminService.CreateApiKey:output_type -> izin.v1.CreateApiKeyResponse
-	24, // 71: izin.v1.AdminService.ListApiKeys:output_type -> izin.v1.ListApiKeysResponse
-	26, // 72: izin.v1.AdminService.RevokeApiKey:output_type -> izin.v1.RevokeApiKeyResponse
-	29, // 73: izin.v1.AdminService.SetIysConfig:output_type -> izin.v1.SetIysConfigResponse
-	31, // 74: izin.v1.AdminService.GetIysStatus:output_type -> izin.v1.GetIysStatusResponse
-	34, // 75: izin.v1.AdminService.ListIysUploads:output_type -> izin.v1.ListIysUploadsResponse
-	2,  // 76: izin.v1.AdminService.CreateConsentText:output_type -> izin.v1.CreateConsentTextResponse
-	4,  // 77: izin.v1.AdminService.ListConsentTexts:output_type -> izin.v1.ListConsentTextsResponse
-	6,  // 78: izin.v1.AdminService.GetConsentText:output_type -> izin.v1.GetConsentTextResponse
-	61, // [61:79] is the sub-list for method output_type
-	43, // [43:61] is the sub-list for method input_type
+	50, // 61: izin.v1.AdminService.CreateWebhook:input_type -> izin.v1.CreateWebhookRequest
+	51, // 62: izin.v1.AdminService.ListWebhooks:input_type -> izin.v1.ListWebhooksRequest
+	52, // 63: izin.v1.AdminService.DeleteWebhook:input_type -> izin.v1.DeleteWebhookRequest
+	53, // 64: izin.v1.AdminService.RotateWebhookSecret:input_type -> izin.v1.RotateWebhookSecretRequest
+	54, // 65: izin.v1.AdminService.ListWebhookDeliveries:input_type -> izin.v1.ListWebhookDeliveriesRequest
+	55, // 66: izin.v1.AdminService.ReplayWebhookDeliveries:input_type -> izin.v1.ReplayWebhookDeliveriesRequest
+	9,  // 67: izin.v1.AdminService.ListMessages:output_type -> izin.v1.ListMessagesResponse
+	56, // 68: izin.v1.AdminService.SetSmsConfig:output_type -> izin.v1.SetSmsConfigResponse
+	57, // 69: izin.v1.AdminService.GetSmsStatus:output_type -> izin.v1.GetSmsStatusResponse
+	58, // 70: izin.v1.AdminService.SendTestSms:output_type -> izin.v1.SendTestSmsResponse
+	59, // 71: izin.v1.AdminService.ListInboundMessages:output_type -> izin.v1.ListInboundMessagesResponse
+	12, // 72: izin.v1.AdminService.CreateBrand:output_type -> izin.v1.CreateBrandResponse
+	14, // 73: izin.v1.AdminService.ListBrands:output_type -> izin.v1.ListBrandsResponse
+	17, // 74: izin.v1.AdminService.CreateSource:output_type -> izin.v1.CreateSourceResponse
+	19, // 75: izin.v1.AdminService.ListSources:output_type -> izin.v1.ListSourcesResponse
+	22, // 76: izin.v1.AdminService.CreateApiKey:output_type -> izin.v1.CreateApiKeyResponse
+	24, // 77: izin.v1.AdminService.ListApiKeys:output_type -> izin.v1.ListApiKeysResponse
+	26, // 78: izin.v1.AdminService.RevokeApiKey:output_type -> izin.v1.RevokeApiKeyResponse
+	29, // 79: izin.v1.AdminService.SetIysConfig:output_type -> izin.v1.SetIysConfigResponse
+	31, // 80: izin.v1.AdminService.GetIysStatus:output_type -> izin.v1.GetIysStatusResponse
+	34, // 81: izin.v1.AdminService.ListIysUploads:output_type -> izin.v1.ListIysUploadsResponse
+	2,  // 82: izin.v1.AdminService.CreateConsentText:output_type -> izin.v1.CreateConsentTextResponse
+	4,  // 83: izin.v1.AdminService.ListConsentTexts:output_type -> izin.v1.ListConsentTextsResponse
+	6,  // 84: izin.v1.AdminService.GetConsentText:output_type -> izin.v1.GetConsentTextResponse
+	60, // 85: izin.v1.AdminService.CreateWebhook:output_type -> izin.v1.CreateWebhookResponse
+	61, // 86: izin.v1.AdminService.ListWebhooks:output_type -> izin.v1.ListWebhooksResponse
+	62, // 87: izin.v1.AdminService.DeleteWebhook:output_type -> izin.v1.DeleteWebhookResponse
+	63, // 88: izin.v1.AdminService.RotateWebhookSecret:output_type -> izin.v1.RotateWebhookSecretResponse
+	64, // 89: izin.v1.AdminService.ListWebhookDeliveries:output_type -> izin.v1.ListWebhookDeliveriesResponse
+	65, // 90: izin.v1.AdminService.ReplayWebhookDeliveries:output_type -> izin.v1.ReplayWebhookDeliveriesResponse
+	67, // [67:91] is the sub-list for method output_type
+	43, // [43:67] is the sub-list for method input_type
 	43, // [43:43] is the sub-list for extension type_name
 	43, // [43:43] is the sub-list for extension extendee
 	0,  // [0:43] is the sub-list for field type_name
@@ -2669,6 +2699,7 @@ func file_izin_v1_admin_service_proto_init() {
 	file_izin_v1_options_proto_init()
 	file_izin_v1_sms_proto_init()
 	file_izin_v1_types_proto_init()
+	file_izin_v1_webhooks_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

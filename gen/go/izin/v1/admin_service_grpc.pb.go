@@ -19,24 +19,30 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_ListMessages_FullMethodName        = "/izin.v1.AdminService/ListMessages"
-	AdminService_SetSmsConfig_FullMethodName        = "/izin.v1.AdminService/SetSmsConfig"
-	AdminService_GetSmsStatus_FullMethodName        = "/izin.v1.AdminService/GetSmsStatus"
-	AdminService_SendTestSms_FullMethodName         = "/izin.v1.AdminService/SendTestSms"
-	AdminService_ListInboundMessages_FullMethodName = "/izin.v1.AdminService/ListInboundMessages"
-	AdminService_CreateBrand_FullMethodName         = "/izin.v1.AdminService/CreateBrand"
-	AdminService_ListBrands_FullMethodName          = "/izin.v1.AdminService/ListBrands"
-	AdminService_CreateSource_FullMethodName        = "/izin.v1.AdminService/CreateSource"
-	AdminService_ListSources_FullMethodName         = "/izin.v1.AdminService/ListSources"
-	AdminService_CreateApiKey_FullMethodName        = "/izin.v1.AdminService/CreateApiKey"
-	AdminService_ListApiKeys_FullMethodName         = "/izin.v1.AdminService/ListApiKeys"
-	AdminService_RevokeApiKey_FullMethodName        = "/izin.v1.AdminService/RevokeApiKey"
-	AdminService_SetIysConfig_FullMethodName        = "/izin.v1.AdminService/SetIysConfig"
-	AdminService_GetIysStatus_FullMethodName        = "/izin.v1.AdminService/GetIysStatus"
-	AdminService_ListIysUploads_FullMethodName      = "/izin.v1.AdminService/ListIysUploads"
-	AdminService_CreateConsentText_FullMethodName   = "/izin.v1.AdminService/CreateConsentText"
-	AdminService_ListConsentTexts_FullMethodName    = "/izin.v1.AdminService/ListConsentTexts"
-	AdminService_GetConsentText_FullMethodName      = "/izin.v1.AdminService/GetConsentText"
+	AdminService_ListMessages_FullMethodName            = "/izin.v1.AdminService/ListMessages"
+	AdminService_SetSmsConfig_FullMethodName            = "/izin.v1.AdminService/SetSmsConfig"
+	AdminService_GetSmsStatus_FullMethodName            = "/izin.v1.AdminService/GetSmsStatus"
+	AdminService_SendTestSms_FullMethodName             = "/izin.v1.AdminService/SendTestSms"
+	AdminService_ListInboundMessages_FullMethodName     = "/izin.v1.AdminService/ListInboundMessages"
+	AdminService_CreateBrand_FullMethodName             = "/izin.v1.AdminService/CreateBrand"
+	AdminService_ListBrands_FullMethodName              = "/izin.v1.AdminService/ListBrands"
+	AdminService_CreateSource_FullMethodName            = "/izin.v1.AdminService/CreateSource"
+	AdminService_ListSources_FullMethodName             = "/izin.v1.AdminService/ListSources"
+	AdminService_CreateApiKey_FullMethodName            = "/izin.v1.AdminService/CreateApiKey"
+	AdminService_ListApiKeys_FullMethodName             = "/izin.v1.AdminService/ListApiKeys"
+	AdminService_RevokeApiKey_FullMethodName            = "/izin.v1.AdminService/RevokeApiKey"
+	AdminService_SetIysConfig_FullMethodName            = "/izin.v1.AdminService/SetIysConfig"
+	AdminService_GetIysStatus_FullMethodName            = "/izin.v1.AdminService/GetIysStatus"
+	AdminService_ListIysUploads_FullMethodName          = "/izin.v1.AdminService/ListIysUploads"
+	AdminService_CreateConsentText_FullMethodName       = "/izin.v1.AdminService/CreateConsentText"
+	AdminService_ListConsentTexts_FullMethodName        = "/izin.v1.AdminService/ListConsentTexts"
+	AdminService_GetConsentText_FullMethodName          = "/izin.v1.AdminService/GetConsentText"
+	AdminService_CreateWebhook_FullMethodName           = "/izin.v1.AdminService/CreateWebhook"
+	AdminService_ListWebhooks_FullMethodName            = "/izin.v1.AdminService/ListWebhooks"
+	AdminService_DeleteWebhook_FullMethodName           = "/izin.v1.AdminService/DeleteWebhook"
+	AdminService_RotateWebhookSecret_FullMethodName     = "/izin.v1.AdminService/RotateWebhookSecret"
+	AdminService_ListWebhookDeliveries_FullMethodName   = "/izin.v1.AdminService/ListWebhookDeliveries"
+	AdminService_ReplayWebhookDeliveries_FullMethodName = "/izin.v1.AdminService/ReplayWebhookDeliveries"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -87,6 +93,21 @@ type AdminServiceClient interface {
 	ListConsentTexts(ctx context.Context, in *ListConsentTextsRequest, opts ...grpc.CallOption) (*ListConsentTextsResponse, error)
 	// GetConsentText returns one version, e.g. the one an event refers to.
 	GetConsentText(ctx context.Context, in *GetConsentTextRequest, opts ...grpc.CallOption) (*GetConsentTextResponse, error)
+	// CreateWebhook subscribes a URL to events; the answer carries the
+	// signing secret, shown only once.
+	CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*CreateWebhookResponse, error)
+	ListWebhooks(ctx context.Context, in *ListWebhooksRequest, opts ...grpc.CallOption) (*ListWebhooksResponse, error)
+	DeleteWebhook(ctx context.Context, in *DeleteWebhookRequest, opts ...grpc.CallOption) (*DeleteWebhookResponse, error)
+	// RotateWebhookSecret gives a webhook a new secret, shown only once; the
+	// old one keeps signing for a grace period (24 hours), so deliveries
+	// carry both signatures meanwhile.
+	RotateWebhookSecret(ctx context.Context, in *RotateWebhookSecretRequest, opts ...grpc.CallOption) (*RotateWebhookSecretResponse, error)
+	// ListWebhookDeliveries lists a webhook's deliveries, newest first, with
+	// their attempts.
+	ListWebhookDeliveries(ctx context.Context, in *ListWebhookDeliveriesRequest, opts ...grpc.CallOption) (*ListWebhookDeliveriesResponse, error)
+	// ReplayWebhookDeliveries sends deliveries again, by id or by time range,
+	// with their webhook-id and body unchanged.
+	ReplayWebhookDeliveries(ctx context.Context, in *ReplayWebhookDeliveriesRequest, opts ...grpc.CallOption) (*ReplayWebhookDeliveriesResponse, error)
 }
 
 type adminServiceClient struct {
@@ -277,6 +298,66 @@ func (c *adminServiceClient) GetConsentText(ctx context.Context, in *GetConsentT
 	return out, nil
 }
 
+func (c *adminServiceClient) CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*CreateWebhookResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateWebhookResponse)
+	err := c.cc.Invoke(ctx, AdminService_CreateWebhook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListWebhooks(ctx context.Context, in *ListWebhooksRequest, opts ...grpc.CallOption) (*ListWebhooksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListWebhooksResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListWebhooks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) DeleteWebhook(ctx context.Context, in *DeleteWebhookRequest, opts ...grpc.CallOption) (*DeleteWebhookResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteWebhookResponse)
+	err := c.cc.Invoke(ctx, AdminService_DeleteWebhook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) RotateWebhookSecret(ctx context.Context, in *RotateWebhookSecretRequest, opts ...grpc.CallOption) (*RotateWebhookSecretResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateWebhookSecretResponse)
+	err := c.cc.Invoke(ctx, AdminService_RotateWebhookSecret_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListWebhookDeliveries(ctx context.Context, in *ListWebhookDeliveriesRequest, opts ...grpc.CallOption) (*ListWebhookDeliveriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListWebhookDeliveriesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListWebhookDeliveries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ReplayWebhookDeliveries(ctx context.Context, in *ReplayWebhookDeliveriesRequest, opts ...grpc.CallOption) (*ReplayWebhookDeliveriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReplayWebhookDeliveriesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ReplayWebhookDeliveries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -325,6 +406,21 @@ type AdminServiceServer interface {
 	ListConsentTexts(context.Context, *ListConsentTextsRequest) (*ListConsentTextsResponse, error)
 	// GetConsentText returns one version, e.g. the one an event refers to.
 	GetConsentText(context.Context, *GetConsentTextRequest) (*GetConsentTextResponse, error)
+	// CreateWebhook subscribes a URL to events; the answer carries the
+	// signing secret, shown only once.
+	CreateWebhook(context.Context, *CreateWebhookRequest) (*CreateWebhookResponse, error)
+	ListWebhooks(context.Context, *ListWebhooksRequest) (*ListWebhooksResponse, error)
+	DeleteWebhook(context.Context, *DeleteWebhookRequest) (*DeleteWebhookResponse, error)
+	// RotateWebhookSecret gives a webhook a new secret, shown only once; the
+	// old one keeps signing for a grace period (24 hours), so deliveries
+	// carry both signatures meanwhile.
+	RotateWebhookSecret(context.Context, *RotateWebhookSecretRequest) (*RotateWebhookSecretResponse, error)
+	// ListWebhookDeliveries lists a webhook's deliveries, newest first, with
+	// their attempts.
+	ListWebhookDeliveries(context.Context, *ListWebhookDeliveriesRequest) (*ListWebhookDeliveriesResponse, error)
+	// ReplayWebhookDeliveries sends deliveries again, by id or by time range,
+	// with their webhook-id and body unchanged.
+	ReplayWebhookDeliveries(context.Context, *ReplayWebhookDeliveriesRequest) (*ReplayWebhookDeliveriesResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -388,6 +484,24 @@ func (UnimplementedAdminServiceServer) ListConsentTexts(context.Context, *ListCo
 }
 func (UnimplementedAdminServiceServer) GetConsentText(context.Context, *GetConsentTextRequest) (*GetConsentTextResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetConsentText not implemented")
+}
+func (UnimplementedAdminServiceServer) CreateWebhook(context.Context, *CreateWebhookRequest) (*CreateWebhookResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateWebhook not implemented")
+}
+func (UnimplementedAdminServiceServer) ListWebhooks(context.Context, *ListWebhooksRequest) (*ListWebhooksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListWebhooks not implemented")
+}
+func (UnimplementedAdminServiceServer) DeleteWebhook(context.Context, *DeleteWebhookRequest) (*DeleteWebhookResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteWebhook not implemented")
+}
+func (UnimplementedAdminServiceServer) RotateWebhookSecret(context.Context, *RotateWebhookSecretRequest) (*RotateWebhookSecretResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateWebhookSecret not implemented")
+}
+func (UnimplementedAdminServiceServer) ListWebhookDeliveries(context.Context, *ListWebhookDeliveriesRequest) (*ListWebhookDeliveriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListWebhookDeliveries not implemented")
+}
+func (UnimplementedAdminServiceServer) ReplayWebhookDeliveries(context.Context, *ReplayWebhookDeliveriesRequest) (*ReplayWebhookDeliveriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReplayWebhookDeliveries not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -734,6 +848,114 @@ func _AdminService_GetConsentText_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_CreateWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateWebhookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CreateWebhook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CreateWebhook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CreateWebhook(ctx, req.(*CreateWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListWebhooks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWebhooksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListWebhooks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListWebhooks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListWebhooks(ctx, req.(*ListWebhooksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_DeleteWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteWebhookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).DeleteWebhook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_DeleteWebhook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).DeleteWebhook(ctx, req.(*DeleteWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_RotateWebhookSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateWebhookSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RotateWebhookSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RotateWebhookSecret_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RotateWebhookSecret(ctx, req.(*RotateWebhookSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListWebhookDeliveries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWebhookDeliveriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListWebhookDeliveries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListWebhookDeliveries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListWebhookDeliveries(ctx, req.(*ListWebhookDeliveriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ReplayWebhookDeliveries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplayWebhookDeliveriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ReplayWebhookDeliveries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ReplayWebhookDeliveries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ReplayWebhookDeliveries(ctx, req.(*ReplayWebhookDeliveriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -812,6 +1034,30 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetConsentText",
 			Handler:    _AdminService_GetConsentText_Handler,
+		},
+		{
+			MethodName: "CreateWebhook",
+			Handler:    _AdminService_CreateWebhook_Handler,
+		},
+		{
+			MethodName: "ListWebhooks",
+			Handler:    _AdminService_ListWebhooks_Handler,
+		},
+		{
+			MethodName: "DeleteWebhook",
+			Handler:    _AdminService_DeleteWebhook_Handler,
+		},
+		{
+			MethodName: "RotateWebhookSecret",
+			Handler:    _AdminService_RotateWebhookSecret_Handler,
+		},
+		{
+			MethodName: "ListWebhookDeliveries",
+			Handler:    _AdminService_ListWebhookDeliveries_Handler,
+		},
+		{
+			MethodName: "ReplayWebhookDeliveries",
+			Handler:    _AdminService_ReplayWebhookDeliveries_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

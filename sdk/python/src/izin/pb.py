@@ -213,6 +213,29 @@ from izin._gen.izin.v1.verification_service_pb2 import CancelVerificationRespons
 from izin._gen.izin.v1.verification_service_pb2_grpc import VerificationServiceStub as VerificationServiceStub
 from izin._gen.izin.v1.verification_service_pb2_grpc import VerificationServiceServicer as VerificationServiceServicer
 from izin._gen.izin.v1.verification_service_pb2_grpc import add_VerificationServiceServicer_to_server as add_VerificationServiceServicer_to_server
+from izin._gen.izin.v1 import webhooks_pb2 as webhooks_pb2
+from izin._gen.izin.v1 import webhooks_pb2_grpc as webhooks_pb2_grpc
+from izin._gen.izin.v1.webhooks_pb2 import WebhookDeliveryState as WebhookDeliveryState
+from izin._gen.izin.v1.webhooks_pb2 import Webhook as Webhook
+from izin._gen.izin.v1.webhooks_pb2 import WebhookDelivery as WebhookDelivery
+from izin._gen.izin.v1.webhooks_pb2 import WebhookAttempt as WebhookAttempt
+from izin._gen.izin.v1.webhooks_pb2 import CreateWebhookRequest as CreateWebhookRequest
+from izin._gen.izin.v1.webhooks_pb2 import CreateWebhookResponse as CreateWebhookResponse
+from izin._gen.izin.v1.webhooks_pb2 import ListWebhooksRequest as ListWebhooksRequest
+from izin._gen.izin.v1.webhooks_pb2 import ListWebhooksResponse as ListWebhooksResponse
+from izin._gen.izin.v1.webhooks_pb2 import DeleteWebhookRequest as DeleteWebhookRequest
+from izin._gen.izin.v1.webhooks_pb2 import DeleteWebhookResponse as DeleteWebhookResponse
+from izin._gen.izin.v1.webhooks_pb2 import RotateWebhookSecretRequest as RotateWebhookSecretRequest
+from izin._gen.izin.v1.webhooks_pb2 import RotateWebhookSecretResponse as RotateWebhookSecretResponse
+from izin._gen.izin.v1.webhooks_pb2 import ListWebhookDeliveriesRequest as ListWebhookDeliveriesRequest
+from izin._gen.izin.v1.webhooks_pb2 import ListWebhookDeliveriesResponse as ListWebhookDeliveriesResponse
+from izin._gen.izin.v1.webhooks_pb2 import ReplayWebhookDeliveriesRequest as ReplayWebhookDeliveriesRequest
+from izin._gen.izin.v1.webhooks_pb2 import ReplayWebhookDeliveriesResponse as ReplayWebhookDeliveriesResponse
+from izin._gen.izin.v1.webhooks_pb2 import WEBHOOK_DELIVERY_STATE_UNSPECIFIED as WEBHOOK_DELIVERY_STATE_UNSPECIFIED
+from izin._gen.izin.v1.webhooks_pb2 import WEBHOOK_DELIVERY_STATE_PENDING as WEBHOOK_DELIVERY_STATE_PENDING
+from izin._gen.izin.v1.webhooks_pb2 import WEBHOOK_DELIVERY_STATE_DELIVERED as WEBHOOK_DELIVERY_STATE_DELIVERED
+from izin._gen.izin.v1.webhooks_pb2 import WEBHOOK_DELIVERY_STATE_FAILED as WEBHOOK_DELIVERY_STATE_FAILED
+from izin._gen.izin.v1.webhooks_pb2 import WEBHOOK_DELIVERY_STATE_GONE as WEBHOOK_DELIVERY_STATE_GONE
 
 __all__ = [
     "admin_service_pb2",
@@ -422,4 +445,27 @@ __all__ = [
     "VerificationServiceStub",
     "VerificationServiceServicer",
     "add_VerificationServiceServicer_to_server",
+    "webhooks_pb2",
+    "webhooks_pb2_grpc",
+    "WebhookDeliveryState",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookAttempt",
+    "CreateWebhookRequest",
+    "CreateWebhookResponse",
+    "ListWebhooksRequest",
+    "ListWebhooksResponse",
+    "DeleteWebhookRequest",
+    "DeleteWebhookResponse",
+    "RotateWebhookSecretRequest",
+    "RotateWebhookSecretResponse",
+    "ListWebhookDeliveriesRequest",
+    "ListWebhookDeliveriesResponse",
+    "ReplayWebhookDeliveriesRequest",
+    "ReplayWebhookDeliveriesResponse",
+    "WEBHOOK_DELIVERY_STATE_UNSPECIFIED",
+    "WEBHOOK_DELIVERY_STATE_PENDING",
+    "WEBHOOK_DELIVERY_STATE_DELIVERED",
+    "WEBHOOK_DELIVERY_STATE_FAILED",
+    "WEBHOOK_DELIVERY_STATE_GONE",
 ]

@@ -264,6 +264,9 @@ func (s *Store) finishTenant(tx *gorm.DB, tenantID string, ups []store.IYSUpload
 	if err := tx.Raw(sql.String(), args...).Scan(&changed).Error; err != nil {
 		return 0, err
 	}
+	if err := notifyRefused(tx, tenantID, ups, changed); err != nil {
+		return 0, err
+	}
 	if !closing || closed(from) {
 		return int64(len(changed)), nil
 	}

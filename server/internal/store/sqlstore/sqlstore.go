@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -438,8 +439,27 @@ func (s *Store) claimMessagesQuery(tx *gorm.DB, now time.Time, limit int) *gorm.
 	return q
 }
 
+// FinishMessage announces a message that failed for good (message.failed)
+// in the transaction that records it.
 func (s *Store) FinishMessage(ctx context.Context, m *store.Message) error {
-	return translate(s.w.WithContext(ctx).Model(&store.Message{}).Where("id = ?", m.ID).Updates(map[string]any{
+	return translate(s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := finishMessage(tx, m); err != nil {
+			return err
+		}
+		if m.Status != store.MessageFailed {
+			return nil
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		return tx.Create(&store.Notification{ID: id.String(), TenantID: m.TenantID, Type: store.NotifyMessageFailed,
+			RefID: m.ID, CreatedAt: time.Now().UTC()}).Error
+	}))
+}
+
+func finishMessage(tx *gorm.DB, m *store.Message) error {
+	return tx.Model(&store.Message{}).Where("id = ?", m.ID).Updates(map[string]any{
 		"status":              m.Status,
 		"provider_message_id": m.ProviderMessageID,
 		"body":                m.Body,
@@ -454,7 +474,7 @@ func (s *Store) FinishMessage(ctx context.Context, m *store.Message) error {
 		"report_due_at":       m.ReportDueAt,
 		"status_code":         m.StatusCode,
 		"status_at":           m.StatusAt,
-	}).Error)
+	}).Error
 }
 
 // --- idempotency ---

@@ -53,6 +53,7 @@ func RunAll(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Texts", testTexts},
 		{"Brands", testBrandUpdates},
 		{"SMS", testSMS},
+		{"Webhooks", testWebhooks},
 	}
 	for _, c := range categories {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newStore) })

@@ -50,7 +50,13 @@ class IdempotencyTest {
           Map.entry("ListIysUploads", true),
           Map.entry("CreateConsentText", false),
           Map.entry("ListConsentTexts", true),
-          Map.entry("GetConsentText", true));
+          Map.entry("GetConsentText", true),
+          Map.entry("CreateWebhook", false),
+          Map.entry("ListWebhooks", true),
+          Map.entry("DeleteWebhook", true),
+          Map.entry("RotateWebhookSecret", false),
+          Map.entry("ListWebhookDeliveries", true),
+          Map.entry("ReplayWebhookDeliveries", false));
 
   @Test
   void retryDecisionsFollowTheDescriptors() {

@@ -7,6 +7,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from izin._gen.izin.v1 import options_pb2 as _options_pb2
 from izin._gen.izin.v1 import sms_pb2 as _sms_pb2
 from izin._gen.izin.v1 import types_pb2 as _types_pb2
+from izin._gen.izin.v1 import webhooks_pb2 as _webhooks_pb2
 from izin._gen.protoc_gen_openapiv2.options import annotations_pb2 as _annotations_pb2_1
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper

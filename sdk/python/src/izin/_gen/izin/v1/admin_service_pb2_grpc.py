@@ -6,6 +6,7 @@ import warnings
 
 from izin._gen.izin.v1 import admin_service_pb2 as izin_dot_v1_dot_admin__service__pb2
 from izin._gen.izin.v1 import sms_pb2 as izin_dot_v1_dot_sms__pb2
+from izin._gen.izin.v1 import webhooks_pb2 as izin_dot_v1_dot_webhooks__pb2
 
 GRPC_GENERATED_VERSION = '1.80.0'
 GRPC_VERSION = grpc.__version__
@@ -127,6 +128,36 @@ class AdminServiceStub(object):
                 '/izin.v1.AdminService/GetConsentText',
                 request_serializer=izin_dot_v1_dot_admin__service__pb2.GetConsentTextRequest.SerializeToString,
                 response_deserializer=izin_dot_v1_dot_admin__service__pb2.GetConsentTextResponse.FromString,
+                _registered_method=True)
+        self.CreateWebhook = channel.unary_unary(
+                '/izin.v1.AdminService/CreateWebhook',
+                request_serializer=izin_dot_v1_dot_webhooks__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_webhooks__pb2.CreateWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/izin.v1.AdminService/ListWebhooks',
+                request_serializer=izin_dot_v1_dot_webhooks__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/izin.v1.AdminService/DeleteWebhook',
+                request_serializer=izin_dot_v1_dot_webhooks__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_webhooks__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
+        self.RotateWebhookSecret = channel.unary_unary(
+                '/izin.v1.AdminService/RotateWebhookSecret',
+                request_serializer=izin_dot_v1_dot_webhooks__pb2.RotateWebhookSecretRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_webhooks__pb2.RotateWebhookSecretResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/izin.v1.AdminService/ListWebhookDeliveries',
+                request_serializer=izin_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.ReplayWebhookDeliveries = channel.unary_unary(
+                '/izin.v1.AdminService/ReplayWebhookDeliveries',
+                request_serializer=izin_dot_v1_dot_webhooks__pb2.ReplayWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=izin_dot_v1_dot_webhooks__pb2.ReplayWebhookDeliveriesResponse.FromString,
                 _registered_method=True)
 
 
@@ -266,6 +297,51 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateWebhook(self, request, context):
+        """CreateWebhook subscribes a URL to events; the answer carries the
+        signing secret, shown only once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateWebhookSecret(self, request, context):
+        """RotateWebhookSecret gives a webhook a new secret, shown only once; the
+        old one keeps signing for a grace period (24 hours), so deliveries
+        carry both signatures meanwhile.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """ListWebhookDeliveries lists a webhook's deliveries, newest first, with
+        their attempts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayWebhookDeliveries(self, request, context):
+        """ReplayWebhookDeliveries sends deliveries again, by id or by time range,
+        with their webhook-id and body unchanged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -358,6 +434,36 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetConsentText,
                     request_deserializer=izin_dot_v1_dot_admin__service__pb2.GetConsentTextRequest.FromString,
                     response_serializer=izin_dot_v1_dot_admin__service__pb2.GetConsentTextResponse.SerializeToString,
+            ),
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=izin_dot_v1_dot_webhooks__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_webhooks__pb2.CreateWebhookResponse.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=izin_dot_v1_dot_webhooks__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=izin_dot_v1_dot_webhooks__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_webhooks__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'RotateWebhookSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateWebhookSecret,
+                    request_deserializer=izin_dot_v1_dot_webhooks__pb2.RotateWebhookSecretRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_webhooks__pb2.RotateWebhookSecretResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=izin_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesResponse.SerializeToString,
+            ),
+            'ReplayWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayWebhookDeliveries,
+                    request_deserializer=izin_dot_v1_dot_webhooks__pb2.ReplayWebhookDeliveriesRequest.FromString,
+                    response_serializer=izin_dot_v1_dot_webhooks__pb2.ReplayWebhookDeliveriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -848,6 +954,168 @@ class AdminService(object):
             '/izin.v1.AdminService/GetConsentText',
             izin_dot_v1_dot_admin__service__pb2.GetConsentTextRequest.SerializeToString,
             izin_dot_v1_dot_admin__service__pb2.GetConsentTextResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/CreateWebhook',
+            izin_dot_v1_dot_webhooks__pb2.CreateWebhookRequest.SerializeToString,
+            izin_dot_v1_dot_webhooks__pb2.CreateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/ListWebhooks',
+            izin_dot_v1_dot_webhooks__pb2.ListWebhooksRequest.SerializeToString,
+            izin_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/DeleteWebhook',
+            izin_dot_v1_dot_webhooks__pb2.DeleteWebhookRequest.SerializeToString,
+            izin_dot_v1_dot_webhooks__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateWebhookSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/RotateWebhookSecret',
+            izin_dot_v1_dot_webhooks__pb2.RotateWebhookSecretRequest.SerializeToString,
+            izin_dot_v1_dot_webhooks__pb2.RotateWebhookSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/ListWebhookDeliveries',
+            izin_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            izin_dot_v1_dot_webhooks__pb2.ListWebhookDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/izin.v1.AdminService/ReplayWebhookDeliveries',
+            izin_dot_v1_dot_webhooks__pb2.ReplayWebhookDeliveriesRequest.SerializeToString,
+            izin_dot_v1_dot_webhooks__pb2.ReplayWebhookDeliveriesResponse.FromString,
             options,
             channel_credentials,
             insecure,
