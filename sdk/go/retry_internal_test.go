@@ -103,6 +103,10 @@ var idempotentCases = []struct {
 	{izinv1.AdminService_RotateWebhookSecret_FullMethodName, &izinv1.RotateWebhookSecretRequest{}, false},
 	{izinv1.AdminService_ListWebhookDeliveries_FullMethodName, &izinv1.ListWebhookDeliveriesRequest{}, true},
 	{izinv1.AdminService_ReplayWebhookDeliveries_FullMethodName, &izinv1.ReplayWebhookDeliveriesRequest{}, false},
+	{izinv1.AdminService_SetSmsConfig_FullMethodName, &izinv1.SetSmsConfigRequest{}, true},
+	{izinv1.AdminService_GetSmsStatus_FullMethodName, &izinv1.GetSmsStatusRequest{}, true},
+	{izinv1.AdminService_SendTestSms_FullMethodName, &izinv1.SendTestSmsRequest{}, false},
+	{izinv1.AdminService_ListInboundMessages_FullMethodName, &izinv1.ListInboundMessagesRequest{}, true},
 }
 
 func TestIdempotentMethods(t *testing.T) {

@@ -130,6 +130,7 @@ WANT_RETRY = {
     "ListIysUploads": True, "CreateConsentText": False, "ListConsentTexts": True, "GetConsentText": True,
     "CreateWebhook": False, "ListWebhooks": True, "DeleteWebhook": True, "RotateWebhookSecret": False,
     "ListWebhookDeliveries": True, "ReplayWebhookDeliveries": False,
+    "SetSmsConfig": True, "GetSmsStatus": True, "SendTestSms": False, "ListInboundMessages": True,
 }
 
 

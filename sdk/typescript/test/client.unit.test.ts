@@ -236,6 +236,7 @@ describe("retries", () => {
       ListIysUploads: true, CreateConsentText: false, ListConsentTexts: true, GetConsentText: true,
       CreateWebhook: false, ListWebhooks: true, DeleteWebhook: true, RotateWebhookSecret: false,
       ListWebhookDeliveries: true, ReplayWebhookDeliveries: false,
+      SetSmsConfig: true, GetSmsStatus: true, SendTestSms: false, ListInboundMessages: true,
     };
     const seen = new Set<string>();
     for (const svc of [ConsentService, VerificationService, AdminService]) {

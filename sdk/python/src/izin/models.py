@@ -180,6 +180,8 @@ class MessageStatus(_ProtoEnum):
     QUEUED = 1
     SENT = 2
     FAILED = 3
+    DELIVERED = 4
+    EXPIRED = 5
 
     @classmethod
     def _prefix(cls) -> str:
@@ -191,6 +193,8 @@ class MessageKind(_ProtoEnum):
     ACTIVATION = 1
     CONFIRMATION = 2
     LANDING_LINK = 3
+    TEST = 4
+    REJECTION = 5
 
     @classmethod
     def _prefix(cls) -> str:
@@ -348,6 +352,10 @@ class Verification:
     landing_url: str
     message_ids: Tuple[str, ...]
     source_id: str
+    #: Delivery of the newest SMS asking the customer (code or link), and
+    #: its error when it failed: resend, or turn to the landing page.
+    sms_status: MessageStatus
+    sms_error: str
     raw: types_pb2.Verification = field(repr=False, compare=False)
 
     @classmethod
@@ -367,6 +375,8 @@ class Verification:
             landing_url=m.landing_url,
             message_ids=tuple(m.message_ids),
             source_id=m.source_id,
+            sms_status=_enum(MessageStatus, m.sms_status),
+            sms_error=m.sms_error,
             raw=m,
         )
 
@@ -485,6 +495,10 @@ class Message:
     send_time: Optional[_dt.datetime]
     attempts: int
     last_error: str
+    provider_message_id: str
+    #: The provider's own code from its delivery report, and when it came.
+    status_code: str
+    status_time: Optional[_dt.datetime]
     raw: admin_service_pb2.Message = field(repr=False, compare=False)
 
     @classmethod
@@ -502,6 +516,9 @@ class Message:
             send_time=_time(m.send_time, m.HasField("send_time")),
             attempts=m.attempts,
             last_error=m.last_error,
+            provider_message_id=m.provider_message_id,
+            status_code=m.status_code,
+            status_time=_time(m.status_time, m.HasField("status_time")),
             raw=m,
         )
 

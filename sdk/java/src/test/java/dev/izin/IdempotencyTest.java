@@ -56,7 +56,11 @@ class IdempotencyTest {
           Map.entry("DeleteWebhook", true),
           Map.entry("RotateWebhookSecret", false),
           Map.entry("ListWebhookDeliveries", true),
-          Map.entry("ReplayWebhookDeliveries", false));
+          Map.entry("ReplayWebhookDeliveries", false),
+          Map.entry("SetSmsConfig", true),
+          Map.entry("GetSmsStatus", true),
+          Map.entry("SendTestSms", false),
+          Map.entry("ListInboundMessages", true));
 
   @Test
   void retryDecisionsFollowTheDescriptors() {
