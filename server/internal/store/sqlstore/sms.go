@@ -109,6 +109,9 @@ func (s *Store) ProviderMessageIDs(ctx context.Context, tenantID, recipient stri
 var sentMessages = fmt.Sprintf("status = %d", store.MessageSent)
 
 func (s *Store) ClaimReportPolls(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.Message, error) {
+	if due, err := s.anyDue(ctx, "messages", sentMessages+" AND report_due_at <= ?", now.UTC()); !due {
+		return nil, err
+	}
 	var out []store.Message
 	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Session(&gorm.Session{NewDB: true}).Model(&store.Message{}).

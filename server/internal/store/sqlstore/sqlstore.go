@@ -404,6 +404,10 @@ func (s *Store) CountSends(ctx context.Context, c store.SendCount) (int64, error
 }
 
 func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.Message, error) {
+	if due, err := s.anyDue(ctx, "messages", queuedMessages+" AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)",
+		now.UTC(), now.UTC()); !due {
+		return nil, err
+	}
 	var out []store.Message
 	// One statement, as ClaimIYSUploads (see claimUpdate there).
 	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -419,6 +423,18 @@ func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, li
 		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
 	})
 	return out, translate(err)
+}
+
+// anyDue tells, with a read, whether a claim would find a row, so that an
+// idle poll takes no write lock: on SQLite one writer holds the database,
+// and a worker's empty claim every second would queue behind (and hold up)
+// every real write.
+func (s *Store) anyDue(ctx context.Context, table, where string, args ...any) (bool, error) {
+	var ids []string
+	if err := s.db.WithContext(ctx).Table(table).Where(where, args...).Limit(1).Pluck("id", &ids).Error; err != nil {
+		return false, translate(err)
+	}
+	return len(ids) > 0, nil
 }
 
 // queuedMessages is messages_due's predicate, written into the SQL so that

@@ -99,11 +99,14 @@ func (s *Store) IYSUploadByEvent(ctx context.Context, tenantID, eventID string) 
 var pendingDeliveries = fmt.Sprintf("state = %d", store.DeliveryPending)
 
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.WebhookDelivery, error) {
+	const due = " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
+	if found, err := s.anyDue(ctx, "webhook_deliveries", pendingDeliveries+due, now.UTC(), now.UTC()); !found {
+		return nil, err
+	}
 	var out []store.WebhookDelivery
 	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		sub := tx.Session(&gorm.Session{NewDB: true}).Model(&store.WebhookDelivery{}).Select("id").
-			Where(pendingDeliveries+" AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)", now.UTC(), now.UTC()).
-			Order("next_attempt_at").Limit(limit)
+			Where(pendingDeliveries+due, now.UTC(), now.UTC()).Order("next_attempt_at").Limit(limit)
 		ids := "id IN (?)"
 		if s.dialect == Postgres {
 			// Replicas claim disjoint batches; SQLite has one writer.
