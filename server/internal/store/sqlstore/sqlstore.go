@@ -456,11 +456,41 @@ func (s *Store) claimMessagesQuery(tx *gorm.DB, now time.Time, limit int) *gorm.
 }
 
 // FinishMessage announces a message that failed for good (message.failed)
-// in the transaction that records it.
+// in the transaction that records it. A delivery report can come before
+// the worker records its send (the provider is quick, or pushes to another
+// replica): the report's status is then kept, and only what the send
+// learnt (the provider's id, the time) is added.
 func (s *Store) FinishMessage(ctx context.Context, m *store.Message) error {
 	return translate(s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := finishMessage(tx, m); err != nil {
-			return err
+		res := tx.Model(&store.Message{}).Where("id = ? AND status = ?", m.ID, store.MessageQueued).Updates(map[string]any{
+			"status":              m.Status,
+			"provider_message_id": m.ProviderMessageID,
+			"body":                m.Body,
+			"next_attempt_at":     m.NextAttemptAt.UTC(),
+			"lease_until":         nil,
+			"last_error":          m.LastError,
+			"sent_at":             m.SentAt,
+			"provider":            m.Provider,
+			"attempts":            m.Attempts,
+			"outcome_unknown":     m.OutcomeUnknown,
+			"first_attempt_at":    m.FirstAttemptAt,
+			"report_due_at":       m.ReportDueAt,
+			"status_code":         m.StatusCode,
+			"status_at":           m.StatusAt,
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return tx.Model(&store.Message{}).Where("id = ?", m.ID).Updates(map[string]any{
+				"provider_message_id": gorm.Expr("CASE WHEN provider_message_id = '' THEN ? ELSE provider_message_id END", m.ProviderMessageID),
+				"body":                m.Body,
+				"lease_until":         nil,
+				"sent_at":             m.SentAt,
+				"provider":            m.Provider,
+				"outcome_unknown":     false,
+				"first_attempt_at":    m.FirstAttemptAt,
+			}).Error
 		}
 		if m.Status != store.MessageFailed {
 			return nil
@@ -472,25 +502,6 @@ func (s *Store) FinishMessage(ctx context.Context, m *store.Message) error {
 		return tx.Create(&store.Notification{ID: id.String(), TenantID: m.TenantID, Type: store.NotifyMessageFailed,
 			RefID: m.ID, CreatedAt: time.Now().UTC()}).Error
 	}))
-}
-
-func finishMessage(tx *gorm.DB, m *store.Message) error {
-	return tx.Model(&store.Message{}).Where("id = ?", m.ID).Updates(map[string]any{
-		"status":              m.Status,
-		"provider_message_id": m.ProviderMessageID,
-		"body":                m.Body,
-		"next_attempt_at":     m.NextAttemptAt.UTC(),
-		"lease_until":         nil,
-		"last_error":          m.LastError,
-		"sent_at":             m.SentAt,
-		"provider":            m.Provider,
-		"attempts":            m.Attempts,
-		"outcome_unknown":     m.OutcomeUnknown,
-		"first_attempt_at":    m.FirstAttemptAt,
-		"report_due_at":       m.ReportDueAt,
-		"status_code":         m.StatusCode,
-		"status_at":           m.StatusAt,
-	}).Error
 }
 
 // --- idempotency ---

@@ -15,6 +15,8 @@ func testSMS(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"QueueDepth", testSMSQueueDepth},
 		{"Reports", testSMSReports},
 		{"ReportPollsAreDisjoint", testReportPollsDisjoint},
+		{"ReportBeforeFinish", testReportBeforeFinish},
+		{"FailureIsAnnounced", testFailureAnnounced},
 		{"Inbound", testInboundMessages},
 	})
 }
@@ -258,5 +260,72 @@ func testInboundMessages(t *testing.T, s store.Store) {
 	other, _ := newTenant(t, s)
 	if list, _ := s.ListInboundMessages(ctx, store.InboundFilter{TenantID: other.ID, Limit: 10}); len(list) != 0 {
 		t.Error("another tenant lists the inbound messages")
+	}
+}
+
+// A report that comes before the worker records its send is kept: the
+// finish adds the provider's id and the time, and leaves the status.
+func testReportBeforeFinish(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ten, b := newTenant(t, s)
+	m := message(t, ten, b, "+905321112233", base)
+	insertMessages(t, s, m)
+	claimed, err := s.ClaimMessages(ctx, base, at(time.Minute), 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("ClaimMessages = %d, %v", len(claimed), err)
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		got, err := tx.MessageForReport(ctx, ten.ID, m.ID, "")
+		if err != nil {
+			return err
+		}
+		got.Status, got.StatusCode, got.StatusAt, got.LastError = store.MessageFailed, "NOT_DELIVERED", ptr(at(time.Second)), "unknown number"
+		return tx.UpdateMessageDelivery(ctx, got)
+	})
+	done := claimed[0]
+	done.Status, done.ProviderMessageID, done.SentAt, done.Body = store.MessageSent, "P-9", ptr(at(2*time.Second)), done.RedactedBody
+	if err := s.FinishMessage(ctx, &done); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListMessages(ctx, store.MessageFilter{TenantID: ten.ID, Limit: 10})
+	if err != nil || len(list) != 1 {
+		t.Fatal(list, err)
+	}
+	got := list[0]
+	if got.Status != store.MessageFailed || got.StatusCode != "NOT_DELIVERED" || got.LastError != "unknown number" ||
+		got.ProviderMessageID != "P-9" || got.SentAt == nil || got.LeaseUntil != nil || got.Body != done.RedactedBody {
+		t.Errorf("after a report and then the finish: %+v", got)
+	}
+}
+
+// A message that failed for good is announced in its finish, once.
+func testFailureAnnounced(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ten, b := newTenant(t, s)
+	m := message(t, ten, b, "+905321112233", base)
+	insertMessages(t, s, m)
+	claimed, err := s.ClaimMessages(ctx, base, at(time.Minute), 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("ClaimMessages = %d, %v", len(claimed), err)
+	}
+	failed := claimed[0]
+	failed.Status, failed.LastError = store.MessageFailed, "invalid number"
+	for range 2 { // a second finish (a crash's retry) announces nothing more
+		if err := s.FinishMessage(ctx, &failed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns, err := s.UnfannedNotifications(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, x := range ns {
+		if x.TenantID == ten.ID && x.Type == store.NotifyMessageFailed && x.RefID == m.ID {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d message.failed notifications, want 1", n)
 	}
 }
