@@ -161,13 +161,16 @@ func (q *Queue) insertID(ctx context.Context, tx store.OutboxTx, id string, t *s
 	if err != nil || !r.IsMobile() {
 		return "", errs.Invalid("recipient", "SMS can only be sent to a Turkish mobile number (+905…)")
 	}
+	now := q.now().UTC()
+	if err := limitSends(ctx, tx, t, r, now); err != nil {
+		return "", err
+	}
 	// The provider is the brand's now; the worker notes the one that
 	// actually sent it, should the configuration change in between.
 	provider, err := tx.SMSProviderOf(ctx, t.ID, b.ID)
 	if err != nil {
 		return "", errs.Internal(err, "read the brand's SMS provider")
 	}
-	now := q.now().UTC()
 	m := &store.Message{ID: id, TenantID: t.ID, BrandID: b.ID, VerificationID: verificationID, Kind: kind,
 		Recipient: r.Value, RecipientPrefix: r.Prefix(), Sender: b.Sender, Body: body, RedactedBody: redacted,
 		Status: store.MessageQueued, Provider: provider, NextAttemptAt: now, CreatedAt: now}

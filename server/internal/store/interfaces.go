@@ -53,6 +53,10 @@ type VerificationTx interface {
 	LockVerification(ctx context.Context, tenantID, id string) (*Verification, error)
 	UpdateVerification(ctx context.Context, v *Verification) error
 
+	// CountRecentStarts counts the verifications started since a time by
+	// a source (sourceID set) or else by an API key.
+	CountRecentStarts(ctx context.Context, tenantID string, sourceID *string, keyID string, since time.Time) (int64, error)
+
 	// LockLandingVerification reads the verification of a consent-page token
 	// and locks it for the rest of the transaction.
 	LockLandingVerification(ctx context.Context, tokenHash string) (*Verification, error)
@@ -66,6 +70,15 @@ type MessageTx interface {
 	// its enabled configuration's, else "sandbox".
 	SMSProviderOf(ctx context.Context, tenantID, brandID string) (string, error)
 	MessagesOfVerification(ctx context.Context, tenantID, verificationID string) ([]Message, error)
+
+	// LockSendLimits locks the tenant's limit rows named by keys (made on
+	// first use) for the rest of the transaction, in key order, so that a
+	// limit counted after it counts every send committed before and none
+	// committed meanwhile.
+	LockSendLimits(ctx context.Context, tenantID string, keys []string) error
+	// CountSends counts messages as the store's CountSends does, inside
+	// the transaction.
+	CountSends(ctx context.Context, c SendCount) (int64, error)
 }
 
 // IdempotencyTx stores an answer with the write it answers for.

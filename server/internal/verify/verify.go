@@ -32,8 +32,6 @@ import (
 type Store interface {
 	store.Transactor
 	GetVerification(ctx context.Context, tenantID, id string) (*store.Verification, error)
-	CountRecentVerifications(ctx context.Context, tenantID, sourceID string, since time.Time) (int64, error)
-	CountSends(ctx context.Context, c store.SendCount) (int64, error)
 	MessagesOfVerification(ctx context.Context, tenantID, verificationID string) ([]store.Message, error)
 	ListConsentTexts(ctx context.Context, f store.ConsentTextFilter) ([]store.ConsentText, error)
 	ConsentTexts(ctx context.Context, tenantID string, ids []string) ([]store.ConsentText, error)
@@ -152,18 +150,6 @@ func (s *Service) prepareStart(ctx context.Context, p auth.Principal, req StartR
 		return none, err
 	}
 	now := s.now().UTC().Truncate(evidence.Precision)
-	if err := s.checkSendLimits(ctx, t, r, now); err != nil {
-		return none, err
-	}
-	if p.SourceID != nil && t.MaxStartsPerSourceMinute > 0 {
-		n, err := s.store.CountRecentVerifications(ctx, t.ID, *p.SourceID, now.Add(-time.Minute))
-		if err != nil {
-			return none, errs.Internal(err, "count verifications")
-		}
-		if n >= int64(t.MaxStartsPerSourceMinute) {
-			return none, errs.RateLimited(time.Minute, "this source started %d verifications in the last minute (limit %d)", n, t.MaxStartsPerSourceMinute)
-		}
-	}
 	key := p.KeyID
 	v := &store.Verification{ID: uuid.NewString(), TenantID: t.ID, BrandID: b.ID, SourceID: p.SourceID, APIKeyID: &key,
 		OperatorID: req.OperatorID, Recipient: r.Value, RecipientType: consent.RecipientType(req.RecipientType),
@@ -189,6 +175,9 @@ func (s *Service) prepareStart(ctx context.Context, p auth.Principal, req StartR
 		v.ExpireAt, v.Sends = now.Add(s.LandingTTL), 1
 	}
 	run := func(ctx context.Context, tx store.Tx) (*View, error) {
+		if err := limitStarts(ctx, tx, t, p, now); err != nil {
+			return nil, err
+		}
 		var id string
 		var err error
 		if code != "" {
@@ -211,30 +200,27 @@ func (s *Service) prepareStart(ctx context.Context, p auth.Principal, req StartR
 	return idempotency.Work[*View]{Run: run, At: now, What: "start verification"}, nil
 }
 
-// checkSendLimits guards against SMS pumping: per recipient, per number
-// block and per tenant, each over the last hour.
-func (s *Service) checkSendLimits(ctx context.Context, t *store.Tenant, r recipient.Recipient, now time.Time) error {
-	since := now.Add(-time.Hour)
-	limits := []struct {
-		count store.SendCount
-		max   int
-		what  string
-	}{
-		{store.SendCount{TenantID: t.ID, Recipient: r.Value, Since: since}, t.MaxSendsPerRecipientHour, "to this number"},
-		{store.SendCount{TenantID: t.ID, Prefix: r.Prefix(), Since: since}, t.MaxSendsPerPrefixHour, "to numbers starting " + r.Prefix()},
-		{store.SendCount{TenantID: t.ID, Since: since}, t.MaxSendsPerTenantHour, "by this tenant"},
+// limitStarts bounds the verifications a source (or a key without one:
+// an admin key, a backend's) starts a minute, in the transaction that
+// starts one, after locking the limit's row, so that parallel starts count
+// one after the other.
+func limitStarts(ctx context.Context, tx store.Tx, t *store.Tenant, p auth.Principal, now time.Time) error {
+	if t.MaxStartsPerSourceMinute <= 0 {
+		return nil
 	}
-	for _, l := range limits {
-		if l.max <= 0 {
-			continue
-		}
-		n, err := s.store.CountSends(ctx, l.count)
-		if err != nil {
-			return errs.Internal(err, "count sent messages")
-		}
-		if n >= int64(l.max) {
-			return errs.RateLimited(15*time.Minute, "%d SMS were sent %s in the last hour (limit %d); try again later", n, l.what, l.max)
-		}
+	who, what := "starts:key:"+p.KeyID, "this API key"
+	if p.SourceID != nil {
+		who, what = "starts:source:"+*p.SourceID, "this source"
+	}
+	if err := tx.LockSendLimits(ctx, t.ID, []string{who}); err != nil {
+		return errs.Internal(err, "lock start limit")
+	}
+	n, err := tx.CountRecentStarts(ctx, t.ID, p.SourceID, p.KeyID, now.Add(-time.Minute))
+	if err != nil {
+		return errs.Internal(err, "count verifications")
+	}
+	if n >= int64(t.MaxStartsPerSourceMinute) {
+		return errs.RateLimited(time.Minute, "%s started %d verifications in the last minute (limit %d)", what, n, t.MaxStartsPerSourceMinute)
 	}
 	return nil
 }
@@ -428,16 +414,12 @@ func messageIDs(ctx context.Context, tx store.MessageTx, v *store.Verification) 
 // Resend sends a new code; the old one stops working.
 func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*View, error) {
 	now := s.now().UTC().Truncate(evidence.Precision)
-	pre, t, b, err := s.owner(ctx, p, id)
+	_, t, b, err := s.owner(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
-	// Send limits are read before the transaction, on the reading pool; the
-	// locked re-read below decides everything else.
-	r, _ := recipient.Parse(pre.Recipient)
-	if err := s.checkSendLimits(ctx, t, r, now); err != nil {
-		return nil, err
-	}
+	// The send limits are the outbox's: it counts them in the transaction
+	// that queues the SMS.
 	var out *View
 	var landingURL string
 	err = s.store.InTx(ctx, func(ctx context.Context, tx store.Tx) error {

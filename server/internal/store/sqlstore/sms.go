@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -189,4 +190,50 @@ func (t *txStore) SMSProviderOf(ctx context.Context, tenantID, brandID string) (
 		return "sandbox", nil
 	}
 	return names[0], nil
+}
+
+// --- send limits (in a transaction) ---
+
+type sendLock struct {
+	TenantID string `gorm:"primaryKey"`
+	Key      string `gorm:"primaryKey"`
+}
+
+func (sendLock) TableName() string { return "send_locks" }
+
+func (t *txStore) LockSendLimits(ctx context.Context, tenantID string, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	keys = slices.Clone(keys)
+	slices.Sort(keys) // one order for every locker: no deadlock
+	rows := make([]sendLock, len(keys))
+	for i, k := range keys {
+		rows[i] = sendLock{TenantID: tenantID, Key: k}
+	}
+	db := t.db.WithContext(ctx)
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+		return translate(err)
+	}
+	if t.dialect != Postgres {
+		return nil // SQLite: the IMMEDIATE transaction holds the only write lock
+	}
+	var locked []sendLock
+	return translate(db.Where("tenant_id = ? AND key IN ?", tenantID, keys).Order("key").
+		Clauses(clause.Locking{Strength: "UPDATE"}).Find(&locked).Error)
+}
+
+func (t *txStore) CountSends(ctx context.Context, c store.SendCount) (int64, error) {
+	return countSends(t.db.WithContext(ctx), c)
+}
+
+func (t *txStore) CountRecentStarts(ctx context.Context, tenantID string, sourceID *string, keyID string, since time.Time) (int64, error) {
+	q := t.db.WithContext(ctx).Model(&store.Verification{}).Where("tenant_id = ? AND created_at >= ?", tenantID, since.UTC())
+	if sourceID != nil {
+		q = q.Where("source_id = ?", *sourceID)
+	} else {
+		q = q.Where("api_key_id = ?", keyID)
+	}
+	var n int64
+	return n, translate(q.Count(&n).Error)
 }

@@ -392,7 +392,11 @@ func messagesOfVerification(db *gorm.DB, tenantID, verificationID string) ([]sto
 }
 
 func (s *Store) CountSends(ctx context.Context, c store.SendCount) (int64, error) {
-	q := s.db.WithContext(ctx).Model(&store.Message{}).Where("tenant_id = ? AND created_at >= ?", c.TenantID, c.Since.UTC())
+	return countSends(s.db.WithContext(ctx), c)
+}
+
+func countSends(db *gorm.DB, c store.SendCount) (int64, error) {
+	q := db.Model(&store.Message{}).Where("tenant_id = ? AND created_at >= ?", c.TenantID, c.Since.UTC())
 	switch {
 	case c.Recipient != "":
 		q = q.Where("recipient = ?", c.Recipient)
