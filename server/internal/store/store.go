@@ -12,4 +12,7 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict is returned when a unique key already exists.
 	ErrConflict = errors.New("store: already exists")
+	// ErrLastAdminKey refuses revoking a tenant's last live admin key,
+	// which would lock the tenant out of its own administration.
+	ErrLastAdminKey = errors.New("store: the tenant's last admin key")
 )

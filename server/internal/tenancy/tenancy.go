@@ -276,6 +276,9 @@ func (s *Service) RevokeAPIKey(ctx context.Context, tenantID, id string) (*store
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errs.NotFound("API key %s not found", id)
 	}
+	if errors.Is(err, store.ErrLastAdminKey) {
+		return nil, errs.FailedPrecondition("", "key %s is the tenant's last admin key: create another admin key before revoking it", id)
+	}
 	if err != nil {
 		return nil, errs.Internal(err, "revoke API key")
 	}

@@ -124,3 +124,46 @@ func isKind(err error, k errs.Kind) bool {
 	e, ok := errs.As(err)
 	return ok && e.Kind == k
 }
+
+// The tenant's last admin key cannot be revoked, even by parallel revokes
+// of the last two: the tenant would be locked out of its administration.
+func TestLastAdminKeyStays(t *testing.T) {
+	ctx := context.Background()
+	st := open(t)
+	svc := tenancy.New(st, auth.NewAuthenticator(st, time.Hour), time.Hour)
+	a, err := svc.CreateTenant(ctx, valid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RevokeAPIKey(ctx, a.Tenant.ID, a.KeyInfo.ID); !isKind(err, errs.KindFailedPrecondition) {
+		t.Fatalf("revoking the only admin key: %v", err)
+	}
+	_, second, err := svc.CreateAPIKey(ctx, a.Tenant.ID, "second admin", store.ScopeAdmin, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both at once: exactly one may pass.
+	errc := make(chan error, 2)
+	for _, id := range []string{a.KeyInfo.ID, second.ID} {
+		go func() { _, err := svc.RevokeAPIKey(ctx, a.Tenant.ID, id); errc <- err }()
+	}
+	ok := 0
+	for range 2 {
+		if err := <-errc; err == nil {
+			ok++
+		} else if !isKind(err, errs.KindFailedPrecondition) {
+			t.Fatal(err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of the last two admin keys revoked, want 1", ok)
+	}
+	// Other keys are revoked as before.
+	_, check, err := svc.CreateAPIKey(ctx, a.Tenant.ID, "reports", store.ScopeCheck, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RevokeAPIKey(ctx, a.Tenant.ID, check.ID); err != nil {
+		t.Fatal(err)
+	}
+}

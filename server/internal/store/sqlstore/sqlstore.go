@@ -313,6 +313,21 @@ func (s *Store) RevokeAPIKey(ctx context.Context, tenantID, id string, at time.T
 		if err != nil {
 			return err
 		}
+		if k.RevokedAt == nil && k.Scope == store.ScopeAdmin {
+			// The tenant's live admin keys, locked so that two revokes of
+			// the last two cannot both pass (SQLite has one writer).
+			q := tx.Model(&store.APIKey{}).Where("tenant_id = ? AND scope = ? AND revoked_at IS NULL", tenantID, store.ScopeAdmin)
+			if s.dialect == Postgres {
+				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+			}
+			var live []string
+			if err := q.Pluck("id", &live).Error; err != nil {
+				return err
+			}
+			if len(live) < 2 {
+				return store.ErrLastAdminKey
+			}
+		}
 		if k.RevokedAt == nil {
 			at = at.UTC()
 			k.RevokedAt = &at

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ func testTenancy(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Sources", testSources},
 		{"APIKeys", testAPIKeys},
 		{"RevokeAPIKey", testRevokeAPIKey},
+		{"LastAdminKeyStays", testLastAdminKey},
 		{"Isolation", testTenantIsolation},
 	})
 }
@@ -364,5 +366,37 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	}
 	if ms, err := s.MessagesOfVerification(ctx, a.ID, v.ID); err != nil || len(ms) != 1 {
 		t.Errorf("MessagesOfVerification by owner = %d, %v; want 1", len(ms), err)
+	}
+}
+
+// The last live admin key of a tenant is not revoked, even when the last
+// two are revoked at once.
+func testLastAdminKey(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ten, _ := newTenant(t, s)
+	keys := make([]store.APIKey, 2)
+	for i := range keys {
+		keys[i] = apiKey(ten.ID, nil)
+		keys[i].Scope = store.ScopeAdmin
+		if err := s.CreateAPIKey(ctx, &keys[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errc := make(chan error, len(keys))
+	for _, k := range keys {
+		go func() { _, err := s.RevokeAPIKey(ctx, ten.ID, k.ID, at(time.Minute)); errc <- err }()
+	}
+	refused := 0
+	for range keys {
+		err := <-errc
+		switch {
+		case errors.Is(err, store.ErrLastAdminKey):
+			refused++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d of two parallel revokes of the last admin keys refused, want 1", refused)
 	}
 }
