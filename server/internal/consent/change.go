@@ -2,11 +2,13 @@ package consent
 
 import (
 	"context"
+	"regexp"
 	"time"
 
 	"github.com/izinhq/izin/server/internal/auth"
 	"github.com/izinhq/izin/server/internal/errs"
 	"github.com/izinhq/izin/server/internal/idempotency"
+	"github.com/izinhq/izin/server/internal/iys"
 	"github.com/izinhq/izin/server/internal/store"
 )
 
@@ -53,7 +55,7 @@ func IYSSourceFor(t store.SourceType) string {
 
 // ValidateConsentTime applies İYS's date rules; zero means now.
 func ValidateConsentTime(t *time.Time, now time.Time) (time.Time, error) {
-	if t == nil || t.IsZero() {
+	if t == nil { // unset means now; an explicit zero time is refused below
 		return now, nil
 	}
 	switch {
@@ -65,6 +67,15 @@ func ValidateConsentTime(t *time.Time, now time.Time) (time.Time, error) {
 		return time.Time{}, e.WithReason(errs.ReasonInvalidConsentTime)
 	}
 	return *t, nil
+}
+
+// iysSourceRE is the form of İYS's own sources (IYS_MOBIL, IYS_WEB, …).
+var iysSourceRE = regexp.MustCompile(`^IYS_[A-Z0-9_]+$`)
+
+// knownSource tells a company's İYS source (HS_*), or one of İYS's own
+// (IYS_*: a change the citizen made at İYS, recorded and not sent back).
+func knownSource(code string) bool {
+	return iys.Source(code).Uploadable() || iysSourceRE.MatchString(code)
 }
 
 // ChangeRequest is a RecordConsent or RejectConsent call.
@@ -145,6 +156,9 @@ func (s *Service) prepareChange(ctx context.Context, p auth.Principal, req Chang
 	ev := EvidenceOf(p)
 	ev.OperatorID, ev.Reference = req.OperatorID, req.Reference
 	if req.IYSSource != "" {
+		if !knownSource(req.IYSSource) {
+			return none, errs.Invalid("iys_source", "%q is not an İYS consent source (HS_WEB, HS_ISLAK_IMZA, HS_CAGRI_MERKEZI, …, or IYS_*)", req.IYSSource)
+		}
 		ev.IYSSource = req.IYSSource
 	}
 	if req.KVKKTextID != "" {

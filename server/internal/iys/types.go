@@ -3,6 +3,7 @@ package iys
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -75,6 +76,10 @@ var HSSources = []Source{SourcePhysical, SourceWetSig, SourceWeb, SourceCallCent
 // FromIYS reports whether the source is one of İYS's own channels, i.e. the
 // change was made by the citizen at İYS.
 func (s Source) FromIYS() bool { return strings.HasPrefix(string(s), "IYS_") }
+
+// Uploadable reports whether İYS takes the source in a company's upload
+// (one of HSSources).
+func (s Source) Uploadable() bool { return slices.Contains(HSSources, s) }
 
 // Consent is one consent record as İYS knows it. The JSON form is İYS's:
 // consentDate is "YYYY-MM-DD HH:mm:ss" in Europe/Istanbul.
