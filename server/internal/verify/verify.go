@@ -437,7 +437,9 @@ func (s *Service) Resend(ctx context.Context, p auth.Principal, id string) (*Vie
 			return errs.RateLimited(wait, "a code was sent %s ago; resend allowed in %s",
 				now.Sub(v.LastSentAt).Round(time.Second), wait.Round(time.Second))
 		}
-		v.Status, v.Attempts, v.Sends, v.LastSentAt, v.UpdatedAt = store.VerificationPending, 0, v.Sends+1, now, now
+		// Wrong codes count per verification, not per code: a resend does
+		// not give the guesser new attempts.
+		v.Status, v.Sends, v.LastSentAt, v.UpdatedAt = store.VerificationPending, v.Sends+1, now, now
 		if v.Method == store.MethodLandingPage && v.PageSubmittedAt == nil {
 			// Before the page is sent there is no code: the customer gets a
 			// fresh link, and the old one stops working.

@@ -331,3 +331,31 @@ func isKind(err error, k errs.Kind) bool {
 	e, ok := errs.As(err)
 	return ok && e.Kind == k
 }
+
+// Wrong codes count per verification: resends give a guesser no new
+// attempts, so one wrong code per send uses the verification up by the
+// third (MaxAttempts) as surely as three to one code.
+func TestWrongCodesCountAcrossResends(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		v := e.start(t, "05321234568")
+		if v.AttemptsLeft != 3 {
+			t.Fatalf("attempts left %d, want the default 3", v.AttemptsLeft)
+		}
+		want := []errs.Reason{errs.ReasonInvalidCode, errs.ReasonInvalidCode, errs.ReasonTooManyAttempts}
+		for i, w := range want {
+			if i > 0 {
+				e.clock.add(61 * time.Second)
+				if _, err := e.svc.Resend(ctx, e.p, v.ID); err != nil {
+					t.Fatalf("send %d: %v", i+1, err)
+				}
+			}
+			if _, err := e.svc.Submit(ctx, e.p, v.ID, wrong(e.code(t, v.ID))); reason(err) != w {
+				t.Fatalf("wrong code to send %d: %v, want %s", i+1, err, w)
+			}
+		}
+		if got, _ := e.svc.Get(ctx, e.p, v.ID); got.Status != store.VerificationFailed {
+			t.Fatalf("status %v, want FAILED", got.Status)
+		}
+	})
+}
