@@ -72,9 +72,9 @@ func ValidateConsentTime(t *time.Time, now time.Time) (time.Time, error) {
 // iysSourceRE is the form of İYS's own sources (IYS_MOBIL, IYS_WEB, …).
 var iysSourceRE = regexp.MustCompile(`^IYS_[A-Z0-9_]+$`)
 
-// knownSource tells a company's İYS source (HS_*), or one of İYS's own
+// KnownSource tells a company's İYS source (HS_*), or one of İYS's own
 // (IYS_*: a change the citizen made at İYS, recorded and not sent back).
-func knownSource(code string) bool {
+func KnownSource(code string) bool {
 	return iys.Source(code).Uploadable() || iysSourceRE.MatchString(code)
 }
 
@@ -156,7 +156,7 @@ func (s *Service) prepareChange(ctx context.Context, p auth.Principal, req Chang
 	ev := EvidenceOf(p)
 	ev.OperatorID, ev.Reference = req.OperatorID, req.Reference
 	if req.IYSSource != "" {
-		if !knownSource(req.IYSSource) {
+		if !KnownSource(req.IYSSource) {
 			return none, errs.Invalid("iys_source", "%q is not an İYS consent source (HS_WEB, HS_ISLAK_IMZA, HS_CAGRI_MERKEZI, …, or IYS_*)", req.IYSSource)
 		}
 		ev.IYSSource = req.IYSSource

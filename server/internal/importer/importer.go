@@ -30,7 +30,6 @@ import (
 	"fmt"
 	"hash"
 	"iter"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -286,17 +285,6 @@ type prepared struct {
 	change  consent.Change
 }
 
-// hsSources are İYS's consent sources for consents a service provider
-// collects; IYS_* sources (changes made at İYS itself) are accepted by
-// pattern, and are not sent back to İYS.
-var hsSources = map[string]bool{
-	"HS_WEB": true, "HS_MOBIL": true, "HS_CAGRI_MERKEZI": true, "HS_FIZIKSEL_ORTAM": true,
-	"HS_ISLAK_IMZA": true, "HS_EORTAM": true, "HS_MESAJ": true, "HS_EPOSTA": true, "HS_SOSYAL_MEDYA": true,
-	"HS_ETKINLIK": true, "HS_ATM": true, "HS_2015": true, "HS_KARAR": true,
-}
-
-var iysSource = regexp.MustCompile(`^IYS_[A-Z0-9_]+$`)
-
 func refuse(line int64, field string, reason errs.Reason, format string, args ...any) prepared {
 	e := &RowError{Line: line, Field: field, Message: fmt.Sprintf(format, args...)}
 	if reason != "" {
@@ -380,7 +368,7 @@ func (r *run) prepare(row Row, now time.Time) prepared {
 			"required: the İYS consent source, e.g. HS_ISLAK_IMZA for a wet signature (only imports by a source's key default it)")
 	case src == "":
 		src = r.evidence.IYSSource
-	case len(src) > maxSource || !hsSources[src] && !iysSource.MatchString(src):
+	case len(src) > maxSource || !consent.KnownSource(src):
 		return refuse(line, "iys_source", "", "%q is not an İYS consent source (HS_ISLAK_IMZA, HS_FIZIKSEL_ORTAM, HS_WEB, …)", src)
 	case src == "HS_KARAR" && row.Status != store.StatusRejected:
 		return refuse(line, "iys_source", "", "HS_KARAR (the service provider's own decision) can only reject (RET)")

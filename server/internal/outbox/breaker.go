@@ -71,11 +71,3 @@ func (b *breaker) done(key string, ok bool, now time.Time) {
 		c.until = now.Add(b.open.Delay(c.opens))
 	}
 }
-
-// isOpen reports whether the route's circuit is open (for status).
-func (b *breaker) isOpen(key string, now time.Time) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c := b.routes[key]
-	return c != nil && c.failures >= b.threshold && now.Before(c.until)
-}

@@ -76,8 +76,8 @@ type MessageTx interface {
 	// limit counted after it counts every send committed before and none
 	// committed meanwhile.
 	LockSendLimits(ctx context.Context, tenantID string, keys []string) error
-	// CountSends counts messages as the store's CountSends does, inside
-	// the transaction.
+	// CountSends counts the tenant's messages created since a time (to a
+	// recipient, a number block, or all), for the send limits.
 	CountSends(ctx context.Context, c SendCount) (int64, error)
 }
 
@@ -190,7 +190,6 @@ type ConsentCommits interface {
 // VerificationReader reads verifications outside a transaction.
 type VerificationReader interface {
 	GetVerification(ctx context.Context, tenantID, id string) (*Verification, error)
-	CountRecentVerifications(ctx context.Context, tenantID, sourceID string, since time.Time) (int64, error)
 
 	// VerificationByLandingToken finds the verification of a consent-page
 	// token, whatever its tenant: the token itself is the authorisation.
@@ -201,8 +200,6 @@ type VerificationReader interface {
 type MessageStore interface {
 	ListMessages(ctx context.Context, f MessageFilter) ([]Message, error)
 	MessagesOfVerification(ctx context.Context, tenantID, verificationID string) ([]Message, error)
-	CountSends(ctx context.Context, c SendCount) (int64, error)
-
 	// ClaimMessages leases up to limit due messages to the caller until
 	// leaseUntil; a crashed worker's lease runs out and another takes over.
 	ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Message, error)

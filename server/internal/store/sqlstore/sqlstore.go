@@ -375,13 +375,6 @@ func (s *Store) GetVerification(ctx context.Context, tenantID, id string) (*stor
 	return first(s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id), &store.Verification{})
 }
 
-func (s *Store) CountRecentVerifications(ctx context.Context, tenantID, sourceID string, since time.Time) (int64, error) {
-	var n int64
-	err := s.db.WithContext(ctx).Model(&store.Verification{}).
-		Where("tenant_id = ? AND source_id = ? AND created_at >= ?", tenantID, sourceID, since.UTC()).Count(&n).Error
-	return n, translate(err)
-}
-
 // --- messages ---
 
 func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) ([]store.Message, error) {
@@ -404,10 +397,6 @@ func messagesOfVerification(db *gorm.DB, tenantID, verificationID string) ([]sto
 	var out []store.Message
 	err := db.Where("tenant_id = ? AND verification_id = ?", tenantID, verificationID).Order("id").Find(&out).Error
 	return out, translate(err)
-}
-
-func (s *Store) CountSends(ctx context.Context, c store.SendCount) (int64, error) {
-	return countSends(s.db.WithContext(ctx), c)
 }
 
 func countSends(db *gorm.DB, c store.SendCount) (int64, error) {

@@ -335,3 +335,26 @@ func ids[T any](recs []T, id func(*T) string) []string {
 func messageIDs(ms []store.Message) []string {
 	return ids(ms, func(m *store.Message) string { return m.ID })
 }
+
+// countSends counts sends in a transaction, as the outbox's limits do.
+func countSends(t *testing.T, s store.Store, c store.SendCount) (int64, error) {
+	t.Helper()
+	var n int64
+	err := s.InTx(t.Context(), func(ctx context.Context, tx store.Tx) (err error) {
+		n, err = tx.CountSends(ctx, c)
+		return err
+	})
+	return n, err
+}
+
+// countStarts counts a source's recent verifications in a transaction, as
+// the start limit does.
+func countStarts(t *testing.T, s store.Store, tenantID, sourceID string, since time.Time) (int64, error) {
+	t.Helper()
+	var n int64
+	err := s.InTx(t.Context(), func(ctx context.Context, tx store.Tx) (err error) {
+		n, err = tx.CountRecentStarts(ctx, tenantID, &sourceID, "", since)
+		return err
+	})
+	return n, err
+}
